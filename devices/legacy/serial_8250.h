@@ -1,0 +1,39 @@
+/* serial_8250.h: a 16550A-compatible UART (the PC's COM1 at 0x3f8, IRQ 4). */
+#ifndef DEV_SERIAL_8250_H
+#define DEV_SERIAL_8250_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERIAL_COM1_BASE	0x3f8
+#define SERIAL_COM1_IRQ		4
+#define SERIAL_NR_PORTS		8
+#define SERIAL_FIFO_SIZE	16
+
+/* Raises (level 1) or lowers (0) the UART's interrupt line. */
+typedef void (*serial_irq_fn)(void *opaque, int level);
+
+struct serial_8250 {
+	pthread_mutex_t lock;		/* vCPU threads and the input thread share it */
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	bool thr_irq_pending;		/* "transmitter empty" not yet seen in IIR */
+	uint8_t rx[SERIAL_FIFO_SIZE];
+	unsigned int rx_head, rx_count;
+	int out_fd;			/* where the guest's output goes (-1: dropped) */
+	serial_irq_fn set_irq;		/* NULL: no interrupt line wired */
+	void *irq_opaque;
+	int irq_level;
+};
+
+void serial_init(struct serial_8250 *s, int out_fd, serial_irq_fn set_irq, void *irq_opaque);
+void serial_destroy(struct serial_8250 *s);
+
+/* The port handler (an iobus pio_handler_fn): offset 0..7 from the base. */
+void serial_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+
+/* Host input for the guest: queues up to the free FIFO room, returns the count taken. */
+size_t serial_receive(struct serial_8250 *s, const uint8_t *buf, size_t len);
+
+#endif

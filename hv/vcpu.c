@@ -1,0 +1,179 @@
+/* vcpu.c: one thread per vCPU, each looping on KVM_RUN and handling the exits that reach userspace. */
+#include "hv/vcpu.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hv/log.h"
+
+int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index)
+{
+	void *run;
+
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->vm = vm;
+	cpu->index = index;
+	cpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (cpu->fd < 0)
+		return -errno;
+	/* The kvm_run page is how KVM_RUN tells us why the guest stopped. */
+	run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, cpu->fd, 0);
+	if (run == MAP_FAILED) {
+		int e = errno;
+
+		close(cpu->fd);
+		cpu->fd = -1;
+		return -e;
+	}
+	cpu->run = run;
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *cpu)
+{
+	if (cpu->run)
+		munmap(cpu->run, (size_t)cpu->vm->run_size);
+	if (cpu->fd >= 0)
+		close(cpu->fd);
+	cpu->run = NULL;
+	cpu->fd = -1;
+}
+
+int vcpu_set_real_mode_entry(struct vcpu *cpu, uint16_t entry)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	/*
+	 * A new vCPU is in the x86 reset state: real mode, CS base 0xffff0000,
+	 * IP 0xfff0 (the BIOS entry).  Point CS at segment 0 instead.
+	 */
+	if (ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(cpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rsi = cpu->index;
+	regs.rflags = 0x2;	/* bit 1 is always set; IF clear: no interrupts */
+	if (ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *cpu)
+{
+	/*
+	 * immediate_exit makes the next KVM_RUN return at once; the signal
+	 * interrupts a KVM_RUN already under way.  Together, no race.
+	 */
+	cpu->run->immediate_exit = 1;
+	if (atomic_load(&cpu->started))
+		pthread_kill(cpu->thread, SIGUSR1);
+}
+
+static void vcpu_handle_pio(struct vcpu *cpu)
+{
+	struct kvm_run *run = cpu->run;
+	/* KVM placed the data inside the kvm_run mapping; count * size fits there. */
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	for (i = 0; i < run->io.count; i++, data += run->io.size)
+		if (!iobus_dispatch(&cpu->vm->pio, run->io.port, is_write, data, run->io.size))
+			cpu->unclaimed_pio++;
+}
+
+static void vcpu_report_crash(struct vcpu *cpu, const char *what)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(cpu->fd, KVM_GET_REGS, &regs) == 0)
+		hv_err("vCPU %u: %s (rip 0x%llx, rsp 0x%llx)", cpu->index, what, regs.rip, regs.rsp);
+	else
+		hv_err("vCPU %u: %s", cpu->index, what);
+}
+
+/* Returns 1 to keep running, or 0 with cpu->result set. */
+static int vcpu_handle_exit(struct vcpu *cpu)
+{
+	struct kvm_run *run = cpu->run;
+	char what[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_pio(cpu);
+		return 1;
+	case KVM_EXIT_MMIO:
+		/* No MMIO device yet: reads see an empty bus, writes vanish. */
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		return 1;
+	case KVM_EXIT_HLT:
+		/* Without an in-kernel LAPIC, HLT comes to us: this vCPU is done. */
+		hv_info("vCPU %u halted", cpu->index);
+		cpu->result = HV_EXIT_OK;
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_report_crash(cpu, "the guest shut down the CPU (triple fault)");
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "KVM could not enter the guest (hardware reason 0x%llx)",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vcpu_report_crash(cpu, what);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what), "KVM internal error (suberror %u)", run->internal.suberror);
+		vcpu_report_crash(cpu, what);
+		break;
+	default:
+		snprintf(what, sizeof(what), "unexpected VM exit %s (%u)",
+			 kvm_exit_name(run->exit_reason), run->exit_reason);
+		vcpu_report_crash(cpu, what);
+		break;
+	}
+	cpu->result = HV_EXIT_FAILURE;
+	vm_request_stop(cpu->vm);
+	return 0;
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *cpu = arg;
+	struct kvm_run *run = cpu->run;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	cpu->result = HV_EXIT_OK;
+	while (!atomic_load(&cpu->vm->stopping)) {
+		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				cpu->exits[KVM_EXIT_INTR]++;
+				continue;
+			}
+			hv_err("vCPU %u: KVM_RUN: %s", cpu->index, strerror(errno));
+			cpu->result = HV_EXIT_FAILURE;
+			vm_request_stop(cpu->vm);
+			break;
+		}
+		cpu->exits[run->exit_reason < KVM_NR_EXIT_NAMES ? run->exit_reason
+								: KVM_NR_EXIT_NAMES]++;
+		if (!vcpu_handle_exit(cpu))
+			break;
+	}
+	return NULL;
+}

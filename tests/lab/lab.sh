@@ -1,0 +1,480 @@
+#!/usr/bin/env bash
+#
+# tests/lab/lab.sh — run a host command inside a QEMU-TCG guest that has a
+# working /dev/kvm (nested SVM + nested paging from `-cpu max`), so KVM code
+# can be tested on machines without /dev/kvm. See tests/lab/README.md.
+#
+# Usage:
+#   tests/lab/lab.sh [--timeout SECS] [--mem MB] [--cpus N] [--share DIR]...
+#                    [--scratch SIZE] [--keep] -- COMMAND [ARGS...]
+#   tests/lab/lab.sh --prepare    # only fetch the kernel + build the initramfs
+#
+# Exit status: the command's own status, or
+#   124  lab hang: timeout, or the guest kernel reported a soft lockup / RCU
+#        stall (an emulator fault); "LAB HANG: ..." and the console tail are
+#        printed on stderr
+#   125  lab harness error: kernel download, QEMU or guest init failed, or the
+#        guest stopped without reporting an exit status; reason on stderr
+#   2    bad usage
+set -euo pipefail
+
+readonly EXIT_HANG=124
+readonly EXIT_HARNESS=125
+readonly EXIT_USAGE=2
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly LAB_DIR
+readonly LAB_SH="$LAB_DIR/lab.sh"
+readonly GUEST_INIT="$LAB_DIR/guest-init.sh"
+readonly BUSYBOX=/bin/busybox
+CACHE_DIR=${HVRUN_LAB_CACHE:-$HOME/.cache/hvrun-lab}
+readonly CACHE_DIR
+
+# Modules the guest needs; their dependencies come from modules.dep.
+# A trailing "?" marks a module that may be missing. Built-in ones are skipped.
+#   crc32c_generic: ext4's soft dependency (metadata checksums need crc32c).
+#   kvm_amd pulls kvm, irqbypass and ccp in through modules.dep.
+readonly WANTED_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk
+	crc32c_generic ext4 kvm_amd tun vhost_net?)
+
+# Console lines that mean the emulated machine is stuck (TCG faults).
+readonly LOCKUP_RE='soft lockup|rcu_sched self-detected stall|rcu: INFO'
+# Longest wait for the guest to become ready, before --timeout starts.
+readonly BOOT_TIMEOUT=${HVRUN_LAB_BOOT_TIMEOUT:-180}
+readonly CONSOLE_TAIL_LINES=40
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit "$EXIT_HARNESS"
+}
+usage_error() {
+	log "$*"
+	log "usage: lab.sh [--timeout SECS] [--mem MB] [--cpus N] [--share DIR]... [--scratch SIZE] [--keep] -- COMMAND [ARGS...]"
+	log "       lab.sh --prepare"
+	exit "$EXIT_USAGE"
+}
+# Microseconds since the epoch (EPOCHREALTIME without its decimal point).
+now_us() { local t=$EPOCHREALTIME; printf '%s\n' "${t//[!0-9]/}"; }
+# Microseconds -> "S.d" seconds.
+fmt_s() { printf '%d.%d' $(($1 / 1000000)) $(($1 / 100000 % 10)); }
+
+# ---------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------
+timeout=600
+mem=4096
+cpus=2
+scratch=
+keep=0
+prepare_only=0
+shares=()
+
+while (($#)); do
+	case $1 in
+	--timeout) timeout=${2-}; shift 2 || usage_error "--timeout needs a value" ;;
+	--mem) mem=${2-}; shift 2 || usage_error "--mem needs a value" ;;
+	--cpus) cpus=${2-}; shift 2 || usage_error "--cpus needs a value" ;;
+	--share) shares+=("${2-}"); shift 2 || usage_error "--share needs a value" ;;
+	--scratch) scratch=${2-}; shift 2 || usage_error "--scratch needs a value" ;;
+	--keep) keep=1; shift ;;
+	--prepare) prepare_only=1; shift ;;
+	-h | --help) sed -n '3,20s/^# \{0,1\}//p' "$LAB_SH"; exit 0 ;;
+	--) shift; break ;;
+	-*) usage_error "unknown option: $1" ;;
+	*) break ;;
+	esac
+done
+[[ $timeout =~ ^[0-9]+$ ]] || usage_error "--timeout must be whole seconds (0 = none)"
+if [[ ! $mem =~ ^[0-9]+$ ]] || ((mem < 256)); then usage_error "--mem must be MB >= 256"; fi
+if [[ ! $cpus =~ ^[0-9]+$ ]] || ((cpus < 1)); then usage_error "--cpus must be >= 1"; fi
+[[ -z $scratch || $scratch =~ ^[0-9]+[KMGT]?$ ]] || usage_error "--scratch SIZE like 512M or 2G"
+if ((!prepare_only && $# == 0)); then usage_error "no command given"; fi
+
+# ---------------------------------------------------------------------------
+# Kernel: resolve the current Debian kernel, download and unpack it (cached)
+# ---------------------------------------------------------------------------
+
+# Print the ABI version the linux-image-amd64 metapackage points at,
+# e.g. 6.1.0-56-amd64, or nothing.
+kernel_version_from_apt() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+}
+
+apt_update() {
+	if ((EUID == 0)); then
+		log "running apt-get update"
+		apt-get update -qq >&2 || log "apt-get update failed"
+	fi
+}
+
+# Newest kernel already unpacked in the cache (for when apt knows nothing).
+newest_cached_kernel() {
+	local d
+	for d in "$CACHE_DIR"/kernel-*/.hvrun-complete; do
+		[[ -e $d ]] || continue
+		d=${d%/.hvrun-complete}
+		printf '%s\n' "${d##*/kernel-}"
+	done | sort -V | tail -n 1
+}
+
+resolve_kernel_version() {
+	local v=${HVRUN_LAB_KERNEL:-}
+	[[ -n $v ]] || v=$(kernel_version_from_apt)
+	if [[ -z $v ]]; then
+		apt_update
+		v=$(kernel_version_from_apt)
+	fi
+	[[ -n $v ]] || v=$(newest_cached_kernel)
+	[[ -n $v ]] || die "cannot resolve the Debian kernel version (apt-cache depends linux-image-amd64 is empty)"
+	printf '%s\n' "$v"
+}
+
+# Download linux-image-VER (or -unsigned) into DIR; prints the .deb path.
+download_kernel_deb() {
+	local ver=$1 dir=$2 pkg deb
+	for pkg in "linux-image-$ver" "linux-image-$ver-unsigned"; do
+		rm -f "$dir"/*.deb
+		# The sandbox option only silences apt's warning about the _apt user.
+		if (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2); then
+			for deb in "$dir"/*.deb; do
+				[[ -f $deb ]] && { printf '%s\n' "$deb"; return 0; }
+			done
+		fi
+		log "apt-get download $pkg failed"
+	done
+	return 1
+}
+
+# Make sure $CACHE_DIR/kernel-VER holds the unpacked kernel package with a
+# modules.dep (the package ships none: its postinst runs depmod).
+ensure_kernel() {
+	local ver=$1 tree="$CACHE_DIR/kernel-$1" tmp deb
+	[[ -e $tree/.hvrun-complete ]] && return 0
+	log "downloading Debian kernel $ver into $CACHE_DIR"
+	tmp=$(mktemp -d "$CACHE_DIR/.kernel-$ver.XXXXXX")
+	if ! deb=$(download_kernel_deb "$ver" "$tmp"); then
+		rm -rf "$tmp"
+		return 1
+	fi
+	dpkg-deb -x "$deb" "$tmp/root" || { rm -rf "$tmp"; die "dpkg-deb -x $deb failed"; }
+	[[ -f $tmp/root/boot/vmlinuz-$ver ]] || { rm -rf "$tmp"; die "no boot/vmlinuz-$ver in $deb"; }
+	if [[ ! -s $tmp/root/lib/modules/$ver/modules.dep ]]; then
+		command -v depmod >/dev/null || PATH=$PATH:/usr/sbin:/sbin
+		depmod -b "$tmp/root" "$ver" || { rm -rf "$tmp"; die "depmod failed (is kmod installed?)"; }
+	fi
+	rm -rf "$tree"
+	mv "$tmp/root" "$tree"
+	rm -rf "$tmp"
+	touch "$tree/.hvrun-complete"
+}
+
+# ---------------------------------------------------------------------------
+# Initramfs: busybox + guest-init.sh + the needed modules (cached)
+# ---------------------------------------------------------------------------
+
+# Print the module files (relative to lib/modules/VER) to load, dependencies
+# first, resolved from modules.dep.
+resolve_modules() {
+	local moddir=$1 line path deps name want optional
+	local -A path_of=() deps_of=() builtin=() seen=()
+	local -a order=()
+
+	while IFS= read -r line; do
+		path=${line%%:*}
+		deps=${line#*:}
+		name=${path##*/}
+		name=${name%%.ko*}
+		name=${name//-/_}
+		path_of[$name]=$path
+		deps_of[$path]=$deps
+	done <"$moddir/modules.dep"
+	while IFS= read -r path; do
+		name=${path##*/}
+		name=${name%%.ko*}
+		builtin[${name//-/_}]=1
+	done <"$moddir/modules.builtin"
+
+	visit() { # depth-first: a module's dependencies before the module
+		local p=$1 d
+		[[ -n ${seen[$p]:-} ]] && return 0
+		seen[$p]=1
+		for d in ${deps_of[$p]}; do visit "$d"; done
+		order+=("$p")
+	}
+	for want in "${WANTED_MODULES[@]}"; do
+		optional=0
+		if [[ $want == *'?' ]]; then optional=1; want=${want%'?'}; fi
+		if [[ -n ${builtin[$want]:-} ]]; then continue; fi
+		if [[ -z ${path_of[$want]:-} ]]; then
+			((optional)) && continue
+			die "module $want is neither in modules.dep nor built in"
+		fi
+		visit "${path_of[$want]}"
+	done
+	printf '%s\n' "${order[@]}"
+}
+
+# Build the initramfs for kernel VER into OUT (gzip'd newc cpio).
+build_initramfs() {
+	local ver=$1 out=$2 moddir="$CACHE_DIR/kernel-$1/lib/modules/$1"
+	local stage rel name applet
+	[[ -x $BUSYBOX ]] || die "$BUSYBOX missing (apt-get install busybox-static)"
+	stage=$(mktemp -d "$CACHE_DIR/.initramfs.XXXXXX")
+	mkdir -p "$stage"/{bin,dev,proc,sys,host,rw,newroot,lab,modules}
+	cp "$BUSYBOX" "$stage/bin/busybox"
+	for applet in $("$BUSYBOX" --list); do
+		[[ $applet == busybox ]] || ln -s busybox "$stage/bin/$applet"
+	done
+	install -m 755 "$GUEST_INIT" "$stage/init"
+
+	local mods
+	mods=$(resolve_modules "$moddir") || exit
+	while IFS= read -r rel; do
+		[[ -n $rel ]] || continue
+		name=${rel##*/}
+		name=${name%%.ko*}
+		case $rel in # busybox insmod wants plain .ko files
+		*.ko) cp "$moddir/$rel" "$stage/modules/$name.ko" ;;
+		*.ko.xz) xz -dc "$moddir/$rel" >"$stage/modules/$name.ko" ;;
+		*.ko.zst) zstd -q -dc "$moddir/$rel" >"$stage/modules/$name.ko" ;;
+		*.ko.gz) gzip -dc "$moddir/$rel" >"$stage/modules/$name.ko" ;;
+		*) die "unexpected module file $rel" ;;
+		esac
+		printf '%s\n' "$name" >>"$stage/modules/order"
+	done <<<"$mods"
+
+	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$stage"
+}
+
+# Fetch/unpack the kernel and build the initramfs if needed; sets KVER,
+# KERNEL and INITRAMFS. Serialised by a lock so parallel runs share the cache.
+prepare() {
+	mkdir -p "$CACHE_DIR"
+	exec 9>"$CACHE_DIR/.lock"
+	flock 9
+
+	KVER=$(resolve_kernel_version)
+	if ! ensure_kernel "$KVER"; then
+		# Stale package lists name a kernel the archive no longer has.
+		apt_update
+		KVER=$(kernel_version_from_apt)
+		[[ -n $KVER ]] || die "cannot resolve the Debian kernel version"
+		ensure_kernel "$KVER" || die "cannot download the Debian kernel package linux-image-$KVER"
+	fi
+	KERNEL="$CACHE_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
+
+	# Key the initramfs on everything that goes into it.
+	local key
+	key=$({ printf '%s\n' "$KVER"; cat "$LAB_SH" "$GUEST_INIT" "$BUSYBOX"; } | sha256sum)
+	INITRAMFS="$CACHE_DIR/initramfs-$KVER-${key:0:16}.cpio.gz"
+	if [[ ! -s $INITRAMFS ]]; then
+		log "building initramfs $INITRAMFS"
+		build_initramfs "$KVER" "$INITRAMFS"
+	fi
+
+	# Drop what older kernels / lab.sh versions left behind.
+	local old
+	for old in "$CACHE_DIR"/kernel-* "$CACHE_DIR"/initramfs-*.cpio.gz "$CACHE_DIR"/.kernel-* "$CACHE_DIR"/.initramfs.*; do
+		[[ -e $old ]] || continue
+		case $old in
+		"$CACHE_DIR/kernel-$KVER" | "$INITRAMFS") ;;
+		*/initramfs-*) [[ -n $(find "$old" -mtime +7) ]] && rm -f "$old" ;;
+		*) rm -rf "$old" ;;
+		esac
+	done
+
+	exec 9>&-
+}
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+prepare
+
+if ((prepare_only)); then
+	printf 'version=%s\nkernel=%s\ninitramfs=%s\n' "$KVER" "$KERNEL" "$INITRAMFS"
+	exit 0
+fi
+
+# Directories shared read-write at their host paths: the git top-level of the
+# cwd (or the cwd) plus every --share.
+cwd=$(pwd -P)
+default_share=$(git -C "$cwd" rev-parse --show-toplevel 2>/dev/null || printf '%s' "$cwd")
+shares=("$default_share" "${shares[@]}")
+declare -A share_seen=()
+share_list=()
+for s in "${shares[@]}"; do
+	[[ -d $s ]] || usage_error "--share $s: not a directory"
+	s=$(cd "$s" && pwd -P)
+	[[ $s != / ]] || { log "not sharing / read-write (the guest sees it read-only anyway)"; continue; }
+	[[ $s != *$'\n'* ]] || usage_error "--share: path with a newline: $s"
+	[[ -z ${share_seen[$s]:-} ]] || continue
+	share_seen[$s]=1
+	share_list+=("$s")
+done
+
+# Per-run dir, shared with the guest as tag "hvrunrun".
+run=$(mktemp -d "${TMPDIR:-/tmp}/hvrun-lab.XXXXXX")
+qemu_pid=
+tail_pid=
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+	local rc=$?
+	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill "$qemu_pid" 2>/dev/null || true
+		sleep 0.5
+		kill -KILL "$qemu_pid" 2>/dev/null || true
+	fi
+	[[ -z $tail_pid ]] || kill "$tail_pid" 2>/dev/null || true
+	if ((keep)); then
+		log "kept run dir $run"
+	else
+		rm -rf "$run"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# QEMU's -virtfs/-drive options need "," doubled inside values.
+qarg() { printf '%s' "${1//,/,,}"; }
+
+qemu=(qemu-system-x86_64
+	-accel "tcg,thread=multi" -cpu max -smp "$cpus" -m "$mem"
+	-nodefaults -nographic -monitor none -no-reboot -nic none
+	-kernel "$KERNEL" -initrd "$INITRAMFS"
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off"
+	-serial "file:$(qarg "$run/console.log")"
+	-serial "file:$(qarg "$run/out")"
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+	-virtfs "local,path=$(qarg "$run"),mount_tag=hvrunrun,security_model=none,multidevs=remap"
+)
+
+# Guest config: shares sorted so parents are mounted before their children.
+: >"$run/config"
+i=0
+while IFS= read -r s; do
+	[[ -n $s ]] || continue
+	qemu+=(-virtfs "local,path=$(qarg "$s"),mount_tag=share$i,security_model=none,multidevs=remap")
+	printf 'share share%d %s\n' "$i" "$s" >>"$run/config"
+	i=$((i + 1))
+done < <(printf '%s\n' "${share_list[@]}" | LC_ALL=C sort)
+
+if [[ -n $scratch ]]; then
+	truncate -s "$scratch" "$run/scratch.img"
+	PATH=$PATH:/usr/sbin:/sbin mkfs.ext4 -F -q "$run/scratch.img" || die "mkfs.ext4 on the scratch image failed"
+	qemu+=(-drive "file=$(qarg "$run/scratch.img"),if=virtio,format=raw,cache=unsafe")
+	printf 'scratch /dev/vda\n' >>"$run/config"
+fi
+
+# The command script the guest runs with bash inside the new root.
+{
+	printf '# generated by tests/lab/lab.sh\n'
+	printf 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n'
+	printf 'export HOME=/root USER=root LOGNAME=root TERM=dumb LANG=%q\n' "${LANG:-C.UTF-8}"
+	for v in $(compgen -e); do
+		[[ $v == HVRUN_* ]] && printf 'export %s=%q\n' "$v" "${!v}"
+	done
+	printf 'export HVRUN_IN_LAB=1\n'
+	[[ -z $scratch ]] || printf 'export HVRUN_SCRATCH=/scratch\n'
+	printf 'hvrun_lab_cwd=%q\n' "$cwd"
+	# shellcheck disable=SC2016  # expanded by the guest's bash
+	printf 'cd -- "$hvrun_lab_cwd" || { echo "lab: cannot cd to $hvrun_lab_cwd in the guest" >&2; exit %d; }\n' "$EXIT_HARNESS"
+	printf 'unset hvrun_lab_cwd\n'
+	printf 'exec'
+	printf ' %q' "$@"
+	printf '\n'
+} >"$run/cmd.sh"
+
+: >"$run/console.log"
+: >"$run/out"
+
+# Print the reason and the console tail on stderr.
+console_tail() {
+	log "last $CONSOLE_TAIL_LINES console lines:"
+	tr -d '\r' <"$run/console.log" | tail -n "$CONSOLE_TAIL_LINES" | sed 's/^/  | /' >&2
+}
+hang() {
+	printf 'LAB HANG: %s\n' "$*" >&2
+	kill -KILL "$qemu_pid" 2>/dev/null || true
+	console_tail
+	exit "$EXIT_HANG"
+}
+
+log "booting Debian kernel $KVER under QEMU TCG (-cpu max)"
+start=$(now_us)
+"${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 &
+qemu_pid=$!
+# Stream the command's output (ttyS1) live to our stdout.
+tail -c +1 -s 0.1 -f --pid="$qemu_pid" "$run/out" &
+tail_pid=$!
+
+ready_us=
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	now=$(now_us)
+	if [[ -z $ready_us ]] && grep -q 'HVRUN-LAB-READY' "$run/console.log"; then
+		ready_us=$now
+	fi
+	if grep -q -E "$LOCKUP_RE" "$run/console.log"; then
+		hang "guest kernel reported a lockup/stall (emulator fault): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
+	fi
+	if [[ -z $ready_us ]] && ((now - start > BOOT_TIMEOUT * 1000000)); then
+		hang "guest did not finish booting within $BOOT_TIMEOUT s"
+	fi
+	if [[ -n $ready_us ]] && ((timeout > 0 && now - ready_us > timeout * 1000000)); then
+		hang "command still running after --timeout $timeout s: $*"
+	fi
+	sleep 0.1
+done
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=
+end=$(now_us)
+wait "$tail_pid" 2>/dev/null || true
+tail_pid=
+
+# The exit status: /lab/exit (written over 9p), else the console marker.
+rc=
+if [[ -s $run/exit ]]; then
+	rc=$(<"$run/exit")
+else
+	rc=$(tr -d '\r' <"$run/console.log" | sed -n 's/^HVRUN-LAB-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
+fi
+if [[ ! $rc =~ ^[0-9]+$ ]]; then
+	if [[ -s $run/init-error ]]; then
+		log "error: guest init failed: $(<"$run/init-error")"
+	elif grep -q HVRUN-LAB-INIT-FAILED "$run/console.log"; then
+		log "error: guest init failed: $(grep -m 1 HVRUN-LAB-INIT-FAILED "$run/console.log" | tr -d '\r')"
+	else
+		log "error: QEMU (status $qemu_rc) stopped without an exit status from the guest"
+	fi
+	if [[ -s $run/qemu.log ]]; then
+		log "QEMU said:"
+		sed 's/^/  | /' "$run/qemu.log" >&2
+	fi
+	console_tail
+	exit "$EXIT_HARNESS"
+fi
+
+# A kernel warning during the run (e.g. a KVM WARN_ON) is worth seeing.
+if [[ -s $run/dmesg ]] && grep -q -E 'WARNING:|BUG:|Oops|Call Trace' "$run/dmesg"; then
+	log "the guest kernel logged warnings/oopses (first lines):"
+	grep -E -A 12 'WARNING:|BUG:|Oops' "$run/dmesg" | head -n 40 | sed 's/^/  | /' >&2
+fi
+
+if [[ -n $ready_us ]]; then
+	log "command exited $rc after $(fmt_s $((end - start))) s (boot $(fmt_s $((ready_us - start))) s)"
+else
+	log "command exited $rc after $(fmt_s $((end - start))) s"
+fi
+exit "$rc"
