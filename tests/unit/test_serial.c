@@ -1,0 +1,173 @@
+/* test_serial.c: the 16550A registers as Linux's 8250 driver and a BIOS use them. */
+#include "tests/unit/cmocka_inc.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/legacy/serial_8250.h"
+
+struct irq_probe {
+	int level;
+	int changes;
+};
+
+static void irq_fn(void *opaque, int level)
+{
+	struct irq_probe *p = opaque;
+
+	p->level = level;
+	p->changes++;
+}
+
+static uint8_t rd(struct serial_8250 *s, uint16_t reg)
+{
+	uint8_t v = 0;
+
+	serial_pio(s, reg, false, &v, 1);
+	return v;
+}
+
+static void wr(struct serial_8250 *s, uint16_t reg, uint8_t v)
+{
+	serial_pio(s, reg, true, &v, 1);
+}
+
+static void test_transmit_goes_to_fd(void **state)
+{
+	struct serial_8250 s;
+	int fds[2];
+	char buf[8] = "";
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	serial_init(&s, fds[1], NULL, NULL);
+	assert_int_equal(rd(&s, 5) & 0x60, 0x60);	/* THRE and TEMT: ready */
+	wr(&s, 0, 'h');
+	wr(&s, 0, 'i');
+	assert_int_equal(read(fds[0], buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "hi", 2);
+	serial_destroy(&s);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void test_divisor_latch(void **state)
+{
+	struct serial_8250 s;
+
+	(void)state;
+	serial_init(&s, -1, NULL, NULL);
+	wr(&s, 3, 0x80);	/* DLAB on */
+	wr(&s, 0, 0x01);
+	wr(&s, 1, 0x00);
+	assert_int_equal(rd(&s, 0), 0x01);
+	assert_int_equal(rd(&s, 1), 0x00);
+	wr(&s, 3, 0x03);	/* DLAB off: ports 0/1 are data and IER again */
+	wr(&s, 1, 0x05);
+	assert_int_equal(rd(&s, 1), 0x05);
+	wr(&s, 3, 0x80);
+	assert_int_equal(rd(&s, 0), 0x01);	/* divisor untouched by the IER write */
+	assert_int_equal(rd(&s, 3), 0x80);
+	serial_destroy(&s);
+}
+
+static void test_scratch_and_fifo_flags(void **state)
+{
+	struct serial_8250 s;
+
+	(void)state;
+	serial_init(&s, -1, NULL, NULL);
+	wr(&s, 7, 0xa5);
+	assert_int_equal(rd(&s, 7), 0xa5);
+	assert_int_equal(rd(&s, 2), 0x01);		/* no interrupt, no FIFO */
+	wr(&s, 2, 0x07);				/* enable + clear FIFOs */
+	assert_int_equal(rd(&s, 2) & 0xc0, 0xc0);	/* "16550A with FIFO" */
+	serial_destroy(&s);
+}
+
+static void test_receive_and_irq(void **state)
+{
+	struct irq_probe irq = { 0 };
+	struct serial_8250 s;
+	uint8_t in[20];
+
+	(void)state;
+	serial_init(&s, -1, irq_fn, &irq);
+	wr(&s, 4, 0x08);			/* OUT2: the IRQ line is connected */
+	wr(&s, 1, 0x01);			/* IER: received-data interrupt */
+	assert_int_equal(irq.level, 0);
+	memset(in, 'x', sizeof(in));
+	in[0] = 'a';
+	assert_int_equal(serial_receive(&s, in, sizeof(in)), SERIAL_FIFO_SIZE);
+	assert_int_equal(irq.level, 1);
+	assert_int_equal(rd(&s, 2) & 0x0f, 0x04);	/* IIR: received data */
+	assert_int_equal(rd(&s, 5) & 0x01, 0x01);	/* LSR: data ready */
+	assert_int_equal(rd(&s, 0), 'a');
+	while (rd(&s, 5) & 0x01)
+		rd(&s, 0);
+	assert_int_equal(irq.level, 0);
+	assert_int_equal(rd(&s, 2), 0x01);
+	serial_destroy(&s);
+}
+
+static void test_thre_interrupt(void **state)
+{
+	struct irq_probe irq = { 0 };
+	struct serial_8250 s;
+
+	(void)state;
+	serial_init(&s, -1, irq_fn, &irq);
+	wr(&s, 1, 0x02);			/* THRI enabled but OUT2 off: line stays low */
+	assert_int_equal(irq.level, 0);
+	wr(&s, 4, 0x08);
+	assert_int_equal(irq.level, 1);		/* THR empty: raised at once */
+	assert_int_equal(rd(&s, 2) & 0x0f, 0x02);
+	assert_int_equal(irq.level, 0);		/* reading IIR acknowledged it */
+	wr(&s, 0, 'z');				/* sent instantly: empty again */
+	assert_int_equal(irq.level, 1);
+	serial_destroy(&s);
+}
+
+static void test_loopback(void **state)
+{
+	struct serial_8250 s;
+
+	(void)state;
+	serial_init(&s, -1, NULL, NULL);
+	wr(&s, 4, 0x1f);			/* loopback with all outputs on */
+	assert_int_equal(rd(&s, 6) & 0xf0, 0xf0);
+	wr(&s, 0, 0x5a);
+	assert_int_equal(rd(&s, 5) & 0x01, 0x01);
+	assert_int_equal(rd(&s, 0), 0x5a);
+	wr(&s, 4, 0x00);
+	assert_int_equal(rd(&s, 6) & 0xf0, 0xb0);	/* DCD, DSR, CTS */
+	serial_destroy(&s);
+}
+
+static void test_wide_access_past_the_end(void **state)
+{
+	struct serial_8250 s;
+	uint8_t d[4] = { 0 };
+
+	(void)state;
+	serial_init(&s, -1, NULL, NULL);
+	serial_pio(&s, 6, false, d, 4);		/* MSR, SCR, then nothing */
+	assert_int_equal(d[2], 0xff);
+	assert_int_equal(d[3], 0xff);
+	serial_destroy(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transmit_goes_to_fd),
+		cmocka_unit_test(test_divisor_latch),
+		cmocka_unit_test(test_scratch_and_fifo_flags),
+		cmocka_unit_test(test_receive_and_irq),
+		cmocka_unit_test(test_thre_interrupt),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_wide_access_past_the_end),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
