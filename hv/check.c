@@ -137,6 +137,11 @@ static void check_cpu_and_modules(struct check_ctx *c, bool *kvm_module)
 				 mods[i].paging, paging ? "on" : "off", nested ? "on" : "off");
 		}
 		item(c, CHK_OK, "kernel module %s is loaded (%s)%s", mods[i].mod, mods[i].desc, extra);
+		if (!mods[i].nested_param)
+			item(c, CHK_WARN, "%s is not hardware virtualization: guests run, but some "
+			     "behave unlike on VT-x/AMD-V (a triple fault hangs the vCPU instead of "
+			     "stopping the VM); hvrun's tests use the nested-KVM lab on such a host",
+			     mods[i].mod);
 	}
 	*kvm_module = any || path_exists("/sys/module/kvm");
 	if (!any)

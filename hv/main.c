@@ -48,7 +48,7 @@ int main(int argc, char *argv[])
 	int status;
 
 	if (options_parse(&o, argc, argv, err, sizeof(err))) {
-		fprintf(stderr, "hvrun: %s\nTry 'hvrun --help' for the options.\n", err);
+		fprintf(stderr, "hvrun: %s (see hvrun --help)\n", err);
 		return HV_EXIT_USAGE;
 	}
 	if (o.help) {

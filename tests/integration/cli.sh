@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# cli: --version, --help and bad usage (exit 2 with one clear line), on this host:
+# none of these may need KVM, and none may touch it.
+. "$(dirname "$0")/lib.sh"
+
+rc=0; host_run "$HVRUN" --version || rc=$?
+expect_status 0 "$rc" "--version"
+grep -qE '^hvrun [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version printed '$(cat "$T/out")'"
+
+rc=0; host_run "$HVRUN" --help || rc=$?
+expect_status 0 "$rc" "--help"
+for w in --demo --raw --memory --cpus --check --exit-stats "Exit status" "minimum 128"; do
+	expect_in out "$w"
+done
+
+bad() {		# bad "EXPECTED MESSAGE" ARGS...: exit 2, one line on stderr, nothing on stdout
+	local want=$1; shift
+	rc=0; host_run "$HVRUN" "$@" || rc=$?
+	expect_status 2 "$rc" "hvrun $*"
+	expect_lines err 1
+	expect_in err "$want"
+	[ -s "$T/out" ] && fail "hvrun $* printed on stdout"
+	return 0
+}
+bad "hvrun: -m 64: 64 MB of RAM is too little; the minimum is 128 MB" -m 64 --demo
+bad "-m 127M: 127 MB of RAM is too little" -m 127M --demo
+bad "-m lots: not a memory size" -m lots --demo
+bad "-c 0: the number of vCPUs must be 1 to 255" -c 0 --demo
+bad "-c two: not a number of vCPUs" -c two --demo
+bad "--raw /no/such/prog.bin: No such file or directory" --raw /no/such/prog.bin
+bad "unknown option --bogus" --bogus
+bad "-m needs a value" --demo -m
+bad "nothing to run: give --demo or --raw FILE"
+pass "version, help and 9 bad usages"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# first_vm: the built-in first-VM program prints its greeting through the emulated
+# 8250 UART on a real KVM, and hvrun exits 0 when the vCPU halts.
+. "$(dirname "$0")/lib.sh"
+
+rc=0; kvm_run "$HVRUN" --demo --exit-stats || rc=$?
+expect_status 0 "$rc" "hvrun --demo"
+expect_in out "Hello from vCPU 0: this is your first VM, running on KVM."
+expect_lines out 1
+# Every character is an OUT to 0x3f8 after a poll of the line status
+# register: a long way to say hello, and the exit table shows it.
+expect_in err "HLT"
+io=$(awk '$1 == "IO" { print $2 }' "$T/err")
+[ -n "$io" ] && [ "$io" -ge 100 ] || fail "expected at least 100 IO exits, got '${io:-none}'"
+pass "greeting seen, $io port-I/O exits ($(kvm_mode))"

@@ -1,0 +1,99 @@
+# lib.sh: shared by the integration tests (sourced).  Runs commands where a real KVM is,
+# checks what they printed, and reports lab hangs as hangs (ctest "skipped"), not failures.
+#
+# Environment (set by tests/CMakeLists.txt, or by hand):
+#   HVRUN      the hvrun binary under test
+#   HVRUN_SRC  the source tree (for tests/lab/lab.sh)
+#   HVRUN_KVM  auto (default) | direct | lab: where commands that need KVM run
+set -u
+
+: "${HVRUN:?HVRUN must name the hvrun binary}"
+: "${HVRUN_SRC:?HVRUN_SRC must name the source tree}"
+
+TEST_NAME=$(basename "$0" .sh)
+SKIP_HANG=77		# tests/CMakeLists.txt: SKIP_RETURN_CODE
+# Each test's scratch directory lives next to the binary: shared with the lab.
+T=$(mktemp -d "$(dirname "$HVRUN")/test-$TEST_NAME.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+fail() {
+	echo "FAIL ($TEST_NAME): $*" >&2
+	for f in "$T"/out "$T"/err; do
+		[ -s "$f" ] && { echo "--- $(basename "$f"):" >&2; tail -n 40 "$f" >&2; }
+	done
+	exit 1
+}
+
+pass() {
+	echo "PASS ($TEST_NAME): $*"
+	exit 0
+}
+
+# Where do KVM commands run: "direct" or "lab" (tools/kvm-mode.sh decides).
+kvm_mode() {
+	[ -n "${KVM_MODE:-}" ] || KVM_MODE=$("$HVRUN_SRC/tools/kvm-mode.sh" "$HVRUN") || exit 1
+	echo "$KVM_MODE"
+}
+
+# lab_run CMD...: runs CMD in the lab with stdout in $T/out, stderr in $T/err;
+# returns CMD's status.  A lab hang is retried once, saying so; a second hang
+# ends the test as skipped (exit 77) with the lab's own report.
+lab_run() {
+	local try rc q
+	q=$(printf '%q ' "$@")
+	for try in 1 2; do
+		rc=0
+		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-300}" --share "$T" -- \
+			bash -c "$q >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
+		case $rc in
+		124)
+			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
+			tail -n 20 "$T/lab.log" >&2
+			[ $try = 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit $SKIP_HANG; }
+			echo "retrying once" >&2
+			;;
+		125)
+			echo "LAB ERROR ($TEST_NAME): the lab could not run the command:" >&2
+			tail -n 30 "$T/lab.log" >&2
+			exit 1
+			;;
+		*) return $rc ;;
+		esac
+	done
+}
+
+# kvm_run CMD...: runs CMD with a real KVM, stdout in $T/out, stderr in $T/err.
+kvm_run() {
+	local rc=0
+	if [ "$(kvm_mode)" = direct ]; then
+		timeout "${KVM_TIMEOUT:-120}" "$@" >"$T/out" 2>"$T/err" || rc=$?
+		[ $rc = 124 ] && fail "timed out after ${KVM_TIMEOUT:-120} s: $*"
+		return $rc
+	fi
+	lab_run "$@"
+}
+
+# host_run CMD...: runs CMD on this host (no KVM needed), outputs as kvm_run.
+host_run() {
+	local rc=0
+	timeout 60 "$@" >"$T/out" 2>"$T/err" || rc=$?
+	return $rc
+}
+
+expect_status() {	# expect_status WANT GOT WHAT
+	[ "$2" = "$1" ] || fail "$3: exit status $2, expected $1"
+}
+
+expect_in() {		# expect_in FILE TEXT: a fixed string must appear
+	grep -qF -- "$2" "$T/$1" || fail "'$2' not in $1"
+}
+
+expect_not_in() {
+	! grep -qF -- "$2" "$T/$1" || fail "'$2' unexpectedly in $1"
+}
+
+expect_lines() {	# expect_lines FILE N: exactly N lines
+	local n
+	n=$(wc -l <"$T/$1")
+	[ "$n" = "$2" ] || fail "$1 has $n lines, expected $2"
+}

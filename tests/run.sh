@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# run.sh: the README's test command: installs what the tests need, builds hvrun, runs
+# every test (cmocka unit tests, then integration tests on a real KVM: this host's
+# hardware KVM when it has one, else the nested-KVM lab), and ends with the counts.
+#
+#   tests/run.sh           the normal build, then the unit tests again under ASan+UBSan
+#   tests/run.sh --asan    everything under ASan+UBSan (build-asan/)
+#   HVRUN_KVM=direct|lab   force where the KVM tests run (default: auto)
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+top=$PWD
+
+tools/install-deps.sh --tests || exit 1
+
+build() {	# build DIR [cmake args...]
+	local dir=$1; shift
+	cmake -S "$top" -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j"$(nproc)" >"$dir.log" 2>&1 ||
+		{ cat "$dir.log" >&2; echo "0 passed, 1 failed (build of $dir)"; exit 1; }
+}
+
+passed=0 failed=0 skipped=0
+run_ctest() {	# run_ctest DIR [ctest args...]
+	local dir=$1 out p f s; shift
+	out=$(mktemp)
+	(cd "$dir" && ctest --output-on-failure "$@") | tee "$out"
+	p=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed' "$out")
+	f=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Timeout|\*\*\*Exception|Not Run)' "$out")
+	s=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$out")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	rm -f "$out"
+}
+
+# Where KVM tests run, decided once and said up front.
+where() {	# where HVRUN
+	mode=$(tools/kvm-mode.sh "$1") || exit 1
+	export HVRUN_KVM=$mode
+	echo "tests: KVM tests run $([ "$mode" = direct ] && echo "directly on this host's /dev/kvm" ||
+		echo "in the nested-KVM lab (QEMU TCG, AMD SVM; tests/lab/lab.sh)")"
+	# Fetch the lab's kernel and build its initramfs once, before any test needs them.
+	tests/lab/lab.sh --prepare >/dev/null || { echo "0 passed, 1 failed (lab set-up)"; exit 1; }
+}
+
+start=$(date +%s)
+if [ "${1-}" = --asan ]; then
+	build build-asan -DHVRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	where build-asan/hvrun
+	run_ctest build-asan
+else
+	build build
+	where build/hvrun
+	run_ctest build
+	echo "tests: the unit tests again, under ASan+UBSan"
+	build build-asan -DHVRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	run_ctest build-asan -L unit
+fi
+echo "tests: KVM mode $mode, $(( $(date +%s) - start )) s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
