@@ -14,8 +14,8 @@ tools/install-deps.sh --tests || exit 1
 
 build() {	# build DIR [cmake args...]
 	local dir=$1; shift
-	cmake -S "$top" -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j"$(nproc)" >"$dir.log" 2>&1 ||
-		{ cat "$dir.log" >&2; echo "0 passed, 1 failed (build of $dir)"; exit 1; }
+	cmake -S "$top" -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j"$(nproc)" >"$dir/build-output.log" 2>&1 ||
+		{ cat "$dir/build-output.log" >&2; echo "0 passed, 1 failed (build of $dir)"; exit 1; }
 }
 
 passed=0 failed=0 skipped=0
