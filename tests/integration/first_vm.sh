@@ -12,4 +12,11 @@ expect_lines out 1
 expect_in err "HLT"
 io=$(awk '$1 == "IO" { print $2 }' "$T/err")
 [ -n "$io" ] && [ "$io" -ge 100 ] || fail "expected at least 100 IO exits, got '${io:-none}'"
-pass "greeting seen, $io port-I/O exits ($(kvm_mode))"
+
+# 6 GiB: RAM below the PCI hole and the rest above 4 GiB, two KVM memory slots.
+rc=0; kvm_run "$HVRUN" --demo -m 6G -v || rc=$?
+expect_status 0 "$rc" "hvrun --demo -m 6G"
+expect_in err "RAM slot 0: guest 0x000000000-0x0bfffffff (3072 MB)"
+expect_in err "RAM slot 1: guest 0x100000000-0x1bfffffff (3072 MB)"
+expect_in out "Hello from vCPU 0"
+pass "greeting seen, $io port-I/O exits; 6 GiB in two slots around the PCI hole ($(kvm_mode))"
