@@ -1,0 +1,68 @@
+/* pci.h: a PCI bus 0 reached through configuration mechanism 1 (ports 0xcf8/0xcfc), with its devices. */
+#ifndef DEV_PCI_H
+#define DEV_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PCI_CONFIG_ADDRESS	0xcf8	/* 32-bit: enable, bus, device, function, register */
+#define PCI_CONFIG_DATA		0xcfc	/* 0xcfc-0xcff: the selected dword */
+#define PCI_SLOTS		32
+#define PCI_CFG_SIZE		256
+
+struct pci_device;
+
+/* Called after a guest write changed bytes [off, off+size) of config space. */
+typedef void (*pci_cfg_written_fn)(struct pci_device *dev, uint16_t off, unsigned int size);
+
+struct pci_device {
+	const char *name;
+	uint8_t cfg[PCI_CFG_SIZE];	/* what the guest reads */
+	uint8_t wmask[PCI_CFG_SIZE];	/* bits the guest may change */
+	uint8_t w1cmask[PCI_CFG_SIZE];	/* bits the guest clears by writing 1 (status) */
+	pci_cfg_written_fn written;	/* optional: BAR moves, MSI-X enable, ... */
+	void *opaque;
+};
+
+struct pci_bus {
+	pthread_mutex_t lock;
+	uint32_t address;		/* the last value written to 0xcf8 */
+	struct pci_device *slot[PCI_SLOTS];	/* function 0 of each slot on bus 0 */
+};
+
+void pci_bus_init(struct pci_bus *bus);
+void pci_bus_destroy(struct pci_bus *bus);
+
+/* Puts dev in slot (0-31).  0, -EINVAL or -EBUSY. */
+int pci_bus_add(struct pci_bus *bus, unsigned int slot, struct pci_device *dev);
+
+/* Fills the standard header of a type-0 (endpoint) or type-1 function. */
+void pci_device_init(struct pci_device *dev, const char *name, uint16_t vendor, uint16_t device,
+		     uint8_t revision, uint32_t class_code, uint8_t header_type,
+		     uint16_t subsys_vendor, uint16_t subsys_id);
+
+/*
+ * Config-space access by (device, function, register), size 1, 2 or 4 and
+ * naturally aligned; absent functions read as all ones.  The same entry
+ * points serve port I/O here and ECAM later.
+ */
+uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t devfn, uint16_t reg, unsigned int size);
+void pci_cfg_write(struct pci_bus *bus, uint8_t devfn, uint16_t reg, uint32_t val, unsigned int size);
+
+/* iobus handlers: 0xcf8 (4 ports) and 0xcfc (4 ports). */
+void pci_address_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+void pci_data_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+
+/*
+ * The PC chipset a standard firmware expects (SeaBIOS looks for it):
+ * an Intel 440FX host bridge (8086:1237) at 00:00.0 and a PIIX3 PCI-to-ISA
+ * bridge (8086:7000) at 00:01.0.
+ */
+struct pc_chipset {
+	struct pci_device host;
+	struct pci_device isa;
+};
+int pc_chipset_init(struct pc_chipset *cs, struct pci_bus *bus);
+
+#endif
