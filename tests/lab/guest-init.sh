@@ -40,6 +40,9 @@ mount -t devtmpfs devtmpfs /dev || fail "mount /dev"
 # stdio; take it from devtmpfs now.
 exec </dev/null >/dev/console 2>&1
 
+say() { echo "hvrun-lab: $*"; }
+
+say "init started, loading modules"
 while read -r mod; do
 	insmod "/modules/$mod.ko" || fail "insmod $mod failed (for kvm_amd: does the CPU model offer SVM?)"
 done </modules/order
@@ -48,6 +51,7 @@ done </modules/order
 chmod 666 /dev/kvm
 ifconfig lo 127.0.0.1 up || fail "cannot bring up lo"
 hostname hvrun-lab
+say "modules loaded, /dev/kvm present; mounting filesystems"
 
 # --- 2. per-run directory and its config ------------------------------------
 mount -t 9p -o "trans=virtio,version=9p2000.L,msize=$MSIZE,cache=mmap" hvrunrun "$RUN" ||
@@ -104,6 +108,9 @@ mkfifo /out.fifo || fail "mkfifo"
 cat /out.fifo >/dev/ttyS1 &
 catpid=$!
 
+# The boot log so far is on the console (for hang reports); from now on
+# show only warnings and worse, so a chatty kernel does not slow the command.
+echo 5 >/proc/sys/kernel/printk
 echo "HVRUN-LAB-READY"
 env -i chroot "$NEWROOT" /bin/bash /run/hvrun-lab/cmd.sh </dev/null >/out.fifo 2>&1
 rc=$?

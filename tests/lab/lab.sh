@@ -10,7 +10,8 @@
 #   tests/lab/lab.sh --prepare    # only fetch the kernel + build the initramfs
 #
 # Exit status: the command's own status, or
-#   124  lab hang: timeout, or the guest kernel reported a soft lockup / RCU
+#   124  lab hang: --timeout passed, the guest did not boot (a hung boot is
+#        retried once), or the guest kernel reported a soft lockup / RCU
 #        stall (an emulator fault); "LAB HANG: ..." and the console tail are
 #        printed on stderr
 #   125  lab harness error: kernel download, QEMU or guest init failed, or the
@@ -27,7 +28,8 @@ readonly LAB_DIR
 readonly LAB_SH="$LAB_DIR/lab.sh"
 readonly GUEST_INIT="$LAB_DIR/guest-init.sh"
 readonly BUSYBOX=/bin/busybox
-CACHE_DIR=${HVRUN_LAB_CACHE:-$HOME/.cache/hvrun-lab}
+readonly QBOOT=${HVRUN_LAB_BIOS:-/usr/share/qemu/qboot.rom}
+CACHE_DIR=${HVRUN_LAB_CACHE:-${HOME:-/tmp}/.cache/hvrun-lab}
 readonly CACHE_DIR
 
 # Modules the guest needs; their dependencies come from modules.dep.
@@ -39,8 +41,10 @@ readonly WANTED_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk
 
 # Console lines that mean the emulated machine is stuck (TCG faults).
 readonly LOCKUP_RE='soft lockup|rcu_sched self-detected stall|rcu: INFO'
-# Longest wait for the guest to become ready, before --timeout starts.
-readonly BOOT_TIMEOUT=${HVRUN_LAB_BOOT_TIMEOUT:-180}
+# Longest wait for the guest to become ready (before --timeout starts), and
+# how often a boot that hung is retried.
+readonly BOOT_TIMEOUT=${HVRUN_LAB_BOOT_TIMEOUT:-90}
+readonly BOOT_RETRIES=${HVRUN_LAB_BOOT_RETRIES:-1}
 readonly CONSOLE_TAIL_LINES=40
 
 # ---------------------------------------------------------------------------
@@ -82,7 +86,7 @@ while (($#)); do
 	--scratch) scratch=${2-}; shift 2 || usage_error "--scratch needs a value" ;;
 	--keep) keep=1; shift ;;
 	--prepare) prepare_only=1; shift ;;
-	-h | --help) sed -n '3,20s/^# \{0,1\}//p' "$LAB_SH"; exit 0 ;;
+	-h | --help) sed -n '3,/^set -euo/s/^# \{0,1\}//p' "$LAB_SH"; exit 0 ;;
 	--) shift; break ;;
 	-*) usage_error "unknown option: $1" ;;
 	*) break ;;
@@ -93,6 +97,8 @@ if [[ ! $mem =~ ^[0-9]+$ ]] || ((mem < 256)); then usage_error "--mem must be MB
 if [[ ! $cpus =~ ^[0-9]+$ ]] || ((cpus < 1)); then usage_error "--cpus must be >= 1"; fi
 [[ -z $scratch || $scratch =~ ^[0-9]+[KMGT]?$ ]] || usage_error "--scratch SIZE like 512M or 2G"
 if ((!prepare_only && $# == 0)); then usage_error "no command given"; fi
+[[ $BOOT_TIMEOUT =~ ^[0-9]+$ && $BOOT_RETRIES =~ ^[0-9]+$ ]] ||
+	usage_error "HVRUN_LAB_BOOT_TIMEOUT and HVRUN_LAB_BOOT_RETRIES must be whole numbers"
 
 # ---------------------------------------------------------------------------
 # Kernel: resolve the current Debian kernel, download and unpack it (cached)
@@ -102,7 +108,7 @@ if ((!prepare_only && $# == 0)); then usage_error "no command given"; fi
 # e.g. 6.1.0-56-amd64, or nothing.
 kernel_version_from_apt() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | sed -n 1p
 }
 
 apt_update() {
@@ -171,6 +177,42 @@ ensure_kernel() {
 	mv "$tmp/root" "$tree"
 	rm -rf "$tmp"
 	touch "$tree/.hvrun-complete"
+}
+
+# Debian's bzImage is xz-compressed; decompressing it under TCG costs ~2 s of
+# every boot. The payload is an ELF vmlinux with a PVH entry note, which QEMU
+# can boot directly. Print the path of that vmlinux (extracted once into the
+# cache), or the bzImage when there is no usable PVH payload.
+boot_image() {
+	local ver=$1 tree="$CACHE_DIR/kernel-$1" bz off tmp
+	bz="$tree/boot/vmlinuz-$ver"
+	if ! command -v xz >/dev/null; then
+		printf '%s\n' "$bz" # (apt-get install xz-utils for faster boots)
+		return
+	fi
+	if [[ -s $tree/vmlinux-pvh ]]; then
+		printf '%s\n' "$tree/vmlinux-pvh"
+		return
+	fi
+	if [[ ! -e $tree/.no-pvh ]]; then
+		tmp="$tree/vmlinux-pvh.tmp"
+		# Offset of the first xz stream header (FD '7zXZ' 00) in the bzImage.
+		off=$(LC_ALL=C grep -obUaP -m 1 '\xfd7zXZ\x00' "$bz" | head -n 1 | cut -d: -f1 || true)
+		if [[ -n $off ]]; then
+			# xz complains about the bytes after the stream; the checks below judge.
+			tail -c +$((off + 1)) "$bz" | xz -dc >"$tmp" 2>/dev/null || true
+		fi
+		# An ELF file carrying a Xen note of type 18 (XEN_ELFNOTE_PHYS32_ENTRY).
+		if [[ -s $tmp && $(head -c 4 "$tmp") == $'\x7fELF' ]] &&
+			LC_ALL=C grep -qaP '\x04\x00\x00\x00[\x04\x08]\x00\x00\x00\x12\x00\x00\x00Xen\x00' "$tmp"; then
+			mv "$tmp" "$tree/vmlinux-pvh"
+			printf '%s\n' "$tree/vmlinux-pvh"
+			return
+		fi
+		rm -f "$tmp"
+		touch "$tree/.no-pvh"
+	fi
+	printf '%s\n' "$bz"
 }
 
 # ---------------------------------------------------------------------------
@@ -263,13 +305,14 @@ prepare() {
 
 	KVER=$(resolve_kernel_version)
 	if ! ensure_kernel "$KVER"; then
+		[[ -z ${HVRUN_LAB_KERNEL:-} ]] || die "cannot download linux-image-$KVER (HVRUN_LAB_KERNEL)"
 		# Stale package lists name a kernel the archive no longer has.
 		apt_update
 		KVER=$(kernel_version_from_apt)
 		[[ -n $KVER ]] || die "cannot resolve the Debian kernel version"
 		ensure_kernel "$KVER" || die "cannot download the Debian kernel package linux-image-$KVER"
 	fi
-	KERNEL="$CACHE_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
+	KERNEL=$(boot_image "$KVER")
 
 	# Key the initramfs on everything that goes into it.
 	local key
@@ -297,14 +340,6 @@ prepare() {
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-prepare
-
-if ((prepare_only)); then
-	printf 'version=%s\nkernel=%s\ninitramfs=%s\n' "$KVER" "$KERNEL" "$INITRAMFS"
-	exit 0
-fi
-
 # Directories shared read-write at their host paths: the git top-level of the
 # cwd (or the cwd) plus every --share.
 cwd=$(pwd -P)
@@ -322,6 +357,14 @@ for s in "${shares[@]}"; do
 	share_list+=("$s")
 done
 
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+prepare
+
+if ((prepare_only)); then
+	printf 'version=%s\nkernel=%s\ninitramfs=%s\n' "$KVER" "$KERNEL" "$INITRAMFS"
+	exit 0
+fi
+
 # Per-run dir, shared with the guest as tag "hvrunrun".
 run=$(mktemp -d "${TMPDIR:-/tmp}/hvrun-lab.XXXXXX")
 qemu_pid=
@@ -333,6 +376,7 @@ cleanup() {
 		kill "$qemu_pid" 2>/dev/null || true
 		sleep 0.5
 		kill -KILL "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
 	fi
 	[[ -z $tail_pid ]] || kill "$tail_pid" 2>/dev/null || true
 	if ((keep)); then
@@ -353,12 +397,15 @@ qemu=(qemu-system-x86_64
 	-accel "tcg,thread=multi" -cpu max -smp "$cpus" -m "$mem"
 	-nodefaults -nographic -monitor none -no-reboot -nic none
 	-kernel "$KERNEL" -initrd "$INITRAMFS"
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off"
-	-serial "file:$(qarg "$run/console.log")"
-	-serial "file:$(qarg "$run/out")"
+	-append "console=ttyS0 panic=-1 loglevel=7 mitigations=off tsc=reliable"
+	-chardev "file,id=console,path=$(qarg "$run/console.log")" -serial chardev:console
+	-chardev "file,id=output,path=$(qarg "$run/out")" -serial chardev:output
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$(qarg "$run"),mount_tag=hvrunrun,security_model=none,multidevs=remap"
 )
+
+# qboot (from qemu-system-data) starts the kernel faster than SeaBIOS.
+if [[ -f $QBOOT ]]; then qemu+=(-bios "$QBOOT"); fi
 
 # Guest config: shares sorted so parents are mounted before their children.
 : >"$run/config"
@@ -396,52 +443,82 @@ fi
 	printf '\n'
 } >"$run/cmd.sh"
 
-: >"$run/console.log"
-: >"$run/out"
-
-# Print the reason and the console tail on stderr.
+# Show QEMU's own messages and the end of the guest console on stderr.
+qemu_said() {
+	if [[ -s $run/qemu.log ]]; then
+		log "QEMU said:"
+		sed 's/^/  | /' "$run/qemu.log" >&2
+	fi
+}
 console_tail() {
+	if [[ ! -s $run/console.log ]]; then
+		log "(the guest console is empty)"
+		return
+	fi
 	log "last $CONSOLE_TAIL_LINES console lines:"
 	tr -d '\r' <"$run/console.log" | tail -n "$CONSOLE_TAIL_LINES" | sed 's/^/  | /' >&2
 }
-hang() {
-	printf 'LAB HANG: %s\n' "$*" >&2
-	kill -KILL "$qemu_pid" 2>/dev/null || true
-	console_tail
-	exit "$EXIT_HANG"
+
+# Boot the guest and watch it: streams the command's output, notes when the
+# guest is ready, kills a hung guest. Returns 0 when QEMU ended by itself,
+# 1 after a hang (reason in $hang_reason). Sets start/ready_us/end (µs).
+run_vm() {
+	: >"$run/console.log"
+	: >"$run/out"
+	rm -f "$run/exit" "$run/init-error" "$run/dmesg"
+	hang_reason=
+	ready_us=
+	start=$(now_us)
+	"${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 &
+	qemu_pid=$!
+	# Stream the command's output (ttyS1) live to our stdout.
+	tail -c +1 -s 0.1 -f --pid="$qemu_pid" "$run/out" &
+	tail_pid=$!
+
+	local now
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		now=$(now_us)
+		if [[ -z $ready_us ]] && grep -q 'HVRUN-LAB-READY' "$run/console.log"; then
+			ready_us=$now
+		fi
+		if grep -q -E "$LOCKUP_RE" "$run/console.log"; then
+			hang_reason="guest kernel reported a lockup/stall (emulator fault): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
+		elif [[ -z $ready_us ]] && ((now - start > BOOT_TIMEOUT * 1000000)); then
+			hang_reason="guest did not finish booting within $BOOT_TIMEOUT s"
+		elif [[ -n $ready_us ]] && ((timeout > 0 && now - ready_us > timeout * 1000000)); then
+			hang_reason="command still running after --timeout $timeout s: $command_text"
+		fi
+		[[ -z $hang_reason ]] || break
+		sleep 0.1
+	done
+	[[ -z $hang_reason ]] || kill -KILL "$qemu_pid" 2>/dev/null
+	qemu_rc=0
+	wait "$qemu_pid" 2>/dev/null || qemu_rc=$? # (quietly: no "Killed" job notice)
+	qemu_pid=
+	end=$(now_us)
+	wait "$tail_pid" 2>/dev/null
+	tail_pid=
+	[[ -z $hang_reason ]]
 }
 
+command_text="$*"
 log "booting Debian kernel $KVER under QEMU TCG (-cpu max)"
-start=$(now_us)
-"${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 &
-qemu_pid=$!
-# Stream the command's output (ttyS1) live to our stdout.
-tail -c +1 -s 0.1 -f --pid="$qemu_pid" "$run/out" &
-tail_pid=$!
-
-ready_us=
-while kill -0 "$qemu_pid" 2>/dev/null; do
-	now=$(now_us)
-	if [[ -z $ready_us ]] && grep -q 'HVRUN-LAB-READY' "$run/console.log"; then
-		ready_us=$now
+boot_attempt=0
+until run_vm; do
+	# Nothing of the command has run before "ready", so a boot that hung
+	# (an emulator fault) can safely be tried again.
+	if [[ -z $ready_us ]] && ((boot_attempt < BOOT_RETRIES)); then
+		boot_attempt=$((boot_attempt + 1))
+		log "boot hang ($hang_reason); booting again (retry $boot_attempt of $BOOT_RETRIES)"
+		qemu_said
+		console_tail
+		continue
 	fi
-	if grep -q -E "$LOCKUP_RE" "$run/console.log"; then
-		hang "guest kernel reported a lockup/stall (emulator fault): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
-	fi
-	if [[ -z $ready_us ]] && ((now - start > BOOT_TIMEOUT * 1000000)); then
-		hang "guest did not finish booting within $BOOT_TIMEOUT s"
-	fi
-	if [[ -n $ready_us ]] && ((timeout > 0 && now - ready_us > timeout * 1000000)); then
-		hang "command still running after --timeout $timeout s: $*"
-	fi
-	sleep 0.1
+	printf 'LAB HANG: %s\n' "$hang_reason" >&2
+	qemu_said
+	console_tail
+	exit "$EXIT_HANG"
 done
-qemu_rc=0
-wait "$qemu_pid" || qemu_rc=$?
-qemu_pid=
-end=$(now_us)
-wait "$tail_pid" 2>/dev/null || true
-tail_pid=
 
 # The exit status: /lab/exit (written over 9p), else the console marker.
 rc=
@@ -455,13 +532,12 @@ if [[ ! $rc =~ ^[0-9]+$ ]]; then
 		log "error: guest init failed: $(<"$run/init-error")"
 	elif grep -q HVRUN-LAB-INIT-FAILED "$run/console.log"; then
 		log "error: guest init failed: $(grep -m 1 HVRUN-LAB-INIT-FAILED "$run/console.log" | tr -d '\r')"
+	elif grep -q 'Kernel panic' "$run/console.log"; then
+		log "error: the guest kernel panicked (QEMU status $qemu_rc)"
 	else
 		log "error: QEMU (status $qemu_rc) stopped without an exit status from the guest"
 	fi
-	if [[ -s $run/qemu.log ]]; then
-		log "QEMU said:"
-		sed 's/^/  | /' "$run/qemu.log" >&2
-	fi
+	qemu_said
 	console_tail
 	exit "$EXIT_HARNESS"
 fi
