@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <linux/mman.h>
 #include <sys/mman.h>
 
 #define GM_ALIGN	(2ULL << 20)	/* x86-64 huge page */
@@ -26,7 +27,7 @@ int gm_add_region(struct guest_mem *gm, uint64_t gpa, uint64_t size, void *host)
 	return 0;
 }
 
-int gm_alloc(struct guest_mem *gm, const struct memmap *m)
+int gm_alloc(struct guest_mem *gm, const struct memmap *m, bool hugepages)
 {
 	uint8_t *raw, *base, *p;
 	size_t total = 0, raw_size, head;
@@ -41,21 +42,30 @@ int gm_alloc(struct guest_mem *gm, const struct memmap *m)
 		if (__builtin_add_overflow(total, sz, &total))
 			return -ENOMEM;
 	}
-	/* Over-allocate by one alignment unit, then trim to an aligned start. */
-	if (__builtin_add_overflow(total, GM_ALIGN, &raw_size))
-		return -ENOMEM;
-	raw = mmap(NULL, raw_size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
-		return -errno;
-	base = (uint8_t *)(((uintptr_t)raw + GM_ALIGN - 1) & ~(uintptr_t)(GM_ALIGN - 1));
-	head = (size_t)(base - raw);
-	if (head)
-		munmap(raw, head);
-	if (raw_size - head > total)
-		munmap(base + total, raw_size - head - total);
-	/* Advisory: THP may be disabled on the host, the guest still runs. */
-	(void)madvise(base, total, MADV_HUGEPAGE);
+	if (hugepages) {
+		/* hugetlbfs pages are 2 MiB aligned by nature; MAP_POPULATE takes them now. */
+		base = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB | MAP_POPULATE,
+			    -1, 0);
+		if (base == MAP_FAILED)
+			return -errno;
+	} else {
+		/* Over-allocate by one alignment unit, then trim to an aligned start. */
+		if (__builtin_add_overflow(total, GM_ALIGN, &raw_size))
+			return -ENOMEM;
+		raw = mmap(NULL, raw_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (raw == MAP_FAILED)
+			return -errno;
+		base = (uint8_t *)(((uintptr_t)raw + GM_ALIGN - 1) & ~(uintptr_t)(GM_ALIGN - 1));
+		head = (size_t)(base - raw);
+		if (head)
+			munmap(raw, head);
+		if (raw_size - head > total)
+			munmap(base + total, raw_size - head - total);
+		/* Advisory: THP may be disabled on the host, the guest still runs. */
+		(void)madvise(base, total, MADV_HUGEPAGE);
+	}
 
 	gm->map = base;
 	gm->map_size = total;

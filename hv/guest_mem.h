@@ -26,9 +26,10 @@ struct guest_mem {
 /*
  * Maps host memory for every RAM range of *m: one anonymous mapping, its
  * start 2 MiB aligned so that guest and host huge pages line up, marked
- * for transparent huge pages.  0 or -errno.
+ * for transparent huge pages -- or, with hugepages, taken from the host's
+ * pool of 2 MiB hugetlbfs pages (-ENOMEM when the pool is short).  0 or -errno.
  */
-int gm_alloc(struct guest_mem *gm, const struct memmap *m);
+int gm_alloc(struct guest_mem *gm, const struct memmap *m, bool hugepages);
 void gm_free(struct guest_mem *gm);
 
 /* Adds a region backed by caller-owned memory (unit tests, fuzzers). */

@@ -1,12 +1,18 @@
 /* main.c: hvrun's entry point, read top to bottom: options, host check or VM set-up, run, exit. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "boot/raw.h"
 #include "hv/check.h"
+#include "hv/console.h"
 #include "hv/log.h"
 #include "hv/options.h"
+#include "hv/platform.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 
@@ -40,13 +46,67 @@ static int load_program(struct vm *vm, const struct hv_options *o)
 	return HV_EXIT_OK;
 }
 
-int main(int argc, char *argv[])
+/*
+ * SIGINT, SIGTERM and SIGHUP stop the VM cleanly: they are blocked in every
+ * thread and read by the main loop from a signalfd.  -1 if that fails.
+ */
+static int stop_signals_fd(void)
 {
-	struct hv_options o;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* A closed stdin/stdout/stderr would let /dev/kvm or an eventfd become fd 0-2: fill them. */
+static void keep_stdio_open(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= STDERR_FILENO)
+		fcntl(fd, F_SETFD, 0);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* One life of the VM: create, load, run, destroy.  Sets *reason; returns HV_EXIT_*. */
+static int run_once(const struct hv_options *o, int signal_fd, enum vm_stop_reason *reason)
+{
 	struct vm vm;
-	char err[512];
 	int status;
 
+	*reason = VM_STOP_ERROR;
+	status = vm_create(&vm, o);
+	if (status == 0)
+		status = o->kernel ? platform_setup(&vm, o) : load_program(&vm, o);
+	else
+		status = status == -E2BIG ? HV_EXIT_USAGE : HV_EXIT_FAILURE;
+	if (status == HV_EXIT_OK) {
+		vm.signal_fd = signal_fd;
+		*reason = vm_run(&vm);
+		status = *reason == VM_STOP_ERROR ? HV_EXIT_FAILURE : HV_EXIT_OK;
+		if (o->exit_stats)
+			vm_print_exit_stats(&vm);
+	}
+	fflush(stdout);
+	vm_destroy(&vm);
+	return status;
+}
+
+int main(int argc, char *argv[])
+{
+	enum vm_stop_reason reason;
+	struct hv_options o;
+	char err[512];
+	int status, signal_fd;
+	unsigned int boots = 0;
+
+	keep_stdio_open();
 	if (options_parse(&o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "hvrun: %s (see hvrun --help)\n", err);
 		return HV_EXIT_USAGE;
@@ -63,17 +123,19 @@ int main(int argc, char *argv[])
 		return hv_check(stdout) ? HV_EXIT_FAILURE : HV_EXIT_OK;
 	hv_verbose = o.verbose;
 
-	status = vm_create(&vm, &o);
-	if (status == 0)
-		status = load_program(&vm, &o);
-	else
-		status = status == -E2BIG ? HV_EXIT_USAGE : HV_EXIT_FAILURE;
-	if (status == HV_EXIT_OK) {
-		status = vm_run(&vm);
-		if (o.exit_stats)
-			vm_print_exit_stats(&vm);
+	signal_fd = stop_signals_fd();
+	if (o.kernel)
+		console_raw();		/* restored at exit, whatever the way out */
+	for (;;) {
+		status = run_once(&o, signal_fd, &reason);
+		if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
+			break;
+		if (o.no_reboot) {
+			hv_info("the guest rebooted; --no-reboot: exiting");
+			break;
+		}
+		hv_info("the guest rebooted: starting it again (boot %u)", ++boots + 1);
 	}
-	fflush(stdout);
-	vm_destroy(&vm);
+	console_restore();
 	return status;
 }

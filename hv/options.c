@@ -17,11 +17,20 @@ enum {
 	OPT_DEMO,
 	OPT_EXIT_STATS,
 	OPT_VERSION,
+	OPT_RTC,
+	OPT_NO_REBOOT,
+	OPT_HUGEPAGES,
 };
 
 static const struct option long_options[] = {
 	{ "memory",	required_argument, NULL, 'm' },
 	{ "cpus",	required_argument, NULL, 'c' },
+	{ "kernel",	required_argument, NULL, 'k' },
+	{ "initrd",	required_argument, NULL, 'i' },
+	{ "append",	required_argument, NULL, 'a' },
+	{ "rtc",	required_argument, NULL, OPT_RTC },
+	{ "no-reboot",	no_argument,	   NULL, OPT_NO_REBOOT },
+	{ "hugepages",	no_argument,	   NULL, OPT_HUGEPAGES },
 	{ "raw",	required_argument, NULL, OPT_RAW },
 	{ "demo",	no_argument,	   NULL, OPT_DEMO },
 	{ "check",	no_argument,	   NULL, OPT_CHECK },
@@ -35,12 +44,17 @@ static const struct option long_options[] = {
 void options_print_help(FILE *out)
 {
 	fprintf(out,
-"Usage: hvrun [OPTIONS] --demo | --raw FILE\n"
+"Usage: hvrun [OPTIONS] -k KERNEL [-i INITRD] [-a CMDLINE]\n"
+"       hvrun [OPTIONS] --demo | --raw FILE\n"
 "       hvrun --check\n"
 "\n"
 "hvrun runs a virtual machine on the Linux KVM API (/dev/kvm).\n"
 "\n"
 "What to run:\n"
+"  -k, --kernel FILE   boot FILE, a Linux x86-64 bzImage (e.g. /boot/vmlinuz-*),\n"
+"                      through the 64-bit boot protocol, on a PC with ACPI\n"
+"  -i, --initrd FILE   the initial RAM disk for -k\n"
+"  -a, --append TEXT   the kernel command line for -k (default: console=ttyS0)\n"
 "  --demo              run the built-in first-VM program: every vCPU prints a\n"
 "                      greeting on the emulated serial port (COM1) and halts\n"
 "  --raw FILE          run FILE, a flat 16-bit real-mode program, loaded at\n"
@@ -52,6 +66,11 @@ void options_print_help(FILE *out)
 "                      (default 512, minimum 128, maximum 1024G)\n"
 "  -c, --cpus N        number of vCPUs, one host thread each (default 1,\n"
 "                      maximum %d or the host KVM's limit if lower)\n"
+"      --hugepages     back guest RAM with 2 MiB hugetlbfs pages (reserve them\n"
+"                      first: /proc/sys/vm/nr_hugepages); default: normal pages,\n"
+"                      2 MiB aligned for transparent huge pages\n"
+"      --rtc utc|localtime  what the guest's CMOS clock shows (default utc)\n"
+"      --no-reboot     when the guest reboots, exit (status 0) instead\n"
 "\n"
 "Diagnostics:\n"
 "  --check             check this host: /dev/kvm, CPU flags, kvm modules,\n"
@@ -62,11 +81,13 @@ void options_print_help(FILE *out)
 "  -h, --help          show this help\n"
 "      --version       show the version\n"
 "\n"
-"The guest's serial port (COM1) is hvrun's standard output; hvrun's own\n"
-"messages go to standard error.\n"
+"The guest's serial port (COM1) is hvrun's standard output and input; on a\n"
+"terminal it is in raw mode, and Ctrl-A x quits (Ctrl-A Ctrl-A sends Ctrl-A).\n"
+"hvrun's own messages go to standard error.\n"
 "\n"
 "Exit status:\n"
-"  0  the guest ran and stopped normally (every vCPU halted); --check: the\n"
+"  0  the guest ran and stopped normally (it powered off, or with --demo and\n"
+"     --raw every vCPU halted; Ctrl-A x, SIGINT, SIGTERM); --check: the\n"
 "     host has everything hvrun needs\n"
 "  1  the host cannot run the VM (no usable /dev/kvm, ...) or the guest\n"
 "     crashed (triple fault, KVM internal error); --check: something is\n"
@@ -148,7 +169,7 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 
 	optind = 0;		/* glibc: full re-initialisation, so tests can parse twice */
 	opterr = 0;		/* we print our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":m:c:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:c:k:i:a:vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (options_parse_mem(optarg, &o->mem_bytes)) {
@@ -185,6 +206,32 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 				return -EINVAL;
 			o->raw_path = optarg;
 			break;
+		case 'k':
+			if (check_input_file("-k", optarg, err, errlen))
+				return -EINVAL;
+			o->kernel = optarg;
+			break;
+		case 'i':
+			if (check_input_file("-i", optarg, err, errlen))
+				return -EINVAL;
+			o->initrd = optarg;
+			break;
+		case 'a':
+			o->append = optarg;
+			break;
+		case OPT_RTC:
+			if (strcmp(optarg, "utc") == 0 || strcmp(optarg, "base=utc") == 0) {
+				o->rtc_localtime = false;
+			} else if (strcmp(optarg, "localtime") == 0 ||
+				   strcmp(optarg, "base=localtime") == 0) {
+				o->rtc_localtime = true;
+			} else {
+				snprintf(err, errlen, "--rtc %s: give utc or localtime", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NO_REBOOT:	o->no_reboot = true; break;
+		case OPT_HUGEPAGES:	o->hugepages = true; break;
 		case OPT_DEMO:		o->demo = true; break;
 		case OPT_CHECK:		o->check = true; break;
 		case OPT_EXIT_STATS:	o->exit_stats = true; break;
@@ -208,12 +255,16 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 	}
 	if (o->help || o->version || o->check)
 		return 0;
-	if (o->demo && o->raw_path) {
-		snprintf(err, errlen, "--demo and --raw both name a program to run: give one");
+	if ((o->demo + !!o->raw_path + !!o->kernel) > 1) {
+		snprintf(err, errlen, "-k, --demo and --raw each name what to run: give one");
 		return -EINVAL;
 	}
-	if (!o->demo && !o->raw_path) {
-		snprintf(err, errlen, "nothing to run: give --demo or --raw FILE");
+	if (!o->demo && !o->raw_path && !o->kernel) {
+		snprintf(err, errlen, "nothing to run: give -k KERNEL, --demo or --raw FILE");
+		return -EINVAL;
+	}
+	if (!o->kernel && (o->initrd || o->append)) {
+		snprintf(err, errlen, "%s goes with -k KERNEL", o->initrd ? "-i" : "-a");
 		return -EINVAL;
 	}
 	return 0;

@@ -24,6 +24,12 @@ enum {
 struct hv_options {
 	uint64_t mem_bytes;	/* -m, --memory */
 	unsigned int cpus;	/* -c, --cpus */
+	const char *kernel;	/* -k, --kernel: a Linux bzImage */
+	const char *initrd;	/* -i, --initrd */
+	const char *append;	/* -a, --append: the kernel command line */
+	bool rtc_localtime;	/* --rtc localtime (default utc) */
+	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
+	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
 	const char *raw_path;	/* --raw FILE: a flat real-mode program */
 	bool demo;		/* --demo: the built-in first-VM program */
 	bool check;		/* --check: the host check */

@@ -6,11 +6,13 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/platform.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index)
 {
@@ -96,12 +98,26 @@ static void vcpu_handle_pio(struct vcpu *cpu)
 
 static void vcpu_report_crash(struct vcpu *cpu, const char *what)
 {
+	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	if (ioctl(cpu->fd, KVM_GET_REGS, &regs) == 0)
-		hv_err("vCPU %u: %s (rip 0x%llx, rsp 0x%llx)", cpu->index, what, regs.rip, regs.rsp);
-	else
+	if (ioctl(cpu->fd, KVM_GET_REGS, &regs) != 0) {
 		hv_err("vCPU %u: %s", cpu->index, what);
+		return;
+	}
+	hv_err("vCPU %u: %s (rip 0x%llx, rsp 0x%llx)", cpu->index, what, regs.rip, regs.rsp);
+	if (!cpu->vm->pc || ioctl(cpu->fd, KVM_GET_SREGS, &sregs) != 0)
+		return;
+	/* An OS crashed: the whole register file, for whoever debugs it. */
+	hv_err("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", regs.rax, regs.rbx, regs.rcx, regs.rdx);
+	hv_err("  rsi %016llx rdi %016llx rbp %016llx rflags %08llx", regs.rsi, regs.rdi, regs.rbp, regs.rflags);
+	hv_err("  r8  %016llx r9  %016llx r10 %016llx r11 %016llx", regs.r8, regs.r9, regs.r10, regs.r11);
+	hv_err("  r12 %016llx r13 %016llx r14 %016llx r15 %016llx", regs.r12, regs.r13, regs.r14, regs.r15);
+	hv_err("  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
+	       sregs.cr0, sregs.cr2, sregs.cr3, sregs.cr4, sregs.efer);
+	hv_err("  cs %04x (base %llx, l=%u) ss %04x idt %llx/%x gdt %llx/%x",
+	       sregs.cs.selector, sregs.cs.base, sregs.cs.l, sregs.ss.selector,
+	       sregs.idt.base, sregs.idt.limit, sregs.gdt.base, sregs.gdt.limit);
 }
 
 /* Returns 1 to keep running, or 0 with cpu->result set. */
@@ -115,9 +131,13 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		vcpu_handle_pio(cpu);
 		return 1;
 	case KVM_EXIT_MMIO:
-		/* No MMIO device yet: reads see an empty bus, writes vanish. */
+		/* Devices the PC maps (ECAM); elsewhere reads see an empty bus, writes vanish. */
+		if (cpu->vm->pc && platform_mmio(cpu->vm, run->mmio.phys_addr, run->mmio.data,
+						 run->mmio.len, run->mmio.is_write))
+			return 1;
 		if (!run->mmio.is_write)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		cpu->unclaimed_mmio++;
 		return 1;
 	case KVM_EXIT_HLT:
 		/* Without an in-kernel LAPIC, HLT comes to us: this vCPU is done. */
@@ -143,7 +163,7 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		break;
 	}
 	cpu->result = HV_EXIT_FAILURE;
-	vm_request_stop(cpu->vm);
+	vm_request_stop(cpu->vm, VM_STOP_ERROR);
 	return 0;
 }
 
@@ -167,7 +187,7 @@ void *vcpu_thread(void *arg)
 			}
 			hv_err("vCPU %u: KVM_RUN: %s", cpu->index, strerror(errno));
 			cpu->result = HV_EXIT_FAILURE;
-			vm_request_stop(cpu->vm);
+			vm_request_stop(cpu->vm, VM_STOP_ERROR);
 			break;
 		}
 		cpu->exits[run->exit_reason < KVM_NR_EXIT_NAMES ? run->exit_reason
@@ -175,5 +195,10 @@ void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(cpu))
 			break;
 	}
+	/* The last vCPU to halt ends the VM; every end wakes the main loop. */
+	if (atomic_fetch_sub(&cpu->vm->running, 1) == 1)
+		vm_request_stop(cpu->vm, VM_STOP_HALTED);
+	else
+		eventfd_write(cpu->vm->event_fd, 1);
 	return NULL;
 }

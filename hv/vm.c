@@ -4,14 +4,20 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "hv/console.h"
+#include "hv/cpu_setup.h"
 #include "hv/log.h"
+#include "hv/platform.h"
 #include "hv/vcpu.h"
 
 /* Intel VMX needs 3 pages for a real-mode TSS; kvmtool and QEMU put them here. */
@@ -25,7 +31,14 @@ static int vm_setup_memory(struct vm *vm, const struct hv_options *o)
 	ret = memmap_build(&vm->map, o->mem_bytes);
 	if (ret)
 		return ret;
-	ret = gm_alloc(&vm->mem, &vm->map);
+	ret = gm_alloc(&vm->mem, &vm->map, o->hugepages);
+	if (ret && o->hugepages) {
+		hv_err("--hugepages: cannot take %" PRIu64 " MB of guest RAM from the 2 MiB huge "
+		       "page pool (%s); reserve %" PRIu64 " pages first, as root: "
+		       "echo %" PRIu64 " > /proc/sys/vm/nr_hugepages", o->mem_bytes / HV_MIB,
+		       strerror(-ret), o->mem_bytes >> 21, o->mem_bytes >> 21);
+		return ret;
+	}
 	if (ret) {
 		hv_err("cannot map %" PRIu64 " MB of guest RAM: %s", o->mem_bytes / HV_MIB,
 		       strerror(-ret));
@@ -53,6 +66,11 @@ static int vm_setup_memory(struct vm *vm, const struct hv_options *o)
 	return 0;
 }
 
+static void vm_com1_irq(void *opaque, int level)
+{
+	platform_set_irq(opaque, SERIAL_COM1_IRQ, level);
+}
+
 int vm_create(struct vm *vm, const struct hv_options *o)
 {
 	char err[256];
@@ -61,8 +79,18 @@ int vm_create(struct vm *vm, const struct hv_options *o)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = -1;
-	/* COM1 is the guest's console; its output is our stdout. */
-	serial_init(&vm->com1, STDOUT_FILENO, NULL, NULL);
+	vm->signal_fd = -1;
+	vm->pc = o->kernel != NULL;
+	/* COM1 is the guest's console; its output is our stdout, its IRQ line 4 on a PC. */
+	serial_init(&vm->com1, STDOUT_FILENO, vm->pc ? vm_com1_irq : NULL, vm);
+	if (vm->pc) {
+		rtc_init(&vm->rtc, o->rtc_localtime, NULL);
+		pci_bus_init(&vm->pci);
+		pthread_mutex_init(&vm->pm_lock, NULL);
+	}
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0)
+		return -errno;
 	vm->kvm_fd = kvm_open(err, sizeof(err));
 	if (vm->kvm_fd < 0) {
 		hv_err("%s", err);
@@ -99,6 +127,12 @@ int vm_create(struct vm *vm, const struct hv_options *o)
 		return ret;
 	}
 
+	/* The in-kernel interrupt controllers must exist before any vCPU. */
+	if (vm->pc) {
+		ret = platform_create_irqchip(vm);
+		if (ret)
+			return ret;
+	}
 	ret = vm_setup_memory(vm, o);
 	if (ret)
 		return ret;
@@ -116,6 +150,14 @@ int vm_create(struct vm *vm, const struct hv_options *o)
 	vm->vcpus = calloc(o->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
+	if (vm->pc) {
+		vm->cpuid = cpuid_supported(vm->kvm_fd);
+		if (!vm->cpuid) {
+			ret = -errno;
+			hv_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return ret;
+		}
+	}
 	for (i = 0; i < o->cpus; i++) {
 		ret = vcpu_create(vm, &vm->vcpus[i], i);
 		if (ret) {
@@ -123,6 +165,13 @@ int vm_create(struct vm *vm, const struct hv_options *o)
 			return ret;
 		}
 		vm->nr_vcpus++;
+		if (vm->pc) {
+			ret = cpu_setup_vcpu(vm->vcpus[i].fd, vm->cpuid, i, o->cpus);
+			if (ret) {
+				hv_err("vCPU %u: CPUID, MSR, FPU or LAPIC set-up: %s", i, strerror(-ret));
+				return ret;
+			}
+		}
 	}
 	hv_info("KVM_CREATE_VCPU: %u vCPU(s), kvm_run pages of %d bytes", vm->nr_vcpus, vm->run_size);
 	return 0;
@@ -133,20 +182,91 @@ static void vm_kick_handler(int sig)
 	(void)sig;	/* its only job is to interrupt KVM_RUN with EINTR */
 }
 
-void vm_request_stop(struct vm *vm)
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why)
 {
+	int none = VM_STOP_NONE;
 	unsigned int i;
 
+	atomic_compare_exchange_strong(&vm->stop_reason, &none, (int)why);
 	atomic_store(&vm->stopping, true);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	eventfd_write(vm->event_fd, 1);
 }
 
-int vm_run(struct vm *vm)
+/* Console input waiting for room in the UART's receive FIFO. */
+struct console_input {
+	uint8_t buf[512];
+	size_t len, off;
+	bool eof;
+	struct console_escape esc;
+};
+
+/* Reads stdin, filters the Ctrl-A escape, queues bytes for the guest. */
+static void vm_console_read(struct vm *vm, struct console_input *in)
+{
+	uint8_t raw[256];
+	ssize_t n = read(STDIN_FILENO, raw, sizeof(raw));
+	bool quit;
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			in->eof = true;	/* no more input: the guest runs on */
+		return;
+	}
+	in->off = 0;
+	in->len = console_filter(&in->esc, raw, (size_t)n, in->buf, &quit);
+	if (quit) {
+		hv_info("Ctrl-A x: stopping the VM");
+		vm_request_stop(vm, VM_STOP_QUIT);
+	}
+}
+
+static void vm_console_push(struct vm *vm, struct console_input *in)
+{
+	in->off += serial_receive(&vm->com1, in->buf + in->off, in->len - in->off);
+	if (in->off == in->len)
+		in->len = in->off = 0;
+}
+
+/* The main thread's loop: console input, signals, and the end of vCPU threads. */
+static void vm_main_loop(struct vm *vm)
+{
+	struct console_input in = { .eof = !vm->pc };	/* only an OS reads the console */
+	struct signalfd_siginfo si;
+	struct pollfd p[3];
+
+	while (atomic_load(&vm->running) > 0) {
+		int nfds = 0, timeout = -1;
+		eventfd_t ev;
+
+		p[nfds++] = (struct pollfd){ .fd = vm->event_fd, .events = POLLIN };
+		if (vm->signal_fd >= 0)
+			p[nfds++] = (struct pollfd){ .fd = vm->signal_fd, .events = POLLIN };
+		if (in.len)
+			timeout = 5;	/* the guest has not drained the FIFO yet: retry soon */
+		else if (!in.eof && !atomic_load(&vm->stopping))
+			p[nfds++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		if (poll(p, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN)
+			eventfd_read(vm->event_fd, &ev);
+		if (vm->signal_fd >= 0 && (p[1].revents & POLLIN) &&
+		    read(vm->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			hv_info("signal %u: stopping the VM", si.ssi_signo);
+			vm_request_stop(vm, VM_STOP_QUIT);
+		}
+		if (in.len)
+			vm_console_push(vm, &in);
+		else if (nfds > 1 && p[nfds - 1].fd == STDIN_FILENO && p[nfds - 1].revents)
+			vm_console_read(vm, &in), vm_console_push(vm, &in);
+	}
+}
+
+enum vm_stop_reason vm_run(struct vm *vm)
 {
 	struct sigaction sa = { .sa_handler = vm_kick_handler };	/* no SA_RESTART */
 	sigset_t kick;
-	int result = HV_EXIT_OK;
 	unsigned int i;
 	int ret;
 
@@ -157,35 +277,34 @@ int vm_run(struct vm *vm)
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &kick, NULL);
 
+	atomic_store(&vm->running, vm->nr_vcpus);
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		ret = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (ret) {
 			hv_err("cannot start the thread of vCPU %u: %s", i, strerror(ret));
-			vm_request_stop(vm);
-			result = HV_EXIT_FAILURE;
+			atomic_fetch_sub(&vm->running, vm->nr_vcpus - i);
+			vm_request_stop(vm, VM_STOP_ERROR);
 			break;
 		}
 		atomic_store(&vm->vcpus[i].started, true);
 	}
-	for (i = 0; i < vm->nr_vcpus; i++) {
-		if (!atomic_load(&vm->vcpus[i].started))
-			continue;
-		pthread_join(vm->vcpus[i].thread, NULL);
-		if (vm->vcpus[i].result > result)
-			result = vm->vcpus[i].result;
-	}
-	return result;
+	vm_main_loop(vm);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (atomic_load(&vm->vcpus[i].started))
+			pthread_join(vm->vcpus[i].thread, NULL);
+	return (enum vm_stop_reason)atomic_load(&vm->stop_reason);
 }
 
 void vm_print_exit_stats(const struct vm *vm)
 {
-	uint64_t total[KVM_NR_EXIT_NAMES + 1] = { 0 }, pio_unclaimed = 0;
+	uint64_t total[KVM_NR_EXIT_NAMES + 1] = { 0 }, pio_unclaimed = 0, mmio_unclaimed = 0;
 	unsigned int i, r;
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		for (r = 0; r <= KVM_NR_EXIT_NAMES; r++)
 			total[r] += vm->vcpus[i].exits[r];
 		pio_unclaimed += vm->vcpus[i].unclaimed_pio;
+		mmio_unclaimed += vm->vcpus[i].unclaimed_mmio;
 	}
 	fprintf(stderr, "hvrun: VM exits that reached hvrun, all %u vCPU(s):\n", vm->nr_vcpus);
 	for (r = 0; r <= KVM_NR_EXIT_NAMES; r++)
@@ -193,6 +312,8 @@ void vm_print_exit_stats(const struct vm *vm)
 			fprintf(stderr, "  %-16s %12" PRIu64 "\n",
 				r < KVM_NR_EXIT_NAMES ? kvm_exit_name(r) : "other", total[r]);
 	fprintf(stderr, "  (port accesses no device claimed: %" PRIu64 ")\n", pio_unclaimed);
+	if (mmio_unclaimed)
+		fprintf(stderr, "  (MMIO accesses no device claimed: %" PRIu64 ")\n", mmio_unclaimed);
 }
 
 void vm_destroy(struct vm *vm)
@@ -205,6 +326,16 @@ void vm_destroy(struct vm *vm)
 	vm->vcpus = NULL;
 	vm->nr_vcpus = 0;
 	serial_destroy(&vm->com1);
+	if (vm->pc) {
+		rtc_destroy(&vm->rtc);
+		pci_bus_destroy(&vm->pci);
+		pthread_mutex_destroy(&vm->pm_lock);
+	}
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	vm->event_fd = -1;
 	gm_free(&vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
+#include "devices/pci.h"
 #include "hv/guest_mem.h"
 #include "hv/iobus.h"
 #include "hv/kvm.h"
@@ -15,7 +17,18 @@
 #include "hv/options.h"
 
 struct kvm_run;
+struct kvm_cpuid2;
 struct vm;
+
+/* Why a VM stopped: the first reason given wins. */
+enum vm_stop_reason {
+	VM_STOP_NONE = 0,
+	VM_STOP_HALTED,		/* every vCPU halted (--demo, --raw) */
+	VM_STOP_POWEROFF,	/* the guest entered ACPI S5 */
+	VM_STOP_RESET,		/* the guest asked for a reset (ACPI reset register, i8042) */
+	VM_STOP_QUIT,		/* Ctrl-A x, SIGINT, SIGTERM, SIGHUP */
+	VM_STOP_ERROR,		/* a vCPU could not go on (triple fault, KVM error) */
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -27,6 +40,7 @@ struct vcpu {
 	int result;			/* HV_EXIT_* once the thread has ended */
 	uint64_t exits[KVM_NR_EXIT_NAMES + 1];	/* per exit reason; the last slot: others */
 	uint64_t unclaimed_pio;		/* port accesses no device answered */
+	uint64_t unclaimed_mmio;	/* MMIO accesses outside RAM and devices */
 };
 
 struct vm {
@@ -40,6 +54,19 @@ struct vm {
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	atomic_bool stopping;		/* set once: every vCPU thread must return */
+	atomic_int stop_reason;		/* enum vm_stop_reason */
+	atomic_uint running;		/* vCPU threads not yet ended */
+	int event_fd;			/* eventfd: a vCPU thread ended, or a stop was asked */
+	int signal_fd;			/* SIGINT/SIGTERM/SIGHUP for the main loop, or -1 */
+
+	/* The PC platform (-k): hv/platform.c. */
+	bool pc;
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adapted per vCPU */
+	struct rtc_cmos rtc;
+	struct pci_bus pci;
+	struct pc_chipset chipset;
+	pthread_mutex_t pm_lock;
+	uint16_t pm1_sts, pm1_en, pm1_cnt;	/* ACPI PM1a event and control registers */
 };
 
 /*
@@ -50,11 +77,14 @@ struct vm {
  */
 int vm_create(struct vm *vm, const struct hv_options *o);
 
-/* Runs every vCPU on its own thread until all have stopped.  Returns HV_EXIT_*. */
-int vm_run(struct vm *vm);
+/*
+ * Runs every vCPU on its own thread; the calling thread feeds the serial
+ * console from stdin and watches signal_fd, until the VM stops.  Returns why.
+ */
+enum vm_stop_reason vm_run(struct vm *vm);
 
-/* Asks every vCPU thread to return (from any thread). */
-void vm_request_stop(struct vm *vm);
+/* Asks every vCPU thread to return (from any thread); the first reason is kept. */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why);
 
 void vm_print_exit_stats(const struct vm *vm);
 void vm_destroy(struct vm *vm);

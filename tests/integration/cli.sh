@@ -30,5 +30,5 @@ bad "-c two: not a number of vCPUs" -c two --demo
 bad "--raw /no/such/prog.bin: No such file or directory" --raw /no/such/prog.bin
 bad "unknown option --bogus" --bogus
 bad "-m needs a value" --demo -m
-bad "nothing to run: give --demo or --raw FILE"
+bad "nothing to run: give -k KERNEL, --demo or --raw FILE"
 pass "version, help and 9 bad usages"

@@ -86,7 +86,7 @@ static void test_alloc_is_aligned_and_mapped(void **state)
 
 	(void)state;
 	assert_int_equal(memmap_build(&m, 130 * HV_MIB), 0);
-	assert_int_equal(gm_alloc(&gm, &m), 0);
+	assert_int_equal(gm_alloc(&gm, &m, false), 0);
 	assert_int_equal(gm.nr_regions, 1);
 	assert_int_equal((uintptr_t)gm.region[0].host & ((2u << 20) - 1), 0);
 	p = gm_ptr(&gm, 130 * HV_MIB - 1, 1);

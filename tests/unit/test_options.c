@@ -136,6 +136,18 @@ static void test_raw_file(void **state)
 	assert_string_equal(o.raw_path, path);
 	assert_int_equal(PARSE(&o, err, "--raw", path, "--demo"), -EINVAL);
 	assert_non_null(strstr(err, "give one"));
+	assert_int_equal(PARSE(&o, err, "-i", path, "--demo"), -EINVAL);
+	assert_string_equal(err, "-i goes with -k KERNEL");
+	assert_int_equal(PARSE(&o, err, "-k", path, "-i", path, "-a", "console=ttyS0 quiet"), 0);
+	assert_string_equal(o.kernel, path);
+	assert_string_equal(o.append, "console=ttyS0 quiet");
+	assert_int_equal(PARSE(&o, err, "-k", "/nonexistent"), -EINVAL);
+	assert_string_equal(err, "-k /nonexistent: No such file or directory");
+	assert_int_equal(PARSE(&o, err, "--rtc", "localtime", "--demo"), 0);
+	assert_true(o.rtc_localtime);
+	assert_int_equal(PARSE(&o, err, "--rtc", "base=localtime", "--demo"), 0);
+	assert_int_equal(PARSE(&o, err, "--rtc", "mars", "--demo"), -EINVAL);
+	assert_string_equal(err, "--rtc mars: give utc or localtime");
 	unlink(path);
 }
 

@@ -1,0 +1,1128 @@
+/* acpi.c: builds RSDP, XSDT, RSDT, FADT, FACS, DSDT (AML), MADT and MCFG into guest memory. */
+#include "firmware/acpi.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Identity in every table header (ACPI 6.4 §5.2.6). */
+#define ACPI_OEM_ID		"HVRUN "	/* 6 bytes */
+#define ACPI_OEM_TABLE_ID	"HVRUNVM "	/* 8 bytes */
+#define ACPI_OEM_REVISION	1
+#define ACPI_CREATOR_ID		"HVRN"
+#define ACPI_CREATOR_REVISION	1
+#define ACPI_HYPERVISOR_ID	"HVRUN\0\0\0"	/* FADT 6.0+, 8 bytes */
+
+#define ACPI_HDR_SIZE		36
+#define ACPI_TABLE_ALIGN	8
+#define ACPI_FACS_ALIGN		64		/* ACPI 6.4 §5.2.10 */
+#define ACPI_FACS_SIZE		64
+#define ACPI_4GIB		0x100000000ULL
+#define ACPI_ECAM_BUS_SIZE	(1ULL << 20)	/* 32 devices x 8 functions x 4 KiB */
+#define ACPI_BUF_LIMIT		(1U << 20)	/* sanity bound on the staging buffer */
+
+/* Table revisions: ACPI 6.4 unless noted. */
+#define RSDP_REVISION		2	/* §5.2.5.3: ACPI 2.0+ layout */
+#define RSDT_REVISION		1	/* §5.2.7 */
+#define XSDT_REVISION		1	/* §5.2.8 */
+#define FADT_REVISION		6	/* §5.2.9: major version */
+#define FADT_MINOR_REVISION	4	/* §5.2.9: ACPI 6.4 */
+#define FACS_VERSION		2	/* §5.2.10 */
+#define DSDT_REVISION		2	/* §5.2.11.1: 2 and up = 64-bit integers */
+#define MADT_REVISION		5	/* §5.2.12 */
+#define MCFG_REVISION		1	/* PCI Firmware 3.2 §4.1.2 */
+
+/* FADT field offsets, ACPI 6.4 §5.2.9 (the FADT format table). */
+enum {
+	FADT_FIRMWARE_CTRL	= 36,
+	FADT_DSDT		= 40,
+	FADT_PM_PROFILE		= 45,
+	FADT_SCI_INT		= 46,
+	FADT_SMI_CMD		= 48,
+	FADT_PM1A_EVT_BLK	= 56,
+	FADT_PM1A_CNT_BLK	= 64,
+	FADT_PM_TMR_BLK		= 76,
+	FADT_PM1_EVT_LEN	= 88,
+	FADT_PM1_CNT_LEN	= 89,
+	FADT_PM_TMR_LEN		= 91,
+	FADT_P_LVL2_LAT		= 96,
+	FADT_P_LVL3_LAT		= 98,
+	FADT_CENTURY		= 108,
+	FADT_IAPC_BOOT_ARCH	= 109,
+	FADT_FLAGS		= 112,
+	FADT_RESET_REG		= 116,
+	FADT_RESET_VALUE	= 128,
+	FADT_MINOR_VERSION	= 131,
+	FADT_X_FIRMWARE_CTRL	= 132,
+	FADT_X_DSDT		= 140,
+	FADT_X_PM1A_EVT_BLK	= 148,
+	FADT_X_PM1A_CNT_BLK	= 172,
+	FADT_HYPERVISOR_ID	= 268,
+	FADT_SIZE		= 276,
+};
+
+/* FADT Flags, ACPI 6.4 §5.2.9 (fixed feature flags). */
+#define FADT_F_WBINVD		(1U << 0)
+#define FADT_F_PROC_C1		(1U << 2)
+#define FADT_F_PWR_BUTTON	(1U << 4)	/* set: control-method or no power button */
+#define FADT_F_SLP_BUTTON	(1U << 5)	/* set: control-method or no sleep button */
+#define FADT_F_RESET_REG_SUP	(1U << 10)
+#define FADT_F_HW_REDUCED_ACPI	(1U << 20)
+
+/* FADT IAPC_BOOT_ARCH, ACPI 6.4 §5.2.9.3. */
+#define BOOT_ARCH_LEGACY_DEVICES	(1U << 0)
+#define BOOT_ARCH_8042			(1U << 1)
+#define BOOT_ARCH_VGA_NOT_PRESENT	(1U << 2)
+#define BOOT_ARCH_MSI_NOT_SUPPORTED	(1U << 3)
+#define BOOT_ARCH_CMOS_RTC_NOT_PRESENT	(1U << 5)
+
+/* "Not supported" C-state latencies, ACPI 6.4 §5.2.9 (> 100 and > 1000 us). */
+#define FADT_C2_NOT_SUPPORTED	101
+#define FADT_C3_NOT_SUPPORTED	1001
+
+/* Generic Address Structure, ACPI 6.4 §5.2.3.2. */
+#define GAS_SIZE		12
+#define GAS_SPACE_SYSTEM_IO	1
+#define GAS_ACCESS_BYTE		1
+#define GAS_ACCESS_WORD		2
+
+/* MADT, ACPI 6.4 §5.2.12. */
+#define MADT_PCAT_COMPAT		(1U << 0)	/* dual 8259s present too */
+#define MADT_LAPIC			0		/* §5.2.12.2 */
+#define MADT_LAPIC_LEN			8
+#define MADT_LAPIC_ENABLED		(1U << 0)
+#define MADT_IOAPIC			1		/* §5.2.12.3 */
+#define MADT_IOAPIC_LEN			12
+#define MADT_ISO			2		/* §5.2.12.5 */
+#define MADT_ISO_LEN			10
+#define MADT_ISO_BUS_ISA		0
+#define MADT_LAPIC_NMI			4		/* §5.2.12.7 */
+#define MADT_LAPIC_NMI_LEN		6
+#define MADT_ALL_PROCESSORS		0xff
+/* MPS INTI flags (§5.2.12.5): polarity in bits 1:0, trigger mode in bits 3:2. */
+#define MPS_INTI_CONFORMS		0x0000
+#define MPS_INTI_ACTIVE_HIGH		0x0001
+#define MPS_INTI_LEVEL			0x000c
+
+/* PM1 register block sizes, ACPI 6.4 §4.8.3.1 and §4.8.3.2. */
+#define PM1_EVT_LEN		4
+#define PM1_CNT_LEN		2
+
+/* AML encoding, ACPI 6.4 §20.2. */
+#define AML_ZERO_OP		0x00
+#define AML_ONE_OP		0x01
+#define AML_NAME_OP		0x08
+#define AML_BYTE_PREFIX		0x0a
+#define AML_WORD_PREFIX		0x0b
+#define AML_DWORD_PREFIX	0x0c
+#define AML_QWORD_PREFIX	0x0e
+#define AML_SCOPE_OP		0x10
+#define AML_BUFFER_OP		0x11
+#define AML_PACKAGE_OP		0x12
+#define AML_DUAL_NAME_PREFIX	0x2e
+#define AML_MULTI_NAME_PREFIX	0x2f
+#define AML_EXT_OP_PREFIX	0x5b
+#define AML_EXT_DEVICE_OP	0x82
+#define AML_ROOT_CHAR		'\\'
+#define AML_PARENT_PREFIX	'^'
+#define AML_NULL_NAME		0x00
+#define AML_NAMESEG_LEN		4
+
+/* Resource descriptors, ACPI 6.4 §6.4. */
+#define RES_IRQ_NOFLAGS		0x22	/* §6.4.2.1, 2-byte form: edge, active high */
+#define RES_IO			0x47	/* §6.4.2.5 */
+#define RES_IO_DECODE16		0x01
+#define RES_END_TAG		0x79	/* §6.4.2.9 */
+#define RES_MEM32_FIXED		0x86	/* §6.4.3.4 */
+#define RES_MEM32_FIXED_LEN	9
+#define RES_MEM_RW		0x01
+#define RES_DWORD_ADDR		0x87	/* §6.4.3.5.2 */
+#define RES_WORD_ADDR		0x88	/* §6.4.3.5.3 */
+#define RES_QWORD_ADDR		0x8a	/* §6.4.3.5.1 */
+/* Address space descriptors: resource type, general and type-specific flags. */
+#define RES_TYPE_MEM		0
+#define RES_TYPE_IO		1
+#define RES_TYPE_BUS		2
+#define RES_GEN_CONSUMER	(1U << 0)	/* clear: ResourceProducer (a bridge window) */
+#define RES_GEN_MIN_FIXED	(1U << 2)
+#define RES_GEN_MAX_FIXED	(1U << 3)
+#define RES_MEM_NON_CACHEABLE	(0U << 1)	/* _MEM, memory type-specific flags (§6.4.3.5) */
+#define RES_MEM_CACHEABLE	(1U << 1)
+#define RES_IO_ENTIRE_RANGE	0x03		/* _RNG, I/O type-specific flags (§6.4.3.5) */
+
+/* The legacy PCI configuration ports, claimed by the root bridge. */
+#define PCI_CONF1_PORT		0xcf8
+#define PCI_CONF1_LEN		8
+#define COM1_PORT		0x3f8
+#define COM1_LEN		8
+#define COM1_IRQ		4
+
+/* A growing byte buffer; the first error sticks and turns later calls into no-ops. */
+struct acpi_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static uint8_t *buf_grow(struct acpi_buf *b, size_t n)
+{
+	size_t need, cap;
+	uint8_t *p;
+
+	if (b->err || n == 0)
+		return NULL;		/* callers skip their copy on NULL */
+	if (__builtin_add_overflow(b->len, n, &need) || need > ACPI_BUF_LIMIT) {
+		b->err = -ENOSPC;
+		return NULL;
+	}
+	if (need > b->cap) {
+		for (cap = b->cap ? b->cap : 1024; cap < need; cap *= 2)
+			;
+		p = realloc(b->data, cap);
+		if (!p) {
+			b->err = -ENOMEM;
+			return NULL;
+		}
+		b->data = p;
+		b->cap = cap;
+	}
+	p = b->data + b->len;
+	b->len = need;
+	return p;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void buf_put(struct acpi_buf *b, const void *src, size_t n)
+{
+	uint8_t *p = buf_grow(b, n);
+
+	if (p)
+		memcpy(p, src, n);
+}
+
+static void buf_zero(struct acpi_buf *b, size_t n)
+{
+	uint8_t *p = buf_grow(b, n);
+
+	if (p)
+		memset(p, 0, n);
+}
+
+static void buf_le(struct acpi_buf *b, uint64_t v, unsigned int bytes)
+{
+	uint8_t *p = buf_grow(b, bytes);
+
+	if (p)
+		put_le(p, v, bytes);
+}
+
+static void buf_u8(struct acpi_buf *b, uint8_t v)
+{
+	buf_le(b, v, 1);
+}
+
+static void buf_u16(struct acpi_buf *b, uint16_t v)
+{
+	buf_le(b, v, 2);
+}
+
+static void buf_u32(struct acpi_buf *b, uint32_t v)
+{
+	buf_le(b, v, 4);
+}
+
+static void buf_u64(struct acpi_buf *b, uint64_t v)
+{
+	buf_le(b, v, 8);
+}
+
+/* Pads with zeroes until the next byte lands on an align boundary of guest memory. */
+static void buf_align(struct acpi_buf *b, uint64_t base_gpa, uint64_t align)
+{
+	uint64_t gpa = base_gpa + b->len;	/* only the low bits matter */
+
+	buf_zero(b, (size_t)((align - (gpa & (align - 1))) & (align - 1)));
+}
+
+static uint8_t acpi_sum(const uint8_t *p, size_t n)
+{
+	uint8_t sum = 0;
+
+	while (n--)
+		sum = (uint8_t)(sum + *p++);
+	return sum;
+}
+
+/* ACPI 6.4 §5.2.6: the header; Length and Checksum are filled by table_end(). */
+static size_t table_begin(struct acpi_buf *b, const char sig[4], uint8_t revision)
+{
+	size_t start = b->len;
+
+	buf_put(b, sig, 4);
+	buf_u32(b, 0);				/* Length */
+	buf_u8(b, revision);
+	buf_u8(b, 0);				/* Checksum */
+	buf_put(b, ACPI_OEM_ID, 6);
+	buf_put(b, ACPI_OEM_TABLE_ID, 8);
+	buf_u32(b, ACPI_OEM_REVISION);
+	buf_put(b, ACPI_CREATOR_ID, 4);
+	buf_u32(b, ACPI_CREATOR_REVISION);
+	return start;
+}
+
+/* The whole table, header included, must sum to zero (ACPI 6.4 §5.2.6). */
+static void table_end(struct acpi_buf *b, size_t start)
+{
+	uint8_t *t;
+	size_t len;
+
+	if (b->err)
+		return;
+	t = b->data + start;
+	len = b->len - start;
+	put_le(t + 4, len, 4);
+	t[9] = 0;
+	t[9] = (uint8_t)-acpi_sum(t, len);
+}
+
+/* ACPI 6.4 §5.2.3.2 */
+static void put_gas(uint8_t *p, uint8_t space, uint8_t bit_width, uint8_t access_size, uint64_t addr)
+{
+	p[0] = space;
+	p[1] = bit_width;
+	p[2] = 0;				/* Register Bit Offset */
+	p[3] = access_size;
+	put_le(p + 4, addr, 8);
+}
+
+/* ---- AML ---- */
+
+static const uint32_t pkglen_limit[ACPI_AML_PKGLEN_MAX_BYTES] = {
+	0x3f, 0xfff, 0xfffff, ACPI_AML_PKGLEN_MAX
+};
+
+/*
+ * ACPI 6.4 §20.2.4: one byte holds 0..63 in bits 5:0.  Longer forms put the
+ * count of following bytes in bits 7:6, the low nibble in bits 3:0 (bits
+ * 5:4 zero), then the remaining bits a byte at a time, least significant
+ * first: 12, 20 or 28 bits in all.
+ */
+int acpi_aml_pkglen_encode(uint32_t value, uint8_t out[ACPI_AML_PKGLEN_MAX_BYTES])
+{
+	unsigned int n, i;
+
+	for (n = 1; n <= ACPI_AML_PKGLEN_MAX_BYTES; n++)
+		if (value <= pkglen_limit[n - 1])
+			break;
+	if (n > ACPI_AML_PKGLEN_MAX_BYTES)
+		return -ERANGE;
+	if (n == 1) {
+		out[0] = (uint8_t)value;
+		return 1;
+	}
+	out[0] = (uint8_t)(((n - 1) << 6) | (value & 0x0f));
+	for (i = 1; i < n; i++)
+		out[i] = (uint8_t)(value >> (4 + 8 * (i - 1)));
+	return (int)n;
+}
+
+int acpi_aml_pkglen_for_body(uint32_t body_len, uint8_t out[ACPI_AML_PKGLEN_MAX_BYTES])
+{
+	uint32_t total;
+	unsigned int n;
+
+	for (n = 1; n <= ACPI_AML_PKGLEN_MAX_BYTES; n++) {
+		if (__builtin_add_overflow(body_len, n, &total))
+			return -ERANGE;
+		if (total <= pkglen_limit[n - 1])
+			return acpi_aml_pkglen_encode(total, out);
+	}
+	return -ERANGE;
+}
+
+int acpi_eisaid(const char *id, uint32_t *out)
+{
+	uint32_t v = 0;
+	unsigned int i;
+
+	if (!id || strlen(id) != 7)
+		return -EINVAL;
+	for (i = 0; i < 3; i++) {
+		if (id[i] < 'A' || id[i] > 'Z')
+			return -EINVAL;
+		v = (v << 5) | (uint32_t)(id[i] - 'A' + 1);
+	}
+	for (i = 3; i < 7; i++) {
+		uint32_t d;
+
+		if (id[i] >= '0' && id[i] <= '9')
+			d = (uint32_t)(id[i] - '0');
+		else if (id[i] >= 'A' && id[i] <= 'F')
+			d = (uint32_t)(id[i] - 'A' + 10);
+		else
+			return -EINVAL;
+		v = (v << 4) | d;
+	}
+	/* Big-endian in memory: the DWORD, read little-endian, is byte-swapped. */
+	*out = __builtin_bswap32(v);
+	return 0;
+}
+
+/*
+ * A PkgLength-prefixed block (Scope, Device, Package, Buffer): note where
+ * the body starts, emit it, then aml_block_close() inserts the PkgLength in
+ * front of it, now that the body's length is known.
+ */
+static size_t aml_block_open(const struct acpi_buf *b)
+{
+	return b->len;
+}
+
+static void aml_block_close(struct acpi_buf *b, size_t start)
+{
+	uint8_t enc[ACPI_AML_PKGLEN_MAX_BYTES];
+	size_t body;
+	int n;
+
+	if (b->err)
+		return;
+	body = b->len - start;
+	n = body > UINT32_MAX ? -ERANGE : acpi_aml_pkglen_for_body((uint32_t)body, enc);
+	if (n < 0) {
+		b->err = n;
+		return;
+	}
+	if (!buf_grow(b, (size_t)n))
+		return;
+	memmove(b->data + start + n, b->data + start, body);
+	memcpy(b->data + start, enc, (size_t)n);
+}
+
+static bool aml_name_char(char c, bool lead)
+{
+	return (c >= 'A' && c <= 'Z') || c == '_' || (!lead && c >= '0' && c <= '9');
+}
+
+/*
+ * ACPI 6.4 §20.2.2 NameString: an optional '\' (root) or '^' prefixes, then
+ * dot-separated segments of 1-4 characters, each padded with '_' to a
+ * 4-byte NameSeg; two segments take DualNamePrefix, more MultiNamePrefix
+ * and a count.  "\\_SB_.PCI0", "_HID" and "\\_S5_" are valid names.
+ */
+static void aml_namestring(struct acpi_buf *b, const char *name)
+{
+	const char *p = name, *seg;
+	unsigned int nseg = 0;
+	size_t i, n;
+
+	if (*p == AML_ROOT_CHAR) {
+		buf_u8(b, AML_ROOT_CHAR);
+		p++;
+	} else {
+		while (*p == AML_PARENT_PREFIX) {
+			buf_u8(b, AML_PARENT_PREFIX);
+			p++;
+		}
+	}
+	/* Validate and count first: the prefix depends on the count. */
+	for (seg = p; *seg; nseg++) {
+		for (n = 0; seg[n] && seg[n] != '.'; n++)
+			if (!aml_name_char(seg[n], n == 0))
+				goto bad;
+		if (n == 0 || n > AML_NAMESEG_LEN)
+			goto bad;
+		seg += n;
+		if (*seg == '.' && !*++seg)
+			goto bad;		/* trailing dot */
+	}
+	if (nseg == 0) {
+		buf_u8(b, AML_NULL_NAME);
+		return;
+	}
+	if (nseg > 255)
+		goto bad;
+	if (nseg == 2) {
+		buf_u8(b, AML_DUAL_NAME_PREFIX);
+	} else if (nseg > 2) {
+		buf_u8(b, AML_MULTI_NAME_PREFIX);
+		buf_u8(b, (uint8_t)nseg);
+	}
+	for (seg = p; *seg; ) {
+		for (n = 0; seg[n] && seg[n] != '.'; n++)
+			;
+		for (i = 0; i < AML_NAMESEG_LEN; i++)
+			buf_u8(b, i < n ? (uint8_t)seg[i] : '_');
+		seg += n;
+		if (*seg == '.')
+			seg++;
+	}
+	return;
+bad:
+	if (!b->err)
+		b->err = -EINVAL;
+}
+
+/* ACPI 6.4 §20.2.3: the shortest of Zero, One, Byte/Word/DWord/QWordConst. */
+static void aml_int(struct acpi_buf *b, uint64_t v)
+{
+	if (v == 0) {
+		buf_u8(b, AML_ZERO_OP);
+	} else if (v == 1) {
+		buf_u8(b, AML_ONE_OP);
+	} else if (v <= UINT8_MAX) {
+		buf_u8(b, AML_BYTE_PREFIX);
+		buf_u8(b, (uint8_t)v);
+	} else if (v <= UINT16_MAX) {
+		buf_u8(b, AML_WORD_PREFIX);
+		buf_u16(b, (uint16_t)v);
+	} else if (v <= UINT32_MAX) {
+		buf_u8(b, AML_DWORD_PREFIX);
+		buf_u32(b, (uint32_t)v);
+	} else {
+		buf_u8(b, AML_QWORD_PREFIX);
+		buf_u64(b, v);
+	}
+}
+
+/* ACPI 6.4 §20.2.5.1 DefName: Name (name, integer) */
+static void aml_name_int(struct acpi_buf *b, const char *name, uint64_t v)
+{
+	buf_u8(b, AML_NAME_OP);
+	aml_namestring(b, name);
+	aml_int(b, v);
+}
+
+/* Name (name, EisaId ("...")): always a DWordConst, as the ASL compiler emits it. */
+static void aml_name_eisaid(struct acpi_buf *b, const char *name, const char *id)
+{
+	uint32_t v;
+
+	if (acpi_eisaid(id, &v)) {
+		if (!b->err)
+			b->err = -EINVAL;
+		return;
+	}
+	buf_u8(b, AML_NAME_OP);
+	aml_namestring(b, name);
+	buf_u8(b, AML_DWORD_PREFIX);
+	buf_u32(b, v);
+}
+
+/* Name (name, Buffer () { bytes }), ACPI 6.4 §20.2.5.4: BufferOp PkgLength BufferSize ByteList */
+static void aml_name_buffer(struct acpi_buf *b, const char *name, const uint8_t *bytes, size_t n)
+{
+	size_t blk;
+
+	buf_u8(b, AML_NAME_OP);
+	aml_namestring(b, name);
+	buf_u8(b, AML_BUFFER_OP);
+	blk = aml_block_open(b);
+	aml_int(b, n);
+	buf_put(b, bytes, n);
+	aml_block_close(b, blk);
+}
+
+/* ACPI 6.4 §20.2.5.1 DefScope := ScopeOp PkgLength NameString TermList; closed by aml_block_close() */
+static size_t aml_scope_open(struct acpi_buf *b, const char *name)
+{
+	size_t blk;
+
+	buf_u8(b, AML_SCOPE_OP);
+	blk = aml_block_open(b);
+	aml_namestring(b, name);
+	return blk;
+}
+
+/* ACPI 6.4 §20.2.5.2 DefDevice := ExtOpPrefix DeviceOp PkgLength NameString TermList */
+static size_t aml_device_open(struct acpi_buf *b, const char *name)
+{
+	size_t blk;
+
+	buf_u8(b, AML_EXT_OP_PREFIX);
+	buf_u8(b, AML_EXT_DEVICE_OP);
+	blk = aml_block_open(b);
+	aml_namestring(b, name);
+	return blk;
+}
+
+/* ---- resource templates (the bytes of a _CRS buffer), ACPI 6.4 §6.4 ---- */
+
+/*
+ * Word/DWord/QWord address space descriptor (§6.4.3.5.1-3) for the fixed
+ * range [min, min + len): _MIF and _MAF set, so _GRA is 0 and _MAX is
+ * _MIN + _LEN - 1 (§6.4.3.5, valid field combinations); no translation
+ * and no resource source.
+ */
+static void res_addr(struct acpi_buf *r, unsigned int width, uint8_t type,
+		     uint8_t gen_flags, uint8_t type_flags, uint64_t min, uint64_t len)
+{
+	uint8_t tag = width == 2 ? RES_WORD_ADDR : width == 4 ? RES_DWORD_ADDR : RES_QWORD_ADDR;
+
+	buf_u8(r, tag);
+	buf_u16(r, (uint16_t)(3 + 5 * width));	/* bytes after the length field */
+	buf_u8(r, type);
+	buf_u8(r, gen_flags | RES_GEN_MIN_FIXED | RES_GEN_MAX_FIXED);
+	buf_u8(r, type_flags);
+	buf_le(r, 0, width);			/* _GRA */
+	buf_le(r, min, width);			/* _MIN */
+	buf_le(r, min + len - 1, width);	/* _MAX */
+	buf_le(r, 0, width);			/* _TRA */
+	buf_le(r, len, width);			/* _LEN */
+}
+
+/* IO (Decode16, base, base, align, len): §6.4.2.5 */
+static void res_io(struct acpi_buf *r, uint16_t base, uint8_t align, uint8_t len)
+{
+	buf_u8(r, RES_IO);
+	buf_u8(r, RES_IO_DECODE16);
+	buf_u16(r, base);			/* _MIN */
+	buf_u16(r, base);			/* _MAX */
+	buf_u8(r, align);
+	buf_u8(r, len);
+}
+
+/* IRQNoFlags () { irq }: §6.4.2.1, the 2-byte form (edge triggered, active high) */
+static void res_irq_noflags(struct acpi_buf *r, unsigned int irq)
+{
+	buf_u8(r, RES_IRQ_NOFLAGS);
+	buf_u16(r, (uint16_t)(1U << irq));
+}
+
+/* Memory32Fixed (ReadWrite, base, len): §6.4.3.4 */
+static void res_mem32_fixed(struct acpi_buf *r, uint32_t base, uint32_t len)
+{
+	buf_u8(r, RES_MEM32_FIXED);
+	buf_u16(r, RES_MEM32_FIXED_LEN);
+	buf_u8(r, RES_MEM_RW);
+	buf_u32(r, base);
+	buf_u32(r, len);
+}
+
+/* Ends the template and names it: §6.4.2.9, checksum 0 means "treat as valid". */
+static void aml_name_crs(struct acpi_buf *b, struct acpi_buf *r)
+{
+	buf_u8(r, RES_END_TAG);
+	buf_u8(r, 0);
+	if (r->err) {
+		if (!b->err)
+			b->err = r->err;
+	} else {
+		aml_name_buffer(b, "_CRS", r->data, r->len);
+	}
+	free(r->data);
+	*r = (struct acpi_buf){ 0 };
+}
+
+static uint8_t pci_bus_end(const struct acpi_config *cfg)
+{
+	return cfg->ecam_base ? cfg->ecam_bus_end : 0;
+}
+
+static uint64_t ecam_size(const struct acpi_config *cfg)
+{
+	return ((uint64_t)cfg->ecam_bus_end + 1) * ACPI_ECAM_BUS_SIZE;
+}
+
+/*
+ * Device (PCI0): the host bridge (PCI Firmware 3.2 §4.1.1; PNP0A08 is a
+ * PCI Express root, PNP0A03 a conventional one).  Its _CRS lists what it
+ * decodes for its children: the bus numbers, the 0xcf8 config ports as a
+ * consumed resource, the I/O space around them and the memory windows.
+ */
+static void build_pci0(struct acpi_buf *b, const struct acpi_config *cfg)
+{
+	struct acpi_buf r = { 0 };
+	size_t dev = aml_device_open(b, "PCI0");
+
+	if (cfg->ecam_base) {
+		aml_name_eisaid(b, "_HID", "PNP0A08");
+		aml_name_eisaid(b, "_CID", "PNP0A03");
+	} else {
+		aml_name_eisaid(b, "_HID", "PNP0A03");
+	}
+	aml_name_int(b, "_UID", 0);
+	aml_name_int(b, "_SEG", 0);		/* §6.5.6 */
+	aml_name_int(b, "_BBN", 0);		/* §6.5.5 */
+	/*
+	 * No _ADR: a device "must contain either an _HID object or an _ADR
+	 * object, but should not contain both" (§6.1), and iasl warns about
+	 * it; the root bridge is found by _HID, not by an address.
+	 */
+
+	/* WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0, end, 0, end + 1) */
+	res_addr(&r, 2, RES_TYPE_BUS, 0, 0, 0, (uint64_t)pci_bus_end(cfg) + 1);
+	/* IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08) */
+	res_io(&r, PCI_CONF1_PORT, 1, PCI_CONF1_LEN);
+	/* WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, ...) */
+	res_addr(&r, 2, RES_TYPE_IO, 0, RES_IO_ENTIRE_RANGE, 0, PCI_CONF1_PORT);
+	res_addr(&r, 2, RES_TYPE_IO, 0, RES_IO_ENTIRE_RANGE, PCI_CONF1_PORT + PCI_CONF1_LEN,
+		 0x10000 - (PCI_CONF1_PORT + PCI_CONF1_LEN));
+	/* DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, ...) */
+	if (cfg->pci_mmio32_size)
+		res_addr(&r, 4, RES_TYPE_MEM, 0, RES_MEM_NON_CACHEABLE | RES_MEM_RW,
+			 cfg->pci_mmio32_base, cfg->pci_mmio32_size);
+	/* QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, Cacheable, ReadWrite, ...) */
+	if (cfg->pci_mmio64_size)
+		res_addr(&r, 8, RES_TYPE_MEM, 0, RES_MEM_CACHEABLE | RES_MEM_RW,
+			 cfg->pci_mmio64_base, cfg->pci_mmio64_size);
+	aml_name_crs(b, &r);
+	aml_block_close(b, dev);
+}
+
+/*
+ * Device (RES0): a PNP0C02 motherboard resource that reserves the ECAM
+ * window.  PCI Firmware 3.2 §4.1.2 asks for it, and Linux uses an MCFG
+ * region only if it is reserved so (or in E820).  Memory32Fixed below
+ * 4 GiB; above, a QWordMemory consumer, which Linux's check accepts too.
+ */
+static void build_ecam_reservation(struct acpi_buf *b, const struct acpi_config *cfg)
+{
+	struct acpi_buf r = { 0 };
+	size_t dev = aml_device_open(b, "RES0");
+	uint64_t size = ecam_size(cfg);
+
+	aml_name_eisaid(b, "_HID", "PNP0C02");
+	aml_name_int(b, "_UID", 0);
+	if (cfg->ecam_base + size <= ACPI_4GIB)
+		res_mem32_fixed(&r, (uint32_t)cfg->ecam_base, (uint32_t)size);
+	else
+		res_addr(&r, 8, RES_TYPE_MEM, RES_GEN_CONSUMER, RES_MEM_NON_CACHEABLE | RES_MEM_RW,
+			 cfg->ecam_base, size);
+	aml_name_crs(b, &r);
+	aml_block_close(b, dev);
+}
+
+/* Device (COM1): the 16550 at 0x3f8, IRQ 4, for the 8250_pnp driver. */
+static void build_com1(struct acpi_buf *b)
+{
+	struct acpi_buf r = { 0 };
+	size_t dev = aml_device_open(b, "COM1");
+
+	aml_name_eisaid(b, "_HID", "PNP0501");
+	aml_name_int(b, "_UID", 1);
+	res_io(&r, COM1_PORT, 1, COM1_LEN);
+	res_irq_noflags(&r, COM1_IRQ);
+	aml_name_crs(b, &r);
+	aml_block_close(b, dev);
+}
+
+/*
+ * DSDT (ACPI 6.4 §5.2.11.1), in ASL:
+ *
+ *	Name (\_S5, Package (0x04) { typ, typ, Zero, Zero })
+ *	Scope (\_SB) { Device (PCI0) {...}  Device (RES0) {...}  Device (COM1) {...} }
+ */
+static void build_dsdt(struct acpi_buf *b, const struct acpi_config *cfg)
+{
+	size_t start = table_begin(b, "DSDT", DSDT_REVISION);
+	size_t pkg, sb;
+
+	/* \_S5_: SLP_TYP for PM1a_CNT and PM1b_CNT, two reserved (§7.4.2) */
+	buf_u8(b, AML_NAME_OP);
+	aml_namestring(b, "\\_S5_");
+	/* §20.2.5.4 DefPackage := PackageOp PkgLength NumElements PackageElementList */
+	buf_u8(b, AML_PACKAGE_OP);
+	pkg = aml_block_open(b);
+	buf_u8(b, 4);
+	aml_int(b, cfg->s5_slp_typ);
+	aml_int(b, cfg->s5_slp_typ);
+	aml_int(b, 0);
+	aml_int(b, 0);
+	aml_block_close(b, pkg);
+
+	sb = aml_scope_open(b, "\\_SB_");
+	build_pci0(b, cfg);
+	if (cfg->ecam_base)
+		build_ecam_reservation(b, cfg);
+	if (cfg->com1)
+		build_com1(b);
+	aml_block_close(b, sb);
+	table_end(b, start);
+}
+
+/*
+ * FACS (ACPI 6.4 §5.2.10): required unless HW_REDUCED_ACPI.  No checksum;
+ * the global lock and waking vectors start at zero (no S3/S4 support).
+ */
+static void build_facs(struct acpi_buf *b)
+{
+	buf_put(b, "FACS", 4);
+	buf_u32(b, ACPI_FACS_SIZE);
+	buf_u32(b, 0);				/* Hardware Signature */
+	buf_u32(b, 0);				/* Firmware Waking Vector */
+	buf_u32(b, 0);				/* Global Lock */
+	buf_u32(b, 0);				/* Flags: no S4BIOS, no 64-bit wake */
+	buf_u64(b, 0);				/* X_Firmware_Waking_Vector */
+	buf_u8(b, FACS_VERSION);
+	buf_zero(b, 3);				/* Reserved */
+	buf_u32(b, 0);				/* OSPM Flags */
+	buf_zero(b, 24);			/* Reserved */
+}
+
+/*
+ * FADT (ACPI 6.4 §5.2.9), revision 6, 276 bytes.  Not HW_REDUCED: PM1a
+ * event and control blocks in port I/O, SMI_CMD 0 (no SMM: "reserved and
+ * must be zero" then, and ACPICA takes the platform as already in ACPI
+ * mode), no PM timer (optional since ACPI 5.0; kvm-clock serves), no GPE
+ * block.  Each 32-bit port field equals its X_ GAS twin and DSDT equals
+ * X_DSDT (ACPICA warns only when such pairs differ); DSDT is 0 above
+ * 4 GiB.  The FACS goes in FIRMWARE_CTRL below 4 GiB, else in
+ * X_FIRMWARE_CTRL, never both (what ACPI 4.0-5.0 demand; 6.x allows both).
+ */
+static void build_fadt(struct acpi_buf *b, const struct acpi_config *cfg,
+		       uint64_t facs_gpa, uint64_t dsdt_gpa)
+{
+	size_t start = table_begin(b, "FACP", FADT_REVISION);
+	uint32_t flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON;
+	uint8_t *t;
+
+	/*
+	 * PWR_BUTTON stays clear: per §5.2.9 a zero means the power button
+	 * is a fixed feature (PWRBTN_STS/PWRBTN_EN in PM1, §4.8.3.1), which
+	 * Linux then enumerates as LNXPWRBN.  SLP_BUTTON set: no sleep button.
+	 */
+	if (cfg->reset_port)
+		flags |= FADT_F_RESET_REG_SUP;
+	if (!buf_grow(b, FADT_SIZE - ACPI_HDR_SIZE))
+		return;
+	t = b->data + start;
+	memset(t + ACPI_HDR_SIZE, 0, FADT_SIZE - ACPI_HDR_SIZE);
+
+	if (facs_gpa < ACPI_4GIB)
+		put_le(t + FADT_FIRMWARE_CTRL, facs_gpa, 4);
+	else
+		put_le(t + FADT_X_FIRMWARE_CTRL, facs_gpa, 8);
+	if (dsdt_gpa < ACPI_4GIB)
+		put_le(t + FADT_DSDT, dsdt_gpa, 4);
+	put_le(t + FADT_X_DSDT, dsdt_gpa, 8);
+
+	t[FADT_PM_PROFILE] = 0;			/* Unspecified */
+	put_le(t + FADT_SCI_INT, cfg->sci_irq, 2);
+	put_le(t + FADT_SMI_CMD, 0, 4);		/* ACPI_ENABLE/DISABLE, S4BIOS_REQ, PSTATE_CNT: 0 */
+	put_le(t + FADT_PM1A_EVT_BLK, cfg->pm1a_evt_port, 4);
+	put_le(t + FADT_PM1A_CNT_BLK, cfg->pm1a_cnt_port, 4);
+	put_le(t + FADT_PM_TMR_BLK, 0, 4);
+	t[FADT_PM1_EVT_LEN] = PM1_EVT_LEN;
+	t[FADT_PM1_CNT_LEN] = PM1_CNT_LEN;
+	t[FADT_PM_TMR_LEN] = 0;
+	put_le(t + FADT_P_LVL2_LAT, FADT_C2_NOT_SUPPORTED, 2);
+	put_le(t + FADT_P_LVL3_LAT, FADT_C3_NOT_SUPPORTED, 2);
+	t[FADT_CENTURY] = 0;			/* no CMOS century register */
+	/*
+	 * Legacy devices (COM1, the RTC, the PICs) exist; no 8042, so Linux
+	 * does not probe for a PS/2 controller; no VGA; MSI works; CMOS RTC
+	 * present.
+	 */
+	put_le(t + FADT_IAPC_BOOT_ARCH, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_VGA_NOT_PRESENT, 2);
+	put_le(t + FADT_FLAGS, flags, 4);
+	if (cfg->reset_port) {
+		put_gas(t + FADT_RESET_REG, GAS_SPACE_SYSTEM_IO, 8, GAS_ACCESS_BYTE, cfg->reset_port);
+		t[FADT_RESET_VALUE] = cfg->reset_value;
+	}
+	t[FADT_MINOR_VERSION] = FADT_MINOR_REVISION;
+	/* PM1 status, enable and control are 16-bit registers: word access. */
+	put_gas(t + FADT_X_PM1A_EVT_BLK, GAS_SPACE_SYSTEM_IO, 8 * PM1_EVT_LEN, GAS_ACCESS_WORD,
+		cfg->pm1a_evt_port);
+	put_gas(t + FADT_X_PM1A_CNT_BLK, GAS_SPACE_SYSTEM_IO, 8 * PM1_CNT_LEN, GAS_ACCESS_WORD,
+		cfg->pm1a_cnt_port);
+	memcpy(t + FADT_HYPERVISOR_ID, ACPI_HYPERVISOR_ID, 8);
+	table_end(b, start);
+}
+
+/* MADT (ACPI 6.4 §5.2.12) */
+static void build_madt(struct acpi_buf *b, const struct acpi_config *cfg)
+{
+	size_t start = table_begin(b, "APIC", MADT_REVISION);
+	unsigned int i;
+
+	buf_u32(b, cfg->lapic_addr);
+	buf_u32(b, MADT_PCAT_COMPAT);
+
+	for (i = 0; i < cfg->nr_cpus; i++) {	/* §5.2.12.2 */
+		buf_u8(b, MADT_LAPIC);
+		buf_u8(b, MADT_LAPIC_LEN);
+		buf_u8(b, (uint8_t)i);		/* ACPI Processor UID */
+		buf_u8(b, (uint8_t)i);		/* APIC ID */
+		buf_u32(b, MADT_LAPIC_ENABLED);
+	}
+
+	buf_u8(b, MADT_IOAPIC);			/* §5.2.12.3 */
+	buf_u8(b, MADT_IOAPIC_LEN);
+	buf_u8(b, cfg->ioapic_id);
+	buf_u8(b, 0);				/* Reserved */
+	buf_u32(b, cfg->ioapic_addr);
+	buf_u32(b, 0);				/* Global System Interrupt Base */
+
+	/* §5.2.12.5: the PIT's IRQ 0 arrives on IOAPIC pin 2, as on PC chipsets. */
+	buf_u8(b, MADT_ISO);
+	buf_u8(b, MADT_ISO_LEN);
+	buf_u8(b, MADT_ISO_BUS_ISA);
+	buf_u8(b, 0);				/* Source (ISA IRQ) */
+	buf_u32(b, 2);				/* Global System Interrupt */
+	buf_u16(b, MPS_INTI_CONFORMS);
+
+	/* The SCI: same pin, but level triggered, active high (§5.2.12.5). */
+	buf_u8(b, MADT_ISO);
+	buf_u8(b, MADT_ISO_LEN);
+	buf_u8(b, MADT_ISO_BUS_ISA);
+	buf_u8(b, cfg->sci_irq);
+	buf_u32(b, cfg->sci_irq);
+	buf_u16(b, MPS_INTI_LEVEL | MPS_INTI_ACTIVE_HIGH);
+
+	buf_u8(b, MADT_LAPIC_NMI);		/* §5.2.12.7: NMI on LINT1 of every CPU */
+	buf_u8(b, MADT_LAPIC_NMI_LEN);
+	buf_u8(b, MADT_ALL_PROCESSORS);
+	buf_u16(b, MPS_INTI_CONFORMS);
+	buf_u8(b, 1);				/* Local APIC LINT# */
+	table_end(b, start);
+}
+
+/* MCFG (PCI Firmware 3.2 §4.1.2): one ECAM allocation for segment 0. */
+static void build_mcfg(struct acpi_buf *b, const struct acpi_config *cfg)
+{
+	size_t start = table_begin(b, "MCFG", MCFG_REVISION);
+
+	buf_zero(b, 8);				/* Reserved */
+	buf_u64(b, cfg->ecam_base);
+	buf_u16(b, 0);				/* PCI Segment Group */
+	buf_u8(b, 0);				/* Start Bus */
+	buf_u8(b, cfg->ecam_bus_end);		/* End Bus */
+	buf_u32(b, 0);				/* Reserved */
+	table_end(b, start);
+}
+
+/* XSDT (§5.2.8) with 64-bit entries, or RSDT (§5.2.7) with 32-bit ones. */
+static void build_sdt(struct acpi_buf *b, const char sig[4], uint8_t revision,
+		      unsigned int entry_size, const uint64_t *gpa, unsigned int n)
+{
+	size_t start = table_begin(b, sig, revision);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		buf_le(b, gpa[i], entry_size);
+	table_end(b, start);
+}
+
+/* ACPI 6.4 §5.2.5.3 */
+static void build_rsdp(uint8_t r[ACPI_RSDP_SIZE], uint64_t rsdt_gpa, uint64_t xsdt_gpa)
+{
+	memset(r, 0, ACPI_RSDP_SIZE);
+	memcpy(r, "RSD PTR ", 8);
+	memcpy(r + 9, ACPI_OEM_ID, 6);
+	r[15] = RSDP_REVISION;
+	put_le(r + 16, rsdt_gpa, 4);
+	put_le(r + 20, ACPI_RSDP_SIZE, 4);
+	put_le(r + 24, xsdt_gpa, 8);
+	r[8] = (uint8_t)-acpi_sum(r, 20);		/* the ACPI 1.0 part */
+	r[32] = (uint8_t)-acpi_sum(r, ACPI_RSDP_SIZE);	/* the whole, r[8] included */
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* [a, a + alen) and [b, b + blen) intersect; both non-empty, neither wraps. */
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static int check_config(const struct acpi_config *cfg, char *err, size_t errlen)
+{
+	uint64_t ecam_end = 0;
+
+	if (cfg->nr_cpus == 0 || cfg->nr_cpus > ACPI_MAX_CPUS)
+		return fail(err, errlen, -EINVAL, "ACPI: %u CPUs, the MADT takes 1 to %u",
+			    cfg->nr_cpus, ACPI_MAX_CPUS);
+	if (!cfg->lapic_addr || !cfg->ioapic_addr ||
+	    (cfg->lapic_addr & 0xfff) || (cfg->ioapic_addr & 0xfff))
+		return fail(err, errlen, -EINVAL, "ACPI: LAPIC 0x%" PRIx32 " / IOAPIC 0x%" PRIx32
+			    " base is zero or not 4 KiB aligned", cfg->lapic_addr, cfg->ioapic_addr);
+	if (cfg->ioapic_id == 0xff)
+		return fail(err, errlen, -EINVAL, "ACPI: IOAPIC id 0xff is the broadcast id");
+	if (!cfg->pm1a_evt_port || !cfg->pm1a_cnt_port ||
+	    cfg->pm1a_evt_port > 0x10000 - PM1_EVT_LEN || cfg->pm1a_cnt_port > 0x10000 - PM1_CNT_LEN ||
+	    overlaps(cfg->pm1a_evt_port, PM1_EVT_LEN, cfg->pm1a_cnt_port, PM1_CNT_LEN))
+		return fail(err, errlen, -EINVAL, "ACPI: PM1a event 0x%x (4 ports) and control 0x%x"
+			    " (2 ports) must be non-zero, distinct and below 0x10000",
+			    cfg->pm1a_evt_port, cfg->pm1a_cnt_port);
+	if (cfg->s5_slp_typ > 7)
+		return fail(err, errlen, -EINVAL, "ACPI: SLP_TYP %u does not fit the 3-bit field",
+			    cfg->s5_slp_typ);
+	if (cfg->sci_irq == 0 || cfg->sci_irq == 2 || cfg->sci_irq > 15)
+		return fail(err, errlen, -EINVAL, "ACPI: SCI IRQ %u is not a free ISA IRQ (1, 3-15)",
+			    cfg->sci_irq);
+	if (cfg->ecam_base) {
+		if ((cfg->ecam_base & (ACPI_ECAM_BUS_SIZE - 1)) ||
+		    __builtin_add_overflow(cfg->ecam_base, ecam_size(cfg), &ecam_end))
+			return fail(err, errlen, -EINVAL, "ACPI: ECAM base 0x%" PRIx64
+				    " is not 1 MiB aligned or its %u buses wrap",
+				    cfg->ecam_base, cfg->ecam_bus_end + 1U);
+	}
+	if (cfg->pci_mmio32_size) {
+		uint64_t base = cfg->pci_mmio32_base, size = cfg->pci_mmio32_size;
+
+		if (base + size > ACPI_4GIB)
+			return fail(err, errlen, -EINVAL, "ACPI: 32-bit PCI window 0x%" PRIx64
+				    "+0x%" PRIx64 " crosses 4 GiB", base, size);
+		if (overlaps(base, size, cfg->lapic_addr, 0x1000) ||
+		    overlaps(base, size, cfg->ioapic_addr, 0x1000) ||
+		    (cfg->ecam_base && overlaps(base, size, cfg->ecam_base, ecam_size(cfg))))
+			return fail(err, errlen, -EINVAL, "ACPI: 32-bit PCI window 0x%" PRIx64 "+0x%" PRIx64
+				    " overlaps the LAPIC, the IOAPIC or ECAM", base, size);
+	}
+	if (cfg->pci_mmio64_size) {
+		uint64_t end;
+
+		if (__builtin_add_overflow(cfg->pci_mmio64_base, cfg->pci_mmio64_size, &end) ||
+		    (cfg->ecam_base && overlaps(cfg->pci_mmio64_base, cfg->pci_mmio64_size,
+						cfg->ecam_base, ecam_size(cfg))))
+			return fail(err, errlen, -EINVAL, "ACPI: 64-bit PCI window 0x%" PRIx64 "+0x%" PRIx64
+				    " wraps or overlaps ECAM", cfg->pci_mmio64_base, cfg->pci_mmio64_size);
+	}
+	return 0;
+}
+
+void acpi_config_defaults(struct acpi_config *cfg, unsigned int nr_cpus)
+{
+	*cfg = (struct acpi_config){
+		.nr_cpus = nr_cpus,
+		.lapic_addr = 0xfee00000,
+		.ioapic_addr = 0xfec00000,
+		.ioapic_id = 0,
+		.pm1a_evt_port = 0x600,
+		.pm1a_cnt_port = 0x604,
+		.s5_slp_typ = 5,
+		.reset_port = 0xcf9,
+		.reset_value = 6,
+		.sci_irq = 9,
+		.com1 = true,
+	};
+}
+
+int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
+	       uint64_t rsdp_gpa, uint64_t tables_gpa, uint64_t tables_max,
+	       uint64_t *used, char *err, size_t errlen)
+{
+	struct acpi_buf b = { 0 };
+	uint8_t rsdp[ACPI_RSDP_SIZE];
+	uint64_t facs, dsdt, sdt[3], xsdt, rsdt = 0, end;
+	unsigned int nsdt = 0;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (used)
+		*used = 0;
+	if (!cfg || !gm)
+		return fail(err, errlen, -EINVAL, "ACPI: no config or guest memory");
+	ret = check_config(cfg, err, errlen);
+	if (ret)
+		return ret;
+	/* ACPI 6.4 §5.2.5.1: where an IA-PC OS scans for "RSD PTR ". */
+	if ((rsdp_gpa & 15) || rsdp_gpa < ACPI_RSDP_AREA_START ||
+	    rsdp_gpa > ACPI_RSDP_AREA_END - ACPI_RSDP_SIZE)
+		return fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64
+			    " is not 16-byte aligned inside 0xe0000-0xfffff", rsdp_gpa);
+
+	/* Stage everything; every address is tables_gpa + offset in b. */
+	buf_align(&b, tables_gpa, ACPI_FACS_ALIGN);
+	facs = tables_gpa + b.len;
+	build_facs(&b);
+	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
+	dsdt = tables_gpa + b.len;
+	build_dsdt(&b, cfg);
+	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
+	sdt[nsdt++] = tables_gpa + b.len;
+	build_fadt(&b, cfg, facs, dsdt);
+	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
+	sdt[nsdt++] = tables_gpa + b.len;
+	build_madt(&b, cfg);
+	if (cfg->ecam_base) {
+		buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
+		sdt[nsdt++] = tables_gpa + b.len;
+		build_mcfg(&b, cfg);
+	}
+	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
+	xsdt = tables_gpa + b.len;
+	build_sdt(&b, "XSDT", XSDT_REVISION, 8, sdt, nsdt);
+	/*
+	 * An RSDT too, for ACPI 1.0 readers, when 32-bit pointers reach every
+	 * table: it goes last, so it is enough that it ends below 4 GiB.  (No
+	 * wrap: tables_gpa is below 4 GiB and b.len below ACPI_BUF_LIMIT.)
+	 */
+	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
+	if (tables_gpa < ACPI_4GIB &&
+	    tables_gpa + b.len + ACPI_HDR_SIZE + 4ULL * nsdt <= ACPI_4GIB) {
+		rsdt = tables_gpa + b.len;
+		build_sdt(&b, "RSDT", RSDT_REVISION, 4, sdt, nsdt);
+	}
+
+	if (b.err) {
+		if (b.err == -ENOMEM)
+			ret = fail(err, errlen, -ENOMEM, "ACPI: out of memory staging the tables");
+		else
+			ret = fail(err, errlen, -EINVAL, "ACPI: cannot encode the tables (%s)",
+				   strerror(-b.err));
+		goto out;
+	}
+	if (b.len > tables_max) {
+		if (used)
+			*used = b.len;
+		ret = fail(err, errlen, -ENOSPC, "ACPI: tables need %zu bytes at 0x%" PRIx64
+			   ", only %" PRIu64 " allowed", b.len, tables_gpa, tables_max);
+		goto out;
+	}
+	if (__builtin_add_overflow(tables_gpa, (uint64_t)b.len, &end)) {
+		ret = fail(err, errlen, -EINVAL, "ACPI: tables at 0x%" PRIx64 " wrap around", tables_gpa);
+		goto out;
+	}
+	if (overlaps(rsdp_gpa, ACPI_RSDP_SIZE, tables_gpa, b.len)) {
+		ret = fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64 " overlaps the tables at [0x%"
+			   PRIx64 ", 0x%" PRIx64 ")", rsdp_gpa, tables_gpa, end);
+		goto out;
+	}
+	/* Check both ranges before writing either, so a failure writes nothing. */
+	if (!gm_ptr(gm, rsdp_gpa, ACPI_RSDP_SIZE)) {
+		ret = fail(err, errlen, -EFAULT, "ACPI: RSDP at 0x%" PRIx64 " is not guest RAM", rsdp_gpa);
+		goto out;
+	}
+	if (!gm_ptr(gm, tables_gpa, b.len)) {
+		ret = fail(err, errlen, -EFAULT, "ACPI: tables at [0x%" PRIx64 ", 0x%" PRIx64
+			   ") are not guest RAM", tables_gpa, end);
+		goto out;
+	}
+	build_rsdp(rsdp, rsdt, xsdt);
+	ret = gm_write(gm, tables_gpa, b.data, b.len);
+	if (!ret)
+		ret = gm_write(gm, rsdp_gpa, rsdp, ACPI_RSDP_SIZE);
+	if (ret) {
+		ret = fail(err, errlen, ret, "ACPI: writing the tables to guest memory failed");
+		goto out;
+	}
+	if (used)
+		*used = b.len;
+out:
+	free(b.data);
+	return ret;
+}

@@ -1,0 +1,50 @@
+/* platform.h: the PC that a Linux kernel boots on: irqchip, PIT, UART IRQ, RTC, PCI, ACPI power and reset. */
+#ifndef HV_PLATFORM_H
+#define HV_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct hv_options;
+
+/*
+ * Guest-physical layout of the 32-bit hole [3 GiB, 4 GiB) (hv/memmap.h):
+ *   0xC0000000-0xDFFFFFFF  PCI memory window for device BARs
+ *   0xE0000000-0xE00FFFFF  PCI Express ECAM for bus 0 (ACPI MCFG)
+ *   0xFEC00000             IOAPIC (in-kernel)
+ *   0xFEE00000             local APICs (in-kernel)
+ *   0xFFFBD000             the VMX real-mode TSS (3 pages) and, after it, the identity map page
+ * Below 1 MiB: ACPI tables in 0xE0000-0xFFFFF (the BIOS area the e820 map reserves).
+ */
+#define PC_PCI_MMIO_BASE	0xC0000000u
+#define PC_PCI_MMIO_SIZE	0x20000000u
+#define PC_ECAM_BASE		0xE0000000u
+#define PC_ECAM_SIZE		0x00100000u	/* bus 0 only: 32 devices x 8 functions x 4 KiB */
+#define PC_IOAPIC_BASE		0xFEC00000u
+#define PC_LAPIC_BASE		0xFEE00000u
+#define PC_ACPI_RSDP		0xE0000u
+#define PC_ACPI_TABLES		0xE0040u
+#define PC_ACPI_END		0x100000u
+
+/* ACPI fixed-hardware ports (FADT) and the PC's reset control. */
+#define PC_PM1A_EVT_PORT	0x600u		/* PM1a status (2 bytes) + enable (2 bytes) */
+#define PC_PM1A_CNT_PORT	0x604u		/* PM1a control (2 bytes) */
+#define PC_S5_SLP_TYP		5u		/* the DSDT's \_S5_ value */
+#define PC_RESET_PORT		0xcf9u		/* write 6: hard reset (FADT RESET_REG) */
+#define PC_RESET_VALUE		6u
+#define PC_SCI_IRQ		9u
+
+/* Builds the PC around an existing VM (before its vCPUs exist): irqchip and PIT. 0 or -errno. */
+int platform_create_irqchip(struct vm *vm);
+
+/* Registers the PC's devices, writes ACPI tables, loads the kernel, sets every vCPU.  HV_EXIT_*. */
+int platform_setup(struct vm *vm, const struct hv_options *o);
+
+/* Handles an MMIO exit the PC owns (ECAM).  true if handled. */
+bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+/* Raises or lowers an ISA IRQ line on the in-kernel PIC and IOAPIC. */
+void platform_set_irq(struct vm *vm, unsigned int irq, int level);
+
+#endif
