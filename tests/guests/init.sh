@@ -2,7 +2,8 @@
 # init.sh: /init of the test initramfs (tests/guests/mkinitramfs.sh).  PID 1 in a guest
 # that hvrun booted.  It reports what the guest sees as "HVTEST key=value" lines on the
 # serial console and powers off; the integration tests assert on those lines.
-# The kernel command line picks the job: hvtest=report (default) | shell | reboot.
+# The kernel command line picks the job: hvtest=report (default) | shell | reboot | marker
+# (marker: print "HVTEST marker" at once and power off; bench/boot times it).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -14,6 +15,10 @@ mode=report
 for arg in $(cat /proc/cmdline); do
 	case $arg in hvtest=*) mode=${arg#hvtest=} ;; esac
 done
+if [ "$mode" = marker ]; then
+	echo "HVTEST marker"
+	poweroff -f
+fi
 echo "HVTEST boot mode=$mode"
 
 report() {
