@@ -153,7 +153,8 @@ static void test_raw_file(void **state)
 
 static void test_help_mentions_every_option(void **state)
 {
-	static const char *const words[] = { "--demo", "--raw", "--memory", "--cpus", "--check",
+	static const char *const words[] = { "--kernel", "--initrd", "--append", "--rtc",
+		"--no-reboot", "--hugepages", "Ctrl-A x", "--demo", "--raw", "--memory", "--cpus", "--check",
 		"--exit-stats", "--verbose", "--help", "--version", "default 512", "minimum 128",
 		"Exit status", "2  bad usage" };
 	char buf[8192] = "";
