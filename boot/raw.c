@@ -2,12 +2,12 @@
 #include "boot/raw.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "hv/file.h"
 
 int raw_load_image(const struct guest_mem *gm, const void *img, size_t len,
 		   char *err, size_t errlen)
@@ -32,44 +32,16 @@ int raw_load_image(const struct guest_mem *gm, const void *img, size_t len,
 
 int raw_load_file(const struct guest_mem *gm, const char *path, char *err, size_t errlen)
 {
-	const size_t cap = RAW_LOAD_END - RAW_LOAD_ADDR + 1;	/* one byte more tells "too big" */
+	char why[200];
 	uint8_t *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd, e, ret = 0;
+	size_t len;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	while (len < cap) {
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
-			free(buf);
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (raw_load_image(gm, buf, len, err, errlen)) {
-		char why[200];
-
-		snprintf(why, sizeof(why), "%s", err);
+	ret = hv_read_file(path, SIZE_MAX, &buf, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = raw_load_image(gm, buf, len, why, sizeof(why));
+	if (ret) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		ret = -EINVAL;
 	}

@@ -2,17 +2,16 @@
 #include "hv/platform.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/bzimage.h"
 #include "firmware/acpi.h"
+#include "hv/file.h"
 #include "hv/log.h"
 #include "hv/options.h"
 #include "hv/vm.h"
@@ -216,46 +215,6 @@ bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bo
 	return true;
 }
 
-/* Reads a whole file (kernel, initrd) into memory.  NULL with the reason in err. */
-static uint8_t *read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		snprintf(err, errlen, "%s %s: out of memory (%lld bytes)", what, path,
-			 (long long)st.st_size);
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s %s: %s", what, path, n ? strerror(errno) : "file shrank");
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
-}
-
 static int platform_register_devices(struct vm *vm)
 {
 	static const struct { const char *name; uint16_t base, len; } quiet[] = {
@@ -333,10 +292,8 @@ static int platform_load_kernel(struct vm *vm, const struct hv_options *o)
 	char err[512];
 	int ret = HV_EXIT_USAGE;
 
-	kernel = read_file("-k", o->kernel, &klen, err, sizeof(err));
-	if (kernel && o->initrd)
-		initrd = read_file("-i", o->initrd, &ilen, err, sizeof(err));
-	if (!kernel || (o->initrd && !initrd)) {
+	if (hv_read_file(o->kernel, SIZE_MAX, &kernel, &klen, err, sizeof(err)) ||
+	    (o->initrd && hv_read_file(o->initrd, SIZE_MAX, &initrd, &ilen, err, sizeof(err)))) {
 		hv_err("%s", err);
 		goto out;
 	}

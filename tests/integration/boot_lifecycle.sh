@@ -14,7 +14,8 @@ timeout 300 "$HVRUN" -k "$KERNEL" -i "$INITRD" -a "$q hvtest=report" >utc.out 2>
 TZ=CET-1 timeout 300 "$HVRUN" -k "$KERNEL" -i "$INITRD" --rtc localtime -a "$q hvtest=report" \
 	>local.out 2>local.err; echo \$? >local.rc
 date +%s >host-date-after
-# The console, through a pty: hvrun puts it in raw mode; the guest's shell answers.
+# The console, through a pty: hvrun puts it in raw mode; the guest's shell answers;
+# Ctrl-A x quits.
 python3 "$HVRUN_SRC/tests/integration/pty_console.py" 300 pty.log -- \
 	"$HVRUN" -k "$KERNEL" -i "$INITRD" -a "$q hvtest=shell"; echo \$? >pty.rc
 # Reboot with --no-reboot: one boot, exit 0.
@@ -45,7 +46,7 @@ g=$(hvtest local.out date)	# the guest reads local time as if it were UTC: one h
 	fail "guest date ${g:-?} is not one hour ahead of the host (--rtc localtime, TZ=CET-1)"
 
 cp "$T/pty.log" "$T/out"
-expect_status 0 "$(cat "$T/pty.rc")" "the console session (3: the answer never came)"
+expect_status 0 "$(cat "$T/pty.rc")" "the console session, ended by Ctrl-A x (3: the answer never came)"
 expect_in out "answer-42 from Linux"
 
 cp "$T/noreboot.out" "$T/out"; cp "$T/noreboot.err" "$T/err"
@@ -57,4 +58,4 @@ cp "$T/reboot.out" "$T/out"; cp "$T/reboot.err" "$T/err"
 [ "$(grep -c 'HVTEST boot' "$T/out")" -ge 2 ] || fail "reboot: no second boot seen"
 expect_in err "the guest rebooted: starting it again (boot 2)"
 expect_status 0 "$(cat "$T/reboot.rc")" "SIGTERM after the second boot"
-pass "RTC utc/localtime, console through a pty, reboot, --no-reboot, SIGTERM ($(kvm_mode))"
+pass "RTC utc/localtime, console through a pty and Ctrl-A x, reboot, --no-reboot, SIGTERM ($(kvm_mode))"

@@ -3,8 +3,8 @@
 
 Usage: pty_console.py TIMEOUT LOG -- HVRUN ARGS...
 Starts hvrun with a pty as stdin/stdout (so hvrun puts it in raw mode), waits for
-"HVTEST shell ready", types a command, checks that its answer comes back, asks
-the guest to power off, and exits with hvrun's status.  Everything read is
+"HVTEST shell ready", types a command, checks that its answer comes back, then
+types Ctrl-A x (hvrun's escape to quit, as in QEMU), and exits with hvrun's status.  Everything read is
 appended to LOG.  Exits 3 if the answer never came.
 """
 import os
@@ -50,7 +50,7 @@ def main():
         # $((6*7)) is computed by the guest: the answer cannot be our own echo.
         os.write(fd, b"echo answer-$((6*7)) from $(uname -s)\r")
         ok = wait_for(b"answer-42 from Linux")
-    os.write(fd, b"poweroff -f\r")
+    os.write(fd, b"\x01x")  # Ctrl-A x: hvrun stops the VM and restores the terminal
     wait_for(b"\x00never")  # drain until hvrun exits or the deadline
     _, status = os.waitpid(pid, 0)
     if not ok:
