@@ -10,6 +10,7 @@
 
 struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 {
+	struct kvm_cpuid_entry2 *leaf1;
 	struct kvm_cpuid2 *c;
 
 	c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
@@ -23,6 +24,16 @@ struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		errno = e;
 		return NULL;
 	}
+	/*
+	 * KVM's in-kernel LAPIC emulates the TSC-deadline timer, but the
+	 * supported table leaves the bit to us (KVM API: KVM_CAP_TSC_DEADLINE_TIMER).
+	 * With it, Linux programs the timer in TSC ticks and skips calibrating
+	 * the LAPIC timer against the PIT -- a calibration that fails ("APIC
+	 * timer disabled due to verification failure") when the host is slow.
+	 */
+	leaf1 = cpuid_find(c, 1, 0);
+	if (leaf1 && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		leaf1->ecx |= 1u << 24;
 	return c;
 }
 
