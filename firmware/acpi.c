@@ -1003,23 +1003,6 @@ static int check_config(const struct acpi_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-void acpi_config_defaults(struct acpi_config *cfg, unsigned int nr_cpus)
-{
-	*cfg = (struct acpi_config){
-		.nr_cpus = nr_cpus,
-		.lapic_addr = 0xfee00000,
-		.ioapic_addr = 0xfec00000,
-		.ioapic_id = 0,
-		.pm1a_evt_port = 0x600,
-		.pm1a_cnt_port = 0x604,
-		.s5_slp_typ = 5,
-		.reset_port = 0xcf9,
-		.reset_value = 6,
-		.sci_irq = 9,
-		.com1 = true,
-	};
-}
-
 int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 	       uint64_t rsdp_gpa, uint64_t tables_gpa, uint64_t tables_max,
 	       uint64_t *used, char *err, size_t errlen)

@@ -94,13 +94,6 @@ struct acpi_config {
 	bool com1;
 };
 
-/*
- * Fills *cfg with hvrun's PC platform constants for nr_cpus processors:
- * LAPIC 0xfee00000, IOAPIC 0xfec00000 id 0, PM1a at 0x600/0x604, S5 as
- * SLP_TYP 5, reset by writing 6 to 0xcf9, SCI on IRQ 9, COM1.  No ECAM and
- * no PCI memory windows: those follow the memory map and are the caller's.
- */
-void acpi_config_defaults(struct acpi_config *cfg, unsigned int nr_cpus);
 
 /*
  * Builds the tables for *cfg and writes them, through gm_write() only: the
