@@ -20,7 +20,7 @@ done
 # The lab downloads Debian's kernel with apt-get download: it needs package lists.
 need_lists=0
 if [ "${1-}" = --tests ] || [ "${1-}" = --lab ]; then
-	ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || need_lists=1
+	ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || need_lists=1
 fi
 if [ ${#missing[@]} -eq 0 ] && [ $need_lists = 0 ]; then
 	exit 0
