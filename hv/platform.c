@@ -233,9 +233,11 @@ static int platform_register_devices(struct vm *vm)
 	if (!ret)
 		ret = iobus_register(b, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &vm->rtc);
 	if (!ret)
-		ret = iobus_register(b, "acpi-pm", PC_PM1A_EVT_PORT, 6, pm_pio, vm);
+		ret = iobus_register(b, "acpi-pm", PC_PM1A_EVT_PORT,
+				     PC_PM1A_CNT_PORT + 2 - PC_PM1A_EVT_PORT, pm_pio, vm);
 	if (!ret)
-		ret = iobus_register(b, "i8042", I8042_DATA_PORT, 5, i8042_pio, vm);
+		ret = iobus_register(b, "i8042", I8042_DATA_PORT,
+				     I8042_CMD_PORT + 1 - I8042_DATA_PORT, i8042_pio, vm);
 	for (i = 0; !ret && i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		ret = iobus_register(b, quiet[i].name, quiet[i].base, quiet[i].len, quiet_pio, NULL);
 	if (ret)

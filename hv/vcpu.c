@@ -120,7 +120,7 @@ static void vcpu_report_crash(struct vcpu *cpu, const char *what)
 	       sregs.idt.base, sregs.idt.limit, sregs.gdt.base, sregs.gdt.limit);
 }
 
-/* Returns 1 to keep running, or 0 with cpu->result set. */
+/* Returns 1 to keep running, or 0 when this vCPU is done (halted, or it stopped the VM). */
 static int vcpu_handle_exit(struct vcpu *cpu)
 {
 	struct kvm_run *run = cpu->run;
@@ -142,7 +142,6 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 	case KVM_EXIT_HLT:
 		/* Without an in-kernel LAPIC, HLT comes to us: this vCPU is done. */
 		hv_info("vCPU %u halted", cpu->index);
-		cpu->result = HV_EXIT_OK;
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		vcpu_report_crash(cpu, "the guest shut down the CPU (triple fault)");
@@ -162,7 +161,6 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		vcpu_report_crash(cpu, what);
 		break;
 	}
-	cpu->result = HV_EXIT_FAILURE;
 	vm_request_stop(cpu->vm, VM_STOP_ERROR);
 	return 0;
 }
@@ -177,7 +175,6 @@ void *vcpu_thread(void *arg)
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
-	cpu->result = HV_EXIT_OK;
 	while (!atomic_load(&cpu->vm->stopping)) {
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -186,7 +183,6 @@ void *vcpu_thread(void *arg)
 				continue;
 			}
 			hv_err("vCPU %u: KVM_RUN: %s", cpu->index, strerror(errno));
-			cpu->result = HV_EXIT_FAILURE;
 			vm_request_stop(cpu->vm, VM_STOP_ERROR);
 			break;
 		}

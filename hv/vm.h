@@ -37,7 +37,6 @@ struct vcpu {
 	struct kvm_run *run;		/* the shared page KVM_RUN reports exits in */
 	pthread_t thread;
 	atomic_bool started;		
-	int result;			/* HV_EXIT_* once the thread has ended */
 	uint64_t exits[KVM_NR_EXIT_NAMES + 1];	/* per exit reason; the last slot: others */
 	uint64_t unclaimed_pio;		/* port accesses no device answered */
 	uint64_t unclaimed_mmio;	/* MMIO accesses outside RAM and devices */
