@@ -1,0 +1,139 @@
+/* virtio.h: what every virtio device shares (virtio 1.2 §2-§3): state, feature bits, the ops table. */
+#ifndef DEV_VIRTIO_H
+#define DEV_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/virtio/virtqueue.h"
+#include "hv/event_loop.h"
+#include "hv/guest_mem.h"
+
+/* Device status bits (§2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE	0x01
+#define VIRTIO_STATUS_DRIVER		0x02
+#define VIRTIO_STATUS_DRIVER_OK		0x04
+#define VIRTIO_STATUS_FEATURES_OK	0x08
+#define VIRTIO_STATUS_NEEDS_RESET	0x40
+#define VIRTIO_STATUS_FAILED		0x80
+
+/* Device ids (§5). */
+#define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLOCK		2
+#define VIRTIO_ID_CONSOLE	3
+#define VIRTIO_ID_RNG		4
+#define VIRTIO_ID_BALLOON	5
+#define VIRTIO_ID_SCSI		8
+
+#define VIRTIO_BIT(b)		((uint64_t)1 << (b))
+
+struct virtio_dev;
+
+/*
+ * One per device type, const.  Every callback runs with d->lock held; the
+ * transport has already checked offsets, sizes and queue indices.
+ */
+struct virtio_dev_ops {
+	const char *name;		/* "virtio-blk": logs, lspci-like listings */
+	uint16_t device_id;		/* VIRTIO_ID_* */
+	uint32_t pci_class;		/* PCI class code (class << 16 | subclass << 8 | prog-if) */
+
+	/*
+	 * Device configuration space (§4.1.4.6), [off, off + size) inside
+	 * d->config_size.  Optional: by default reads copy from d->config and
+	 * writes are ignored.
+	 */
+	void (*config_read)(struct virtio_dev *d, uint32_t off, void *data, uint32_t size);
+	void (*config_write)(struct virtio_dev *d, uint32_t off, const void *data, uint32_t size);
+
+	/* Optional: refuse a feature combination at FEATURES_OK (-EINVAL). */
+	int (*features_ok)(struct virtio_dev *d, uint64_t features);
+
+	/*
+	 * DRIVER_OK: features are final and the enabled queues are in d->vq.
+	 * Start work (register backend fds on d->loop...).  -errno makes the
+	 * transport latch NEEDS_RESET.
+	 */
+	int (*activate)(struct virtio_dev *d);
+
+	/* The driver notified queue q (on the I/O thread). */
+	void (*notify)(struct virtio_dev *d, unsigned int q);
+
+	/*
+	 * Device reset (§2.4): stop, wait for or cancel in-flight backend work,
+	 * drop queued data, unregister what activate() registered.  After it
+	 * returns nothing may touch guest memory or raise an interrupt.  The
+	 * transport then resets the queues and the common state.
+	 */
+	void (*reset)(struct virtio_dev *d);
+
+	/* Frees the device (after reset); optional. */
+	void (*destroy)(struct virtio_dev *d);
+};
+
+/* The first member of every device's state ("struct vblk { struct virtio_dev vdev; ... }"). */
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	const struct guest_mem *mem;
+	struct ev_loop *loop;		/* the I/O thread this device's work runs on */
+	pthread_mutex_t lock;		/* held around every ops callback */
+
+	uint64_t host_features;		/* offered (VERSION_1 is added by virtio_dev_init) */
+	uint64_t features;		/* what the driver accepted at FEATURES_OK */
+	uint8_t status;
+	uint8_t config_generation;
+
+	uint16_t nr_queues;
+	uint16_t queue_max;		/* QUEUE_SIZE's initial value, <= VQ_MAX_SIZE */
+	struct virtqueue *vq;		/* nr_queues of them */
+
+	void *config;			/* the device-specific configuration structure */
+	uint32_t config_size;
+
+	/*
+	 * Set by the transport: interrupt the driver for used buffers on queue
+	 * q, or (q == -1) for a configuration change.  Callable from any thread
+	 * holding d->lock.
+	 */
+	void (*raise)(struct virtio_dev *d, int q);
+	void *transport;
+
+	/* Counters: notifications received, interrupts raised. */
+	uint64_t nr_kicks, nr_irqs;
+};
+
+/*
+ * Common initialisation: ops, memory, loop, the queue array (nr_queues,
+ * each with dev_name/index set), features | VERSION_1, config.  0 or -errno.
+ */
+int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
+		    const struct guest_mem *mem, struct ev_loop *loop, uint16_t nr_queues,
+		    uint16_t queue_max, uint64_t host_features, void *config, uint32_t config_size);
+void virtio_dev_cleanup(struct virtio_dev *d);
+
+static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned int bit)
+{
+	return (d->features & VIRTIO_BIT(bit)) != 0;
+}
+
+/* After vq_push()es on queue q: interrupts the driver unless it asked not to be. */
+void virtio_used(struct virtio_dev *d, unsigned int q);
+
+/* The configuration changed (capacity, link...): bumps the generation, raises the config interrupt. */
+void virtio_config_changed(struct virtio_dev *d);
+
+/*
+ * The driver broke a ring rule (vq_pop() returned -EIO) or activation failed:
+ * latch NEEDS_RESET (§2.1.2) and tell the driver with a config interrupt.
+ * The device stays alive; only a reset by the driver revives the queue.
+ */
+void virtio_needs_reset(struct virtio_dev *d);
+
+/*
+ * The reset every transport performs for a status write of 0: ops->reset,
+ * then every queue reset, features/status cleared.  Called with d->lock held.
+ */
+void virtio_dev_reset(struct virtio_dev *d);
+
+#endif

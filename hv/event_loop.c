@@ -1,0 +1,195 @@
+/* event_loop.c: an I/O thread: epoll over eventfds, handlers looked up by fd so removal is always safe. */
+#include "hv/event_loop.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "hv/log.h"
+
+#define EV_BATCH	16
+
+struct ev_source {
+	int fd;
+	ev_handler_fn fn;
+	void *opaque;
+	struct ev_source *next;
+};
+
+int ev_loop_init(struct ev_loop *l, const char *name)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	pthread_mutex_init(&l->lock, NULL);
+	l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->epoll_fd < 0 || l->wake_fd < 0)
+		goto fail;
+	ev.data.fd = l->wake_fd;
+	if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->wake_fd, &ev) < 0)
+		goto fail;
+	return 0;
+fail:
+	{
+		int ret = -errno;
+
+		if (l->epoll_fd >= 0)
+			close(l->epoll_fd);
+		if (l->wake_fd >= 0)
+			close(l->wake_fd);
+		l->epoll_fd = l->wake_fd = -1;
+		return ret;
+	}
+}
+
+void ev_loop_destroy(struct ev_loop *l)
+{
+	struct ev_source *s, *n;
+
+	ev_loop_stop(l);
+	for (s = l->sources; s; s = n) {
+		n = s->next;
+		free(s);
+	}
+	l->sources = NULL;
+	if (l->epoll_fd >= 0)
+		close(l->epoll_fd);
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);
+	l->epoll_fd = l->wake_fd = -1;
+	pthread_mutex_destroy(&l->lock);
+}
+
+int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_handler_fn fn, void *opaque)
+{
+	struct epoll_event ev = { .events = EPOLLIN | events, .data.fd = fd };
+	struct ev_source *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->fd = fd;
+	s->fn = fn;
+	s->opaque = opaque;
+	pthread_mutex_lock(&l->lock);
+	if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int ret = -errno;
+
+		pthread_mutex_unlock(&l->lock);
+		free(s);
+		return ret;
+	}
+	s->next = l->sources;
+	l->sources = s;
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+int ev_del(struct ev_loop *l, int fd)
+{
+	struct ev_source **p, *s;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&l->lock);
+	for (p = &l->sources; (s = *p); p = &s->next) {
+		if (s->fd == fd) {
+			*p = s->next;
+			free(s);
+			epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+int ev_loop_poll(struct ev_loop *l, int timeout_ms)
+{
+	struct epoll_event ev[EV_BATCH];
+	int n, i, ran = 0;
+
+	n = epoll_wait(l->epoll_fd, ev, EV_BATCH, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		struct ev_source *s;
+		ev_handler_fn fn = NULL;
+		void *opaque = NULL;
+		int fd = ev[i].data.fd;
+
+		if (fd == l->wake_fd) {
+			uint64_t v;
+
+			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				hv_warn("%s: wake eventfd: %s", l->name, strerror(errno));
+			continue;
+		}
+		/*
+		 * Look the handler up now rather than keeping a pointer in the
+		 * epoll event: a source removed since epoll_wait() returned is
+		 * simply not found.
+		 */
+		pthread_mutex_lock(&l->lock);
+		for (s = l->sources; s; s = s->next) {
+			if (s->fd == fd) {
+				fn = s->fn;
+				opaque = s->opaque;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&l->lock);
+		if (fn) {
+			fn(opaque, fd, ev[i].events);
+			ran++;
+		}
+	}
+	return ran;
+}
+
+static void *ev_loop_thread(void *arg)
+{
+	struct ev_loop *l = arg;
+
+	while (!atomic_load(&l->stop)) {
+		int ret = ev_loop_poll(l, -1);
+
+		if (ret < 0) {
+			hv_err("%s: epoll_wait: %s", l->name, strerror(-ret));
+			break;
+		}
+	}
+	return NULL;
+}
+
+int ev_loop_start(struct ev_loop *l)
+{
+	int ret;
+
+	atomic_store(&l->stop, false);
+	ret = pthread_create(&l->thread, NULL, ev_loop_thread, l);
+	if (ret)
+		return -ret;
+	pthread_setname_np(l->thread, l->name);
+	l->started = true;
+	return 0;
+}
+
+void ev_loop_stop(struct ev_loop *l)
+{
+	uint64_t one = 1;
+
+	if (!l->started)
+		return;
+	atomic_store(&l->stop, true);
+	if (write(l->wake_fd, &one, sizeof(one)) < 0)
+		hv_warn("%s: cannot wake the I/O thread: %s", l->name, strerror(errno));
+	pthread_join(l->thread, NULL);
+	l->started = false;
+}

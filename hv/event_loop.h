@@ -1,0 +1,44 @@
+/* event_loop.h: an I/O thread: epoll over eventfds (queue kicks, io_uring completions, TAP, stdin). */
+#ifndef HV_EVENT_LOOP_H
+#define HV_EVENT_LOOP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Called on the loop's thread when fd is readable (events: EPOLL* bits). */
+typedef void (*ev_handler_fn)(void *opaque, int fd, uint32_t events);
+
+struct ev_source;
+
+struct ev_loop {
+	char name[16];			/* the thread's name: "io-blk0" */
+	int epoll_fd;
+	int wake_fd;			/* eventfd: wakes the thread to stop */
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	pthread_mutex_t lock;		/* the source list */
+	struct ev_source *sources;
+};
+
+int ev_loop_init(struct ev_loop *l, const char *name);
+void ev_loop_destroy(struct ev_loop *l);	/* stops the thread if running, frees sources */
+
+/* Watches fd for EPOLLIN (plus events, e.g. EPOLLOUT).  0 or -errno.  Any thread. */
+int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_handler_fn fn, void *opaque);
+/* Stops watching fd.  After it returns on another thread, fn may still be running once. */
+int ev_del(struct ev_loop *l, int fd);
+
+/*
+ * Waits up to timeout_ms (-1: forever) and runs the handlers of ready fds
+ * once.  Returns how many ran, or -errno.  For tests, or a caller's own thread.
+ */
+int ev_loop_poll(struct ev_loop *l, int timeout_ms);
+
+/* Runs ev_loop_poll() on a new thread until ev_loop_stop().  0 or -errno. */
+int ev_loop_start(struct ev_loop *l);
+void ev_loop_stop(struct ev_loop *l);
+
+#endif
