@@ -7,8 +7,6 @@
 /* Offsets in the standard header (PCI Local Bus 3.0 §6.1). */
 #define PCI_VENDOR_ID		0x00
 #define PCI_DEVICE_ID		0x02
-#define PCI_COMMAND		0x04
-#define PCI_STATUS		0x06
 #define PCI_REVISION_ID		0x08
 #define PCI_CLASS_PROG		0x09
 #define PCI_CACHE_LINE_SIZE	0x0c
@@ -16,7 +14,6 @@
 #define PCI_HEADER_TYPE		0x0e
 #define PCI_SUBSYSTEM_VENDOR_ID	0x2c
 #define PCI_SUBSYSTEM_ID	0x2e
-#define PCI_INTERRUPT_LINE	0x3c
 
 #define CF8_ENABLE		0x80000000u
 
@@ -94,6 +91,8 @@ uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t devfn, uint16_t reg, unsigned
 
 	if (!dev || !pci_access_ok(reg, size))
 		return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+	if (dev->reading)
+		dev->reading(dev, reg, size);
 	for (i = 0; i < size; i++)
 		v |= (uint32_t)dev->cfg[reg + i] << (8 * i);
 	return v;
@@ -114,6 +113,81 @@ void pci_cfg_write(struct pci_bus *bus, uint8_t devfn, uint16_t reg, uint32_t va
 	}
 	if (dev->written)
 		dev->written(dev, reg, size);
+}
+
+void pci_device_set_bar(struct pci_device *dev, unsigned int n, uint32_t size, uint32_t addr,
+			pci_bar_access_fn access)
+{
+	uint32_t mask = ~(size - 1);
+	unsigned int i;
+
+	dev->bar[n].size = size;
+	dev->bar[n].access = access;
+	/* Bits 0-3 (memory, 32-bit, not prefetchable) read as 0; the address bits above the size are the guest's. */
+	for (i = 0; i < 4; i++) {
+		dev->cfg[PCI_BASE_ADDRESS_0 + 4 * n + i] = (uint8_t)((addr & mask) >> (8 * i));
+		dev->wmask[PCI_BASE_ADDRESS_0 + 4 * n + i] = (uint8_t)((mask & ~0xfu) >> (8 * i));
+	}
+}
+
+uint32_t pci_bar_addr(const struct pci_device *dev, unsigned int n)
+{
+	uint32_t v;
+
+	if (n >= PCI_NR_BARS || !dev->bar[n].size ||
+	    !(dev->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
+		return 0;
+	memcpy(&v, &dev->cfg[PCI_BASE_ADDRESS_0 + 4 * n], 4);
+	v &= ~0xfu;
+	/* All ones above the size: the guest is sizing the BAR, it decodes nowhere useful. */
+	return v == (uint32_t)~(dev->bar[n].size - 1) ? 0 : v;
+}
+
+bool pci_mmio(struct pci_bus *bus, uint64_t addr, uint8_t *data, unsigned int len, bool is_write)
+{
+	struct pci_device *hit = NULL;
+	unsigned int s, n, bar = 0;
+	uint64_t off = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	for (s = 0; s < PCI_SLOTS && !hit; s++) {
+		struct pci_device *dev = bus->slot[s];
+
+		for (n = 0; dev && n < PCI_NR_BARS; n++) {
+			uint32_t base = pci_bar_addr(dev, n);
+
+			/* GUEST: the whole access inside the BAR. */
+			if (base && addr >= base && addr + len <= (uint64_t)base + dev->bar[n].size) {
+				hit = dev;
+				bar = n;
+				off = addr - base;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&bus->lock);
+	if (!hit)
+		return false;
+	hit->bar[bar].access(hit, bar, off, data, len, is_write);
+	return true;
+}
+
+uint8_t pci_add_capability(struct pci_device *dev, uint8_t id, const void *body, uint8_t len)
+{
+	uint8_t pos = dev->cap_end ? dev->cap_end : 0x40, *link = &dev->cfg[PCI_CAPABILITY_LIST];
+
+	/* body: the capability after its id and next bytes. */
+	if (pos + 2 + len > PCI_CFG_SIZE)
+		return 0;
+	while (*link)
+		link = &dev->cfg[*link + 1];
+	*link = pos;
+	dev->cfg[pos] = id;
+	dev->cfg[pos + 1] = 0;
+	memcpy(&dev->cfg[pos + 2], body, len);
+	dev->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	dev->cap_end = (uint8_t)((pos + 2 + len + 3) & ~3u);
+	return pos;
 }
 
 void pci_address_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)

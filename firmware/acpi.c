@@ -3,10 +3,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hv/log.h"
 
 /* Identity in every table header (ACPI 6.4 §5.2.6). */
 #define ACPI_OEM_ID		"HVRUN "	/* 6 bytes */
@@ -635,6 +636,37 @@ static uint64_t ecam_size(const struct acpi_config *cfg)
 }
 
 /*
+ * Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, Zero, gsi }, ... })
+ * (ACPI 6.4 §6.2.13): for every slot but the host bridge's, each INTx pin
+ * straight to an IOAPIC GSI (Source Zero: no link device), swizzled as
+ * bridges do so that INTA of neighbouring slots lands on different pins.
+ */
+static void build_prt(struct acpi_buf *b, uint8_t gsi_base)
+{
+	size_t pkg, ent;
+	unsigned int slot, pin;
+
+	buf_u8(b, AML_NAME_OP);
+	aml_namestring(b, "_PRT");
+	buf_u8(b, AML_PACKAGE_OP);
+	pkg = aml_block_open(b);
+	buf_u8(b, 31 * 4);
+	for (slot = 1; slot < 32; slot++) {
+		for (pin = 0; pin < 4; pin++) {
+			buf_u8(b, AML_PACKAGE_OP);
+			ent = aml_block_open(b);
+			buf_u8(b, 4);
+			aml_int(b, (uint64_t)slot << 16 | 0xffff);	/* _ADR: any function */
+			aml_int(b, pin);
+			aml_int(b, 0);
+			aml_int(b, gsi_base + (slot + pin) % 8);
+			aml_block_close(b, ent);
+		}
+	}
+	aml_block_close(b, pkg);
+}
+
+/*
  * Device (PCI0): the host bridge (PCI Firmware 3.2 §4.1.1; PNP0A08 is a
  * PCI Express root, PNP0A03 a conventional one).  Its _CRS lists what it
  * decodes for its children: the bus numbers, the 0xcf8 config ports as a
@@ -677,6 +709,8 @@ static void build_pci0(struct acpi_buf *b, const struct acpi_config *cfg)
 		res_addr(&r, 8, RES_TYPE_MEM, 0, RES_MEM_CACHEABLE | RES_MEM_RW,
 			 cfg->pci_mmio64_base, cfg->pci_mmio64_size);
 	aml_name_crs(b, &r);
+	if (cfg->pci_intx_gsi_base)
+		build_prt(b, cfg->pci_intx_gsi_base);
 	aml_block_close(b, dev);
 }
 
@@ -928,19 +962,6 @@ static void build_rsdp(uint8_t r[ACPI_RSDP_SIZE], uint64_t rsdt_gpa, uint64_t xs
 	r[32] = (uint8_t)-acpi_sum(r, ACPI_RSDP_SIZE);	/* the whole, r[8] included */
 }
 
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* [a, a + alen) and [b, b + blen) intersect; both non-empty, neither wraps. */
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
@@ -952,30 +973,30 @@ static int check_config(const struct acpi_config *cfg, char *err, size_t errlen)
 	uint64_t ecam_end = 0;
 
 	if (cfg->nr_cpus == 0 || cfg->nr_cpus > ACPI_MAX_CPUS)
-		return fail(err, errlen, -EINVAL, "ACPI: %u CPUs, the MADT takes 1 to %u",
+		return hv_fail(err, errlen, -EINVAL, "ACPI: %u CPUs, the MADT takes 1 to %u",
 			    cfg->nr_cpus, ACPI_MAX_CPUS);
 	if (!cfg->lapic_addr || !cfg->ioapic_addr ||
 	    (cfg->lapic_addr & 0xfff) || (cfg->ioapic_addr & 0xfff))
-		return fail(err, errlen, -EINVAL, "ACPI: LAPIC 0x%" PRIx32 " / IOAPIC 0x%" PRIx32
+		return hv_fail(err, errlen, -EINVAL, "ACPI: LAPIC 0x%" PRIx32 " / IOAPIC 0x%" PRIx32
 			    " base is zero or not 4 KiB aligned", cfg->lapic_addr, cfg->ioapic_addr);
 	if (cfg->ioapic_id == 0xff)
-		return fail(err, errlen, -EINVAL, "ACPI: IOAPIC id 0xff is the broadcast id");
+		return hv_fail(err, errlen, -EINVAL, "ACPI: IOAPIC id 0xff is the broadcast id");
 	if (!cfg->pm1a_evt_port || !cfg->pm1a_cnt_port ||
 	    cfg->pm1a_evt_port > 0x10000 - PM1_EVT_LEN || cfg->pm1a_cnt_port > 0x10000 - PM1_CNT_LEN ||
 	    overlaps(cfg->pm1a_evt_port, PM1_EVT_LEN, cfg->pm1a_cnt_port, PM1_CNT_LEN))
-		return fail(err, errlen, -EINVAL, "ACPI: PM1a event 0x%x (4 ports) and control 0x%x"
+		return hv_fail(err, errlen, -EINVAL, "ACPI: PM1a event 0x%x (4 ports) and control 0x%x"
 			    " (2 ports) must be non-zero, distinct and below 0x10000",
 			    cfg->pm1a_evt_port, cfg->pm1a_cnt_port);
 	if (cfg->s5_slp_typ > 7)
-		return fail(err, errlen, -EINVAL, "ACPI: SLP_TYP %u does not fit the 3-bit field",
+		return hv_fail(err, errlen, -EINVAL, "ACPI: SLP_TYP %u does not fit the 3-bit field",
 			    cfg->s5_slp_typ);
 	if (cfg->sci_irq == 0 || cfg->sci_irq == 2 || cfg->sci_irq > 15)
-		return fail(err, errlen, -EINVAL, "ACPI: SCI IRQ %u is not a free ISA IRQ (1, 3-15)",
+		return hv_fail(err, errlen, -EINVAL, "ACPI: SCI IRQ %u is not a free ISA IRQ (1, 3-15)",
 			    cfg->sci_irq);
 	if (cfg->ecam_base) {
 		if ((cfg->ecam_base & (ACPI_ECAM_BUS_SIZE - 1)) ||
 		    __builtin_add_overflow(cfg->ecam_base, ecam_size(cfg), &ecam_end))
-			return fail(err, errlen, -EINVAL, "ACPI: ECAM base 0x%" PRIx64
+			return hv_fail(err, errlen, -EINVAL, "ACPI: ECAM base 0x%" PRIx64
 				    " is not 1 MiB aligned or its %u buses wrap",
 				    cfg->ecam_base, cfg->ecam_bus_end + 1U);
 	}
@@ -983,12 +1004,12 @@ static int check_config(const struct acpi_config *cfg, char *err, size_t errlen)
 		uint64_t base = cfg->pci_mmio32_base, size = cfg->pci_mmio32_size;
 
 		if (base + size > ACPI_4GIB)
-			return fail(err, errlen, -EINVAL, "ACPI: 32-bit PCI window 0x%" PRIx64
+			return hv_fail(err, errlen, -EINVAL, "ACPI: 32-bit PCI window 0x%" PRIx64
 				    "+0x%" PRIx64 " crosses 4 GiB", base, size);
 		if (overlaps(base, size, cfg->lapic_addr, 0x1000) ||
 		    overlaps(base, size, cfg->ioapic_addr, 0x1000) ||
 		    (cfg->ecam_base && overlaps(base, size, cfg->ecam_base, ecam_size(cfg))))
-			return fail(err, errlen, -EINVAL, "ACPI: 32-bit PCI window 0x%" PRIx64 "+0x%" PRIx64
+			return hv_fail(err, errlen, -EINVAL, "ACPI: 32-bit PCI window 0x%" PRIx64 "+0x%" PRIx64
 				    " overlaps the LAPIC, the IOAPIC or ECAM", base, size);
 	}
 	if (cfg->pci_mmio64_size) {
@@ -997,7 +1018,7 @@ static int check_config(const struct acpi_config *cfg, char *err, size_t errlen)
 		if (__builtin_add_overflow(cfg->pci_mmio64_base, cfg->pci_mmio64_size, &end) ||
 		    (cfg->ecam_base && overlaps(cfg->pci_mmio64_base, cfg->pci_mmio64_size,
 						cfg->ecam_base, ecam_size(cfg))))
-			return fail(err, errlen, -EINVAL, "ACPI: 64-bit PCI window 0x%" PRIx64 "+0x%" PRIx64
+			return hv_fail(err, errlen, -EINVAL, "ACPI: 64-bit PCI window 0x%" PRIx64 "+0x%" PRIx64
 				    " wraps or overlaps ECAM", cfg->pci_mmio64_base, cfg->pci_mmio64_size);
 	}
 	return 0;
@@ -1018,14 +1039,14 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 	if (used)
 		*used = 0;
 	if (!cfg || !gm)
-		return fail(err, errlen, -EINVAL, "ACPI: no config or guest memory");
+		return hv_fail(err, errlen, -EINVAL, "ACPI: no config or guest memory");
 	ret = check_config(cfg, err, errlen);
 	if (ret)
 		return ret;
 	/* ACPI 6.4 §5.2.5.1: where an IA-PC OS scans for "RSD PTR ". */
 	if ((rsdp_gpa & 15) || rsdp_gpa < ACPI_RSDP_AREA_START ||
 	    rsdp_gpa > ACPI_RSDP_AREA_END - ACPI_RSDP_SIZE)
-		return fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64
+		return hv_fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64
 			    " is not 16-byte aligned inside 0xe0000-0xfffff", rsdp_gpa);
 
 	/* Stage everything; every address is tables_gpa + offset in b. */
@@ -1063,35 +1084,35 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 
 	if (b.err) {
 		if (b.err == -ENOMEM)
-			ret = fail(err, errlen, -ENOMEM, "ACPI: out of memory staging the tables");
+			ret = hv_fail(err, errlen, -ENOMEM, "ACPI: out of memory staging the tables");
 		else
-			ret = fail(err, errlen, -EINVAL, "ACPI: cannot encode the tables (%s)",
+			ret = hv_fail(err, errlen, -EINVAL, "ACPI: cannot encode the tables (%s)",
 				   strerror(-b.err));
 		goto out;
 	}
 	if (b.len > tables_max) {
 		if (used)
 			*used = b.len;
-		ret = fail(err, errlen, -ENOSPC, "ACPI: tables need %zu bytes at 0x%" PRIx64
+		ret = hv_fail(err, errlen, -ENOSPC, "ACPI: tables need %zu bytes at 0x%" PRIx64
 			   ", only %" PRIu64 " allowed", b.len, tables_gpa, tables_max);
 		goto out;
 	}
 	if (__builtin_add_overflow(tables_gpa, (uint64_t)b.len, &end)) {
-		ret = fail(err, errlen, -EINVAL, "ACPI: tables at 0x%" PRIx64 " wrap around", tables_gpa);
+		ret = hv_fail(err, errlen, -EINVAL, "ACPI: tables at 0x%" PRIx64 " wrap around", tables_gpa);
 		goto out;
 	}
 	if (overlaps(rsdp_gpa, ACPI_RSDP_SIZE, tables_gpa, b.len)) {
-		ret = fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64 " overlaps the tables at [0x%"
+		ret = hv_fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64 " overlaps the tables at [0x%"
 			   PRIx64 ", 0x%" PRIx64 ")", rsdp_gpa, tables_gpa, end);
 		goto out;
 	}
 	/* Check both ranges before writing either, so a failure writes nothing. */
 	if (!gm_ptr(gm, rsdp_gpa, ACPI_RSDP_SIZE)) {
-		ret = fail(err, errlen, -EFAULT, "ACPI: RSDP at 0x%" PRIx64 " is not guest RAM", rsdp_gpa);
+		ret = hv_fail(err, errlen, -EFAULT, "ACPI: RSDP at 0x%" PRIx64 " is not guest RAM", rsdp_gpa);
 		goto out;
 	}
 	if (!gm_ptr(gm, tables_gpa, b.len)) {
-		ret = fail(err, errlen, -EFAULT, "ACPI: tables at [0x%" PRIx64 ", 0x%" PRIx64
+		ret = hv_fail(err, errlen, -EFAULT, "ACPI: tables at [0x%" PRIx64 ", 0x%" PRIx64
 			   ") are not guest RAM", tables_gpa, end);
 		goto out;
 	}
@@ -1100,7 +1121,7 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 	if (!ret)
 		ret = gm_write(gm, rsdp_gpa, rsdp, ACPI_RSDP_SIZE);
 	if (ret) {
-		ret = fail(err, errlen, ret, "ACPI: writing the tables to guest memory failed");
+		ret = hv_fail(err, errlen, ret, "ACPI: writing the tables to guest memory failed");
 		goto out;
 	}
 	if (used)

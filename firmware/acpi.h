@@ -90,6 +90,13 @@ struct acpi_config {
 	uint32_t pci_mmio32_size;
 	uint64_t pci_mmio64_base;
 	uint64_t pci_mmio64_size;
+	/*
+	 * PCI INTx routing: with a base (16 for IOAPIC pins 16-23) PCI0 gets a
+	 * _PRT sending pin P (0 = INTA) of slot S to GSI base + (S + P) % 8,
+	 * level-triggered and active low as a _PRT without link devices implies
+	 * (ACPI 6.4 §6.2.13).  0 leaves _PRT out.
+	 */
+	uint8_t pci_intx_gsi_base;
 	/* A PNP0501 16550 at 0x3f8, IRQ 4, in the DSDT (\_SB.COM1). */
 	bool com1;
 };

@@ -43,3 +43,15 @@ void hv_info(const char *fmt, ...)
 	hv_vlog("", fmt, ap);
 	va_end(ap);
 }
+
+int hv_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}

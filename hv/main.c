@@ -111,16 +111,17 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "hvrun: %s (see hvrun --help)\n", err);
 		return HV_EXIT_USAGE;
 	}
-	if (o.help) {
-		options_print_help(stdout);
-		return HV_EXIT_OK;
+	if (o.help || o.version || o.check) {
+		status = HV_EXIT_OK;
+		if (o.help)
+			options_print_help(stdout);
+		else if (o.version)
+			printf("hvrun %s\n", HVRUN_VERSION);
+		else if (hv_check(stdout))
+			status = HV_EXIT_FAILURE;
+		options_free(&o);
+		return status;
 	}
-	if (o.version) {
-		printf("hvrun %s\n", HVRUN_VERSION);
-		return HV_EXIT_OK;
-	}
-	if (o.check)
-		return hv_check(stdout) ? HV_EXIT_FAILURE : HV_EXIT_OK;
 	hv_verbose = o.verbose;
 
 	signal_fd = stop_signals_fd();
@@ -137,5 +138,6 @@ int main(int argc, char *argv[])
 		hv_info("the guest rebooted: starting it again (boot %u)", ++boots + 1);
 	}
 	console_restore();
+	options_free(&o);
 	return status;
 }

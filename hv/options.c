@@ -20,6 +20,9 @@ enum {
 	OPT_RTC,
 	OPT_NO_REBOOT,
 	OPT_HUGEPAGES,
+	OPT_CONSOLE,
+	OPT_NO_VIRTIO_CONSOLE,
+	OPT_NO_RNG,
 };
 
 static const struct option long_options[] = {
@@ -28,6 +31,10 @@ static const struct option long_options[] = {
 	{ "kernel",	required_argument, NULL, 'k' },
 	{ "initrd",	required_argument, NULL, 'i' },
 	{ "append",	required_argument, NULL, 'a' },
+	{ "disk",	required_argument, NULL, 'd' },
+	{ "console",	required_argument, NULL, OPT_CONSOLE },
+	{ "no-virtio-console", no_argument, NULL, OPT_NO_VIRTIO_CONSOLE },
+	{ "no-rng",	no_argument,	   NULL, OPT_NO_RNG },
 	{ "rtc",	required_argument, NULL, OPT_RTC },
 	{ "no-reboot",	no_argument,	   NULL, OPT_NO_REBOOT },
 	{ "hugepages",	no_argument,	   NULL, OPT_HUGEPAGES },
@@ -44,7 +51,7 @@ static const struct option long_options[] = {
 void options_print_help(FILE *out)
 {
 	fprintf(out,
-"Usage: hvrun [OPTIONS] -k KERNEL [-i INITRD] [-a CMDLINE]\n"
+"Usage: hvrun [OPTIONS] -k KERNEL [-i INITRD] [-a CMDLINE] [-d DISK]...\n"
 "       hvrun [OPTIONS] --demo | --raw FILE\n"
 "       hvrun --check\n"
 "\n"
@@ -72,6 +79,20 @@ void options_print_help(FILE *out)
 "      --rtc utc|localtime  what the guest's CMOS clock shows (default utc)\n"
 "      --no-reboot     when the guest reboots, exit (status 0) instead\n"
 "\n"
+"Devices (virtio-pci, modern, with MSI-X; with -k):\n"
+"  -d, --disk FILE[,ro][,cache=none|writeback][,serial=ID]\n"
+"                      a raw disk image as a virtio-blk disk: the first is\n"
+"                      /dev/vda, the next /dev/vdb, ... (at most %d).  ro: the\n"
+"                      guest cannot write; cache=none (default) bypasses the\n"
+"                      host page cache (O_DIRECT), cache=writeback uses it;\n"
+"                      serial=ID (up to %d characters) is what the guest reads\n"
+"                      in /sys/block/vdX/serial (default: the file's name)\n"
+"      --console serial|virtio  where hvrun's standard input goes: COM1\n"
+"                      (ttyS0) or the virtio console (hvc0); default: the\n"
+"                      last console= of the kernel command line\n"
+"      --no-virtio-console  no virtio console (hvc0)\n"
+"      --no-rng        no virtio entropy device (/dev/hwrng)\n"
+"\n"
 "Diagnostics:\n"
 "  --check             check this host: /dev/kvm, CPU flags, kvm modules,\n"
 "                      KVM API version and capabilities, /dev/net/tun,\n"
@@ -93,7 +114,110 @@ void options_print_help(FILE *out)
 "     crashed (triple fault, KVM internal error); --check: something is\n"
 "     missing\n"
 "  2  bad usage: unknown option, bad value, missing file\n",
-		HV_CPUS_MAX);
+		HV_CPUS_MAX, HV_MAX_DISKS, HV_SERIAL_MAX);
+}
+
+void options_free(struct hv_options *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nr_disks; i++)
+		free(o->disks[i].path);
+	o->nr_disks = 0;
+}
+
+int options_parse_disk(const char *arg, struct hv_disk *d, char *err, size_t errlen)
+{
+	const char *p = strchr(arg, ','), *opt;
+	struct stat st;
+
+	memset(d, 0, sizeof(*d));
+	d->cache_none = true;
+	d->path = p ? strndup(arg, (size_t)(p - arg)) : strdup(arg);
+	if (!d->path) {
+		snprintf(err, errlen, "-d %s: out of memory", arg);
+		return -EINVAL;
+	}
+	if (!d->path[0]) {
+		snprintf(err, errlen, "-d %s: no file name before the options", arg);
+		goto bad;
+	}
+	for (opt = p; opt; opt = strchr(opt, ',')) {
+		size_t len;
+
+		opt++;
+		len = strcspn(opt, ",");
+		if (len == 2 && !strncmp(opt, "ro", 2)) {
+			d->readonly = true;
+		} else if (len == 2 && !strncmp(opt, "rw", 2)) {
+			d->readonly = false;
+		} else if (len == 10 && !strncmp(opt, "cache=none", 10)) {
+			d->cache_none = true;
+		} else if (len == 15 && !strncmp(opt, "cache=writeback", 15)) {
+			d->cache_none = false;
+		} else if (len >= 7 && !strncmp(opt, "serial=", 7)) {
+			size_t i, n = len - 7;
+
+			if (n == 0 || n > HV_SERIAL_MAX) {
+				snprintf(err, errlen, "-d %s: serial= takes 1 to %d characters", arg,
+					 HV_SERIAL_MAX);
+				goto bad;
+			}
+			for (i = 0; i < n; i++) {
+				if (!isprint((unsigned char)opt[7 + i])) {
+					snprintf(err, errlen, "-d %s: serial= takes printable characters",
+						 arg);
+					goto bad;
+				}
+			}
+			memcpy(d->serial, opt + 7, n);
+			d->serial[n] = '\0';
+		} else {
+			snprintf(err, errlen, "-d %s: unknown disk option '%.*s' (give ro, "
+				 "cache=none, cache=writeback or serial=ID)", arg, (int)len, opt);
+			goto bad;
+		}
+	}
+	if (stat(d->path, &st) != 0) {
+		snprintf(err, errlen, "-d %s: %s", d->path, strerror(errno));
+		goto bad;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		snprintf(err, errlen, "-d %s: not a disk image (a regular file or a block device)",
+			 d->path);
+		goto bad;
+	}
+	if (access(d->path, d->readonly ? R_OK : R_OK | W_OK) != 0) {
+		snprintf(err, errlen, "-d %s: %s%s", d->path, strerror(errno),
+			 d->readonly ? "" : " (add ,ro to attach it read-only)");
+		goto bad;
+	}
+	if (!d->serial[0]) {
+		const char *base = strrchr(d->path, '/');
+
+		snprintf(d->serial, sizeof(d->serial), "%s", base ? base + 1 : d->path);
+	}
+	return 0;
+bad:
+	free(d->path);
+	d->path = NULL;
+	return -EINVAL;
+}
+
+enum hv_console options_console(const struct hv_options *o)
+{
+	const char *s = o->append, *last = NULL;
+
+	if (o->console != HV_CONSOLE_AUTO)
+		return o->console;
+	/* Linux's /dev/console is the last console= given; follow it. */
+	while (s && (s = strstr(s, "console=")) != NULL) {
+		if (s == o->append || s[-1] == ' ')
+			last = s + 8;
+		s += 8;
+	}
+	return last && !strncmp(last, "hvc", 3) && !o->no_virtio_console ? HV_CONSOLE_VIRTIO
+									   : HV_CONSOLE_SERIAL;
 }
 
 int options_parse_mem(const char *s, uint64_t *bytes)
@@ -157,7 +281,7 @@ static int check_input_file(const char *opt, const char *path, char *err, size_t
 	return 0;
 }
 
-int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen)
+static int options_parse_all(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	unsigned long n;
 	int c;
@@ -169,7 +293,7 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 
 	optind = 0;		/* glibc: full re-initialisation, so tests can parse twice */
 	opterr = 0;		/* we print our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":m:c:k:i:a:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:c:k:i:a:d:vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (options_parse_mem(optarg, &o->mem_bytes)) {
@@ -219,6 +343,27 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 		case 'a':
 			o->append = optarg;
 			break;
+		case 'd':
+			if (o->nr_disks == HV_MAX_DISKS) {
+				snprintf(err, errlen, "-d %s: at most %d disks", optarg, HV_MAX_DISKS);
+				return -EINVAL;
+			}
+			if (options_parse_disk(optarg, &o->disks[o->nr_disks], err, errlen))
+				return -EINVAL;
+			o->nr_disks++;
+			break;
+		case OPT_CONSOLE:
+			if (!strcmp(optarg, "serial")) {
+				o->console = HV_CONSOLE_SERIAL;
+			} else if (!strcmp(optarg, "virtio")) {
+				o->console = HV_CONSOLE_VIRTIO;
+			} else {
+				snprintf(err, errlen, "--console %s: give serial or virtio", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NO_VIRTIO_CONSOLE: o->no_virtio_console = true; break;
+		case OPT_NO_RNG:	o->no_rng = true; break;
 		case OPT_RTC:
 			if (strcmp(optarg, "utc") == 0 || strcmp(optarg, "base=utc") == 0) {
 				o->rtc_localtime = false;
@@ -263,9 +408,28 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 		snprintf(err, errlen, "nothing to run: give -k KERNEL, --demo or --raw FILE");
 		return -EINVAL;
 	}
+	if (!o->kernel && (o->nr_disks || o->console || o->no_virtio_console || o->no_rng)) {
+		snprintf(err, errlen, "%s goes with -k KERNEL (booting a disk through firmware "
+			 "is not supported yet)", o->nr_disks ? "-d" : o->console ? "--console"
+			 : o->no_rng ? "--no-rng" : "--no-virtio-console");
+		return -EINVAL;
+	}
+	if (o->console == HV_CONSOLE_VIRTIO && o->no_virtio_console) {
+		snprintf(err, errlen, "--console virtio and --no-virtio-console contradict each other");
+		return -EINVAL;
+	}
 	if (!o->kernel && (o->initrd || o->append)) {
 		snprintf(err, errlen, "%s goes with -k KERNEL", o->initrd ? "-i" : "-a");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen)
+{
+	int ret = options_parse_all(o, argc, argv, err, errlen);
+
+	if (ret)
+		options_free(o);
+	return ret;
 }

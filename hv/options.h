@@ -21,12 +21,35 @@ enum {
 #define HV_MEM_DEFAULT		(512 * HV_MIB)
 #define HV_CPUS_MAX		255		/* xAPIC ids are 8 bits, 0xff is broadcast */
 
+#define HV_MAX_DISKS		8		/* vda .. vdh */
+#define HV_SERIAL_MAX		20		/* virtio-blk GET_ID: 20 bytes */
+
+/* -d FILE[,ro][,cache=none|writeback][,serial=ID] */
+struct hv_disk {
+	char *path;		/* allocated: the FILE part of the argument */
+	bool readonly;
+	bool cache_none;	/* cache=none (default): O_DIRECT, no host page cache */
+	char serial[HV_SERIAL_MAX + 1];
+};
+
+/* Where hvrun's standard input goes. */
+enum hv_console {
+	HV_CONSOLE_AUTO = 0,	/* virtio if -a's last console= is hvc0, else serial */
+	HV_CONSOLE_SERIAL,
+	HV_CONSOLE_VIRTIO,
+};
+
 struct hv_options {
 	uint64_t mem_bytes;	/* -m, --memory */
 	unsigned int cpus;	/* -c, --cpus */
 	const char *kernel;	/* -k, --kernel: a Linux bzImage */
 	const char *initrd;	/* -i, --initrd */
 	const char *append;	/* -a, --append: the kernel command line */
+	struct hv_disk disks[HV_MAX_DISKS];	/* -d, --disk, in order: vda, vdb, ... */
+	unsigned int nr_disks;
+	enum hv_console console;	/* --console serial|virtio */
+	bool no_virtio_console;	/* --no-virtio-console */
+	bool no_rng;		/* --no-rng */
 	bool rtc_localtime;	/* --rtc localtime (default utc) */
 	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
 	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
@@ -45,6 +68,15 @@ struct hv_options {
  * are checked for existence and readability here, before any VM exists.
  */
 int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen);
+
+/* Frees what options_parse() allocated. */
+void options_free(struct hv_options *o);
+
+/* Parses "FILE[,ro][,cache=none|writeback][,serial=ID]".  0 or -EINVAL with err. */
+int options_parse_disk(const char *arg, struct hv_disk *d, char *err, size_t errlen);
+
+/* The console stdin feeds: --console, or for auto the last console= of the command line. */
+enum hv_console options_console(const struct hv_options *o);
 
 /* "512", "512M", "2G" -> bytes; MB when there is no suffix.  0 or -EINVAL. */
 int options_parse_mem(const char *s, uint64_t *bytes);

@@ -10,8 +10,14 @@
 #include <unistd.h>
 
 #include "boot/bzimage.h"
+#include "devices/virtio/virtio_pci.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
+#include "devices/virtio_rng.h"
 #include "firmware/acpi.h"
+#include "hv/event_loop.h"
 #include "hv/file.h"
+#include "hv/kvm.h"
 #include "hv/log.h"
 #include "hv/options.h"
 #include "hv/vm.h"
@@ -28,46 +34,6 @@
 #define I8042_CMD_RESET		0xfe	/* pulse the CPU reset line */
 #define PORT_POST		0x80	/* BIOS POST codes; Linux's I/O delay port */
 
-/*
- * Where each legacy interrupt (GSI) goes: the 8259 PICs for ISA IRQs 0-15,
- * and IOAPIC pin n for GSI n -- except the timer.  On a PC the 8254's output
- * reaches IOAPIC pin 2, and the MADT says so (ISA IRQ 0 -> GSI 2); KVM's
- * default table would send it to pin 0, where the guest never looks.
- */
-static int platform_irq_routing(struct vm *vm)
-{
-	struct {
-		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry e[16 + 24];
-	} r;
-	unsigned int n = 0, i;
-
-	memset(&r, 0, sizeof(r));
-	for (i = 0; i < 16; i++) {
-		if (i == 2)
-			continue;	/* the cascade from the slave PIC */
-		r.e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = i, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER
-							: KVM_IRQCHIP_PIC_SLAVE, .pin = i % 8 },
-		};
-	}
-	for (i = 0; i < 24; i++) {
-		if (i == 2)
-			continue;	/* pin 2 belongs to GSI 0, the timer */
-		r.e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = i, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = i ? i : 2 },
-		};
-	}
-	r.hdr.nr = n;
-	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &r) < 0) {
-		hv_err("KVM_SET_GSI_ROUTING: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 int platform_create_irqchip(struct vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -78,9 +44,11 @@ int platform_create_irqchip(struct vm *vm)
 		hv_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return -errno;
 	}
-	ret = platform_irq_routing(vm);
+	/* GSI routing: the legacy pins now, MSI-X vectors as devices program them (hv/irq.c). */
+	ret = irq_routes_init(&vm->irq, vm->vm_fd, vm->kvm_fd);
 	if (ret)
 		return ret;
+	vm->irq_ready = true;
 	/* The i8254 timer, inside KVM too; port 0x61's speaker bits answered there. */
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		hv_err("KVM_CREATE_PIT2: %s", strerror(errno));
@@ -194,7 +162,7 @@ bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bo
 	uint8_t devfn;
 
 	if (addr < PC_ECAM_BASE || off >= PC_ECAM_SIZE)
-		return false;
+		return pci_mmio(&vm->pci, addr, data, len, is_write);	/* device BARs */
 	/* PCIe 5.0 §7.2.2: offset = bus << 20 | device << 15 | function << 12 | register. */
 	devfn = (uint8_t)(off >> 12);
 	reg = (uint16_t)(off & 0xfff);
@@ -263,6 +231,7 @@ static int platform_acpi(struct vm *vm)
 		.ecam_bus_end = 0,
 		.pci_mmio32_base = PC_PCI_MMIO_BASE,
 		.pci_mmio32_size = PC_PCI_MMIO_SIZE,
+		.pci_intx_gsi_base = PC_PCI_INTX_GSI(0),
 		.com1 = true,
 	};
 	uint64_t used;
@@ -330,13 +299,136 @@ out:
 	return ret;
 }
 
+/* ---- virtio devices: one PCI function and one I/O thread each ---- */
+
+static void platform_intx(void *opaque, unsigned int gsi, int level)
+{
+	platform_set_irq(opaque, gsi, level);
+}
+
+/* Puts a created device on the bus behind a virtio-pci transport and starts its I/O thread. */
+static int platform_plug_virtio(struct vm *vm, struct vm_virtio *v, uint32_t *mmio_next)
+{
+	struct vpci_host host = {
+		.vm_fd = vm->vm_fd,
+		.irq = &vm->irq,
+		.ioeventfd_any_len = kvm_cap(vm->kvm_fd, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0,
+		.set_intx = platform_intx,
+		.intx_opaque = vm,
+		.intx_gsi = PC_PCI_INTX_GSI(v->slot),
+	};
+	int ret;
+
+	ret = vpci_create(&v->pci, v->dev, &host, mmio_next);
+	if (!ret)
+		ret = pci_bus_add(&vm->pci, v->slot, &v->pci->pci);
+	if (!ret)
+		ret = ev_loop_start(v->loop);
+	if (ret)
+		hv_err("%s: cannot attach it to PCI slot %u: %s", v->dev->ops->name, v->slot,
+		       strerror(-ret));
+	else
+		hv_info("%s at PCI 00:%02x.0, %u queue(s), I/O thread %s", v->dev->ops->name,
+			v->slot, v->dev->nr_queues, v->loop->name);
+	return ret;
+}
+
+static int platform_add_virtio(struct vm *vm, const struct hv_options *o)
+{
+	uint32_t mmio_next = PC_PCI_MMIO_BASE;
+	char err[512], name[16];
+	unsigned int i, n = o->nr_disks + !o->no_virtio_console + !o->no_rng;
+	int ret = 0;
+
+	if (n > VM_MAX_VIRTIO) {
+		hv_err("too many virtio devices (%u, at most %d)", n, VM_MAX_VIRTIO);
+		return -E2BIG;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		struct vm_virtio *v = &vm->virtio[vm->nr_virtio];
+
+		v->slot = PC_FIRST_VIRTIO_SLOT + vm->nr_virtio;
+		v->loop = calloc(1, sizeof(*v->loop));
+		if (!v->loop)
+			return -ENOMEM;
+		if (i < o->nr_disks)
+			snprintf(name, sizeof(name), "io-vd%c", 'a' + i);
+		else
+			snprintf(name, sizeof(name), "io-%s",
+				 i == o->nr_disks && !o->no_virtio_console ? "con" : "rng");
+		ret = ev_loop_init(v->loop, name);
+		if (ret) {
+			free(v->loop);
+			v->loop = NULL;
+			break;
+		}
+		vm->nr_virtio++;
+		err[0] = '\0';
+		if (i < o->nr_disks) {
+			const struct hv_disk *d = &o->disks[i];
+			struct vblk_options bo = {
+				.path = d->path, .readonly = d->readonly,
+				.cache_none = d->cache_none, .serial = d->serial,
+			};
+			/* One request queue per vCPU (multiqueue), as the issue and Linux's blk-mq like. */
+			uint16_t nq = (uint16_t)(vm->nr_vcpus < VPCI_MAX_VECTORS - 1
+						 ? vm->nr_vcpus : VPCI_MAX_VECTORS - 1);
+
+			ret = vblk_create(&bo, &vm->mem, v->loop, nq, &v->dev, err, sizeof(err));
+		} else if (i == o->nr_disks && !o->no_virtio_console) {
+			ret = vcon_create(&vm->mem, v->loop, STDOUT_FILENO, &v->dev);
+			if (!ret && options_console(o) == HV_CONSOLE_VIRTIO)
+				vm->console_in = v->dev;
+		} else {
+			ret = vrng_create(&vm->mem, v->loop, 0, &v->dev);
+		}
+		if (ret) {
+			hv_err("%s", err[0] ? err : strerror(-ret));
+			break;
+		}
+		ret = platform_plug_virtio(vm, v, &mmio_next);
+	}
+	return ret;
+}
+
+void platform_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++) {
+		struct vm_virtio *v = &vm->virtio[i];
+
+		/* First no more I/O-thread work, then drain the device, then free. */
+		if (v->loop)
+			ev_loop_stop(v->loop);
+		if (v->dev) {
+			pthread_mutex_lock(&v->dev->lock);
+			virtio_dev_reset(v->dev);
+			pthread_mutex_unlock(&v->dev->lock);
+		}
+		vpci_destroy(v->pci);
+		if (v->dev && v->dev->ops->destroy)
+			v->dev->ops->destroy(v->dev);
+		if (v->loop) {
+			ev_loop_destroy(v->loop);
+			free(v->loop);
+		}
+		memset(v, 0, sizeof(*v));
+	}
+	vm->nr_virtio = 0;
+	vm->console_in = NULL;
+	if (vm->irq_ready)
+		irq_routes_destroy(&vm->irq);
+	vm->irq_ready = false;
+}
+
 int platform_setup(struct vm *vm, const struct hv_options *o)
 {
 	uint64_t low = vm->map.ram[0].size;
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
 
 	rtc_set_memory_size(&vm->rtc, low, high);
-	if (platform_register_devices(vm) || platform_acpi(vm))
+	if (platform_register_devices(vm) || platform_add_virtio(vm, o) || platform_acpi(vm))
 		return HV_EXIT_FAILURE;
 	return platform_load_kernel(vm, o);
 }

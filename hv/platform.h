@@ -35,13 +35,21 @@ struct hv_options;
 #define PC_RESET_VALUE		6u
 #define PC_SCI_IRQ		9u
 
+/* PCI slots on bus 0: 0 host bridge, 1 ISA bridge, then virtio functions from slot 2. */
+#define PC_FIRST_VIRTIO_SLOT	2u
+/* INTx: the DSDT's _PRT gives slot s's INTA GSI 16 + (s % 8) (IOAPIC pins 16-23, level). */
+#define PC_PCI_INTX_GSI(slot)	(16u + ((slot) % 8u))
+
 /* Builds the PC around an existing VM (before its vCPUs exist): irqchip and PIT. 0 or -errno. */
 int platform_create_irqchip(struct vm *vm);
 
 /* Registers the PC's devices, writes ACPI tables, loads the kernel, sets every vCPU.  HV_EXIT_*. */
 int platform_setup(struct vm *vm, const struct hv_options *o);
 
-/* Handles an MMIO exit the PC owns (ECAM).  true if handled. */
+/* Stops the I/O threads and frees the PC's devices (before guest memory goes). */
+void platform_destroy(struct vm *vm);
+
+/* Handles an MMIO exit the PC owns (ECAM, PCI BARs).  true if handled. */
 bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
 
 /* Raises or lowers an ISA IRQ line on the in-kernel PIC and IOAPIC. */

@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "devices/virtio_console.h"
 #include "hv/console.h"
 #include "hv/cpu_setup.h"
 #include "hv/log.h"
@@ -224,7 +225,10 @@ static void vm_console_read(struct vm *vm, struct console_input *in)
 
 static void vm_console_push(struct vm *vm, struct console_input *in)
 {
-	in->off += serial_receive(&vm->com1, in->buf + in->off, in->len - in->off);
+	if (vm->console_in)
+		in->off += vcon_input(vm->console_in, in->buf + in->off, in->len - in->off);
+	else
+		in->off += serial_receive(&vm->com1, in->buf + in->off, in->len - in->off);
 	if (in->off == in->len)
 		in->len = in->off = 0;
 }
@@ -320,6 +324,8 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
+	if (vm->pc)
+		platform_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

@@ -12,11 +12,25 @@
 #include "devices/pci.h"
 #include "hv/guest_mem.h"
 #include "hv/iobus.h"
+#include "hv/irq.h"
 #include "hv/kvm.h"
 #include "hv/memmap.h"
 #include "hv/options.h"
 
 struct kvm_run;
+struct virtio_dev;
+struct virtio_pci;
+struct ev_loop;
+
+#define VM_MAX_VIRTIO	16		/* virtio-pci functions on bus 0 */
+
+/* One virtio device, its PCI function and the I/O thread its work runs on. */
+struct vm_virtio {
+	struct virtio_dev *dev;
+	struct virtio_pci *pci;
+	struct ev_loop *loop;
+	unsigned int slot;
+};
 struct kvm_cpuid2;
 struct vm;
 
@@ -64,6 +78,11 @@ struct vm {
 	struct rtc_cmos rtc;
 	struct pci_bus pci;
 	struct pc_chipset chipset;
+	struct irq_routes irq;		/* GSI routing: legacy pins + MSI-X vectors */
+	bool irq_ready;
+	struct vm_virtio virtio[VM_MAX_VIRTIO];
+	unsigned int nr_virtio;
+	struct virtio_dev *console_in;	/* the virtio console stdin feeds, or NULL: COM1 */
 	pthread_mutex_t pm_lock;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;	/* ACPI PM1a event and control registers */
 };

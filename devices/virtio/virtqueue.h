@@ -82,7 +82,15 @@ struct virtqueue {
 	uint16_t signalled_used;	/* used_idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
 
-	/* Counters (for --stats / benchmarks). */
+	bool no_notify;			/* vq_notify_off() in force (until vq_notify_on()) */
+
+	/*
+	 * in_len_of[head]: the writable bytes of the chain vq_pop() last handed
+	 * out with that head; vq_push() refuses a larger len (VQ_ERR_USED_LEN).
+	 */
+	uint32_t in_len_of[VQ_MAX_SIZE];
+
+	/* Counters (for --stats / benchmarks); nr_notify_suppressed counts interrupts not sent. */
 	uint64_t nr_pop, nr_push, nr_notify_suppressed;
 };
 

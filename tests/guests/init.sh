@@ -10,6 +10,11 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/ttyS0 >/dev/ttyS0 2>&1
+# The virtio drivers, when mkinitramfs.sh was given a kernel's modules.
+if [ -f /modules/order ]; then
+	while read -r mod; do insmod "/modules/$mod.ko" || echo "HVTEST insmod_failed=$mod"; done </modules/order
+	mdev -s 2>/dev/null
+fi
 
 mode=report
 for arg in $(cat /proc/cmdline); do
@@ -43,7 +48,57 @@ report() {
 	echo "HVTEST dmesg_lines=$(dmesg | wc -l)"
 }
 
+# hvtest=virtio: what the guest sees of hvrun's virtio devices, and a disk round trip.
+virtio_report() {
+	local d b
+	for d in /sys/bus/pci/devices/*; do
+		echo "HVTEST pci=${d##*/} id=$(cat "$d/vendor"):$(cat "$d/device") class=$(cat "$d/class")" \
+			"subsys=$(cat "$d/subsystem_vendor"):$(cat "$d/subsystem_device")" \
+			"msix=$(ls "$d/msi_irqs" 2>/dev/null | wc -l)" \
+			"driver=$(basename "$(readlink "$d/driver")" 2>/dev/null)"
+	done
+	for b in /sys/block/vd*; do
+		[ -e "$b" ] || continue
+		echo "HVTEST disk=${b##*/} size=$(cat "$b/size") ro=$(cat "$b/ro") serial=$(cat "$b/serial")" \
+			"queues=$(ls "$b/mq" | wc -l) lbs=$(cat "$b/queue/logical_block_size")" \
+			"pbs=$(cat "$b/queue/physical_block_size") discard=$(cat "$b/queue/discard_max_bytes")" \
+			"wzeroes=$(cat "$b/queue/write_zeroes_max_bytes") cache=$(cat "$b/queue/write_cache")"
+	done
+	echo "HVTEST rng_current=$(cat /sys/devices/virtual/misc/hw_random/rng_current 2>/dev/null)"
+	echo "HVTEST rng_bytes=$(head -c 4096 /dev/hwrng 2>/dev/null | wc -c)"
+	echo "HVTEST rng_distinct=$(head -c 4096 /dev/hwrng 2>/dev/null | od -An -tx1 -v | tr -s ' ' '\n' | sort -u | wc -l)"
+	echo "HVTEST hvc0=$(ls /dev/hvc0 2>/dev/null)"
+	# Both consoles end up on hvrun's stdout: let this line out before the next ones.
+	[ -c /dev/hvc0 ] && echo "HVCONSOLE hello through hvc0" >/dev/hvc0 && sleep 1
+	if [ -b /dev/vda ]; then
+		# The first 4 MiB as the host wrote them; then 4 MiB of a known pattern at 4 MiB,
+		# written with O_DIRECT and flushed, read back the same way.
+		echo "HVTEST vda_head_sha=$(dd if=/dev/vda bs=1M count=4 iflag=direct 2>/dev/null | sha256sum | cut -c1-64)"
+		yes hvrun-block-pattern | head -c 4194304 | dd of=/dev/vda bs=1M seek=4 oflag=direct conv=fsync 2>/dev/null
+		echo "HVTEST vda_write_rc=$?"
+		echo "HVTEST vda_back_sha=$(dd if=/dev/vda bs=1M skip=4 count=4 iflag=direct 2>/dev/null | sha256sum | cut -c1-64)"
+	fi
+	if [ -b /dev/vdb ]; then
+		dd if=/dev/zero of=/dev/vdb bs=4096 count=1 oflag=direct 2>/dev/null
+		echo "HVTEST vdb_write_rc=$?"
+	fi
+	grep -E 'virtio|PCI-MSI' /proc/interrupts | sed 's/^ */HVTEST irq: /'
+	dmesg | grep -iE 'virtio|vd[a-z]|hvc|Call Trace|WARNING:|BUG:|I/O error' | sed 's/^/HVTEST dmesg: /'
+}
+
 case $mode in
+hvcin)
+	# A line typed on hvrun's standard input (--console virtio) arrives on hvc0.
+	echo "HVTEST hvcin ready"
+	read -r line </dev/hvc0
+	echo "HVTEST hvc_in=$line"
+	poweroff -f
+	;;
+virtio)
+	virtio_report
+	echo "HVTEST done"
+	poweroff -f
+	;;
 report)
 	report
 	echo "HVTEST done"

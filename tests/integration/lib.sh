@@ -43,7 +43,8 @@ lab_run() {
 	q=$(printf '%q ' "$@")
 	for try in 1 2; do
 		rc=0
-		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-300}" --share "$T" -- \
+		# shellcheck disable=SC2086 # LAB_OPTS: extra lab.sh options, word-split
+		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-300}" --share "$T" ${LAB_OPTS:-} -- \
 			bash -c "$q >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
 		case $rc in
 		124)

@@ -12,7 +12,9 @@ else
 fi
 [ -r "$KERNEL" ] || fail "no kernel at $KERNEL"
 INITRD=$T/initrd.gz
-"$HVRUN_SRC/tests/guests/mkinitramfs.sh" "$INITRD" || fail "cannot build the test initramfs"
+MODDIR=$(dirname "$KERNEL")/../lib/modules/${KERNEL##*/vmlinuz-}
+[ -d "$MODDIR" ] || MODDIR=
+"$HVRUN_SRC/tests/guests/mkinitramfs.sh" "$INITRD" $MODDIR || fail "cannot build the test initramfs"
 
 # hvtest FILE KEY: the value of "HVTEST KEY=..." in $T/FILE (first one).
 hvtest() {

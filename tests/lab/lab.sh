@@ -27,6 +27,8 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly LAB_DIR
 readonly LAB_SH="$LAB_DIR/lab.sh"
 readonly GUEST_INIT="$LAB_DIR/guest-init.sh"
+# shellcheck source=../guests/modules.sh
+. "$LAB_DIR/../guests/modules.sh"
 readonly BUSYBOX=/bin/busybox
 readonly QBOOT=${HVRUN_LAB_BIOS:-/usr/share/qemu/qboot.rom}
 CACHE_DIR=${HVRUN_LAB_CACHE:-${HOME:-/tmp}/.cache/hvrun-lab}
@@ -219,48 +221,6 @@ boot_image() {
 # Initramfs: busybox + guest-init.sh + the needed modules (cached)
 # ---------------------------------------------------------------------------
 
-# Print the module files (relative to lib/modules/VER) to load, dependencies
-# first, resolved from modules.dep.
-resolve_modules() {
-	local moddir=$1 line path deps name want optional
-	local -A path_of=() deps_of=() builtin=() seen=()
-	local -a order=()
-
-	while IFS= read -r line; do
-		path=${line%%:*}
-		deps=${line#*:}
-		name=${path##*/}
-		name=${name%%.ko*}
-		name=${name//-/_}
-		path_of[$name]=$path
-		deps_of[$path]=$deps
-	done <"$moddir/modules.dep"
-	while IFS= read -r path; do
-		name=${path##*/}
-		name=${name%%.ko*}
-		builtin[${name//-/_}]=1
-	done <"$moddir/modules.builtin"
-
-	visit() { # depth-first: a module's dependencies before the module
-		local p=$1 d
-		[[ -n ${seen[$p]:-} ]] && return 0
-		seen[$p]=1
-		for d in ${deps_of[$p]}; do visit "$d"; done
-		order+=("$p")
-	}
-	for want in "${WANTED_MODULES[@]}"; do
-		optional=0
-		if [[ $want == *'?' ]]; then optional=1; want=${want%'?'}; fi
-		if [[ -n ${builtin[$want]:-} ]]; then continue; fi
-		if [[ -z ${path_of[$want]:-} ]]; then
-			((optional)) && continue
-			die "module $want is neither in modules.dep nor built in"
-		fi
-		visit "${path_of[$want]}"
-	done
-	printf '%s\n' "${order[@]}"
-}
-
 # Build the initramfs for kernel VER into OUT (gzip'd newc cpio).
 build_initramfs() {
 	local ver=$1 out=$2 moddir="$CACHE_DIR/kernel-$1/lib/modules/$1"
@@ -274,21 +234,7 @@ build_initramfs() {
 	done
 	install -m 755 "$GUEST_INIT" "$stage/init"
 
-	local mods
-	mods=$(resolve_modules "$moddir") || exit
-	while IFS= read -r rel; do
-		[[ -n $rel ]] || continue
-		name=${rel##*/}
-		name=${name%%.ko*}
-		case $rel in # busybox insmod wants plain .ko files
-		*.ko) cp "$moddir/$rel" "$stage/modules/$name.ko" ;;
-		*.ko.xz) xz -dc "$moddir/$rel" >"$stage/modules/$name.ko" ;;
-		*.ko.zst) zstd -q -dc "$moddir/$rel" >"$stage/modules/$name.ko" ;;
-		*.ko.gz) gzip -dc "$moddir/$rel" >"$stage/modules/$name.ko" ;;
-		*) die "unexpected module file $rel" ;;
-		esac
-		printf '%s\n' "$name" >>"$stage/modules/order"
-	done <<<"$mods"
+	stage_modules "$moddir" "$stage/modules" "${WANTED_MODULES[@]}" || exit
 
 	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"

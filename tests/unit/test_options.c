@@ -156,8 +156,9 @@ static void test_help_mentions_every_option(void **state)
 	static const char *const words[] = { "--kernel", "--initrd", "--append", "--rtc",
 		"--no-reboot", "--hugepages", "Ctrl-A x", "--demo", "--raw", "--memory", "--cpus", "--check",
 		"--exit-stats", "--verbose", "--help", "--version", "default 512", "minimum 128",
-		"Exit status", "2  bad usage" };
-	char buf[8192] = "";
+		"Exit status", "2  bad usage", "--disk", "cache=none", "serial=ID", "--console",
+		"--no-virtio-console", "--no-rng" };
+	char buf[16384] = "";
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
 	size_t i;
 
@@ -166,6 +167,75 @@ static void test_help_mentions_every_option(void **state)
 	fclose(f);
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		assert_non_null(strstr(buf, words[i]));
+}
+
+static void test_disks(void **state)
+{
+	char img[] = "/tmp/hvd-XXXXXX", err[512], arg[600];
+	struct hv_options o;
+	int fd = mkstemp(img);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", img), 0);
+	assert_int_equal(o.nr_disks, 1);
+	assert_string_equal(o.disks[0].path, img);
+	assert_true(o.disks[0].cache_none);
+	assert_false(o.disks[0].readonly);
+	assert_string_equal(o.disks[0].serial, strrchr(img, '/') + 1);	/* the file's name */
+	options_free(&o);
+	snprintf(arg, sizeof(arg), "%s,ro,cache=writeback,serial=my-disk", img);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", img, "--disk", arg), 0);
+	assert_int_equal(o.nr_disks, 2);
+	assert_true(o.disks[1].readonly);
+	assert_false(o.disks[1].cache_none);
+	assert_string_equal(o.disks[1].serial, "my-disk");
+	options_free(&o);
+
+	snprintf(arg, sizeof(arg), "%s,cache=fast", img);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", arg), -EINVAL);
+	assert_non_null(strstr(err, "unknown disk option 'cache=fast'"));
+	snprintf(arg, sizeof(arg), "%s,serial=123456789012345678901", img);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", img, "-d", arg), -EINVAL);
+	assert_non_null(strstr(err, "1 to 20 characters"));
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", ",ro"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", "/nonexistent.raw"), -EINVAL);
+	assert_non_null(strstr(err, "No such file"));
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", "/tmp"), -EINVAL);
+	assert_non_null(strstr(err, "not a disk image"));
+	assert_int_equal(PARSE(&o, err, "--demo", "-d", img), -EINVAL);
+	assert_non_null(strstr(err, "-d goes with -k"));
+	assert_int_equal(PARSE(&o, err, "-k", img, "-d", img, "-d", img, "-d", img, "-d", img, "-d", img,
+			       "-d", img, "-d", img, "-d", img, "-d", img), -EINVAL);
+	assert_non_null(strstr(err, "at most 8 disks"));
+	unlink(img);
+}
+
+static void test_console_choice(void **state)
+{
+	char img[] = "/tmp/hvrun-test-k-XXXXXX", err[256];
+	struct hv_options o;
+	int fd = mkstemp(img);
+
+	(void)state;
+	close(fd);
+	assert_int_equal(PARSE(&o, err, "-k", img), 0);
+	assert_int_equal(options_console(&o), HV_CONSOLE_SERIAL);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-a", "root=/dev/vda console=ttyS0 console=hvc0"), 0);
+	assert_int_equal(options_console(&o), HV_CONSOLE_VIRTIO);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-a", "console=hvc0 console=ttyS0"), 0);
+	assert_int_equal(options_console(&o), HV_CONSOLE_SERIAL);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-a", "xconsole=hvc0"), 0);
+	assert_int_equal(options_console(&o), HV_CONSOLE_SERIAL);
+	assert_int_equal(PARSE(&o, err, "-k", img, "-a", "console=hvc0", "--no-virtio-console"), 0);
+	assert_int_equal(options_console(&o), HV_CONSOLE_SERIAL);
+	assert_int_equal(PARSE(&o, err, "-k", img, "--console", "virtio", "-a", "console=ttyS0"), 0);
+	assert_int_equal(options_console(&o), HV_CONSOLE_VIRTIO);
+	assert_int_equal(PARSE(&o, err, "-k", img, "--console", "virtio", "--no-virtio-console"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", img, "--console", "usb"), -EINVAL);
+	assert_non_null(strstr(err, "give serial or virtio"));
+	unlink(img);
 }
 
 int main(void)
@@ -178,6 +248,8 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_raw_file),
 		cmocka_unit_test(test_help_mentions_every_option),
+		cmocka_unit_test(test_disks),
+		cmocka_unit_test(test_console_choice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,978 @@
+/* virtio_blk.c: virtio-blk (virtio 1.2 §5.2): each request is parsed whole, then run on a raw image through io_uring. */
+#include "devices/virtio_blk.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "devices/block/raw_image.h"
+#include "hv/log.h"
+
+#define VBLK_SECTOR		VIRTIO_BLK_SECTOR_SIZE
+#define VBLK_HDR_LEN		((uint32_t)sizeof(struct virtio_blk_outhdr))
+#define VBLK_SEG_LEN		((uint32_t)sizeof(struct virtio_blk_discard_write_zeroes))
+
+/* Writing zeroes by hand (the file system refused fallocate): this buffer, many times per write. */
+#define VBLK_ZERO_BUF		(64 * 1024)
+#define VBLK_ZERO_IOVS		16		/* 1 MiB per write */
+
+/* Diagnostics about guest requests and host I/O errors: at most BURST lines per WINDOW. */
+#define VBLK_LOG_BURST		5
+#define VBLK_LOG_WINDOW_NS	(5ull * 1000 * 1000 * 1000)
+
+/* A step's outcome: another operation is in flight, or the request is done with a status. */
+#define VBLK_PENDING		(-1)
+
+/* What a request's operation in flight is doing. */
+enum vblk_step {
+	VBLK_STEP_RW,			/* readv/writev of what remains of the data */
+	VBLK_STEP_PUNCH,		/* fallocate(PUNCH_HOLE) of the current segment */
+	VBLK_STEP_ZERO_RANGE,		/* fallocate(ZERO_RANGE) of the current segment */
+	VBLK_STEP_WRITE_ZEROES,		/* writev from the zero buffer: what remains of the segment */
+	VBLK_STEP_SYNC,			/* fdatasync: FLUSH, or the end of a write-through discard */
+};
+
+/* Why a request was refused: one name per rule, printed in one format (vblk_refuse()). */
+enum vblk_req_error {
+	VBLK_REQ_OK = 0,
+	VBLK_REQ_NO_STATUS,		/* no device-writable byte for the status */
+	VBLK_REQ_SHORT_HEADER,		/* fewer than 16 device-readable bytes for the header */
+	VBLK_REQ_DIRECTION,		/* data missing, or flowing the wrong way for the type */
+	VBLK_REQ_DATA_LEN,		/* data not a multiple of 512 bytes */
+	VBLK_REQ_RANGE,			/* sector + length beyond the capacity */
+	VBLK_REQ_READONLY,		/* a write to a read-only disk */
+	VBLK_REQ_SEG_COUNT,		/* segments: payload not n * 16 bytes, or n is 0 or too many */
+	VBLK_REQ_SEG_RANGE,		/* a segment empty, too long, or beyond the capacity */
+	VBLK_REQ_SEG_FLAGS,		/* reserved flag bits, or unmap on a discard */
+	VBLK_REQ_TYPE,			/* unknown type, or its feature was not negotiated */
+	VBLK_REQ_NR
+};
+
+static const char *const vblk_req_error_name[VBLK_REQ_NR] = {
+	[VBLK_REQ_OK] = "ok",
+	[VBLK_REQ_NO_STATUS] = "no device-writable status byte",
+	[VBLK_REQ_SHORT_HEADER] = "header not in the first 16 device-readable bytes",
+	[VBLK_REQ_DIRECTION] = "data missing or in the wrong direction for the type",
+	[VBLK_REQ_DATA_LEN] = "data length not a multiple of 512",
+	[VBLK_REQ_RANGE] = "sector + length beyond the capacity",
+	[VBLK_REQ_READONLY] = "write to a read-only disk",
+	[VBLK_REQ_SEG_COUNT] = "segment list not 1..max segments of 16 bytes",
+	[VBLK_REQ_SEG_RANGE] = "segment empty, too long or beyond the capacity",
+	[VBLK_REQ_SEG_FLAGS] = "segment flags reserved or unmap on discard",
+	[VBLK_REQ_TYPE] = "request type unsupported or not negotiated",
+};
+
+struct vblk;
+struct vblk_queue;
+
+/* One request slot.  A queue has as many as its size: the bound on requests in flight. */
+struct vblk_req {
+	struct vq_chain chain;		/* filled by vq_pop(); iov[] then trimmed to the data */
+	struct vblk_queue *q;
+	uint8_t *status;		/* the chain's last writable byte (a vq_pop()-checked pointer) */
+	uint32_t type;			/* VIRTIO_BLK_T_* */
+	enum vblk_step step;
+
+	/* RW and WRITE_ZEROES: what remains to transfer. */
+	struct iovec *iov;		/* inside chain.iov */
+	unsigned int nr_iov;
+	uint64_t off;			/* byte offset in the image */
+	uint64_t len;			/* bytes */
+	bool buffered;			/* O_DIRECT refused this request: use the page cache */
+
+	/* DISCARD and WRITE_ZEROES: the segments, host-endian and checked. */
+	struct virtio_blk_discard_write_zeroes seg[VBLK_MAX_DZ_SEG];
+	unsigned int nr_seg, cur_seg;
+	struct iovec zero_iov[VBLK_ZERO_IOVS];
+};
+
+struct vblk_queue {
+	struct vblk *blk;
+	uint16_t index;
+	uint16_t nr_slots;		/* the queue's size, set by activate() */
+	struct vblk_req *slot;		/* nr_slots of them, NULL while inactive */
+	uint16_t *free;			/* stack of free slot indices */
+	uint16_t nr_free;
+	bool pushed;			/* used entries added since the last virtio_used() */
+	bool starved;			/* every slot busy: popping resumes when one completes */
+};
+
+struct vblk {
+	struct virtio_dev vdev;		/* first: a struct virtio_dev * is a struct vblk * */
+	struct virtio_blk_config cfg;	/* what the driver reads, little-endian */
+	struct rawimg img;
+	uint64_t capacity;		/* sectors, host-endian copy of cfg.capacity */
+	char serial[VIRTIO_BLK_ID_BYTES];	/* NUL-padded, no NUL if 20 bytes */
+	bool active;			/* between activate() and reset() */
+	bool event_added;		/* img.event_fd on vdev.loop */
+	bool writethrough;		/* FLUSH not negotiated: each write stable before it completes */
+	bool warned_dio;
+	struct vblk_queue *q;		/* vdev.nr_queues */
+	void *zero_buf;			/* VBLK_ZERO_BUF zero bytes, 4096-aligned (O_DIRECT) */
+
+	/* Rate limit of diagnostics. */
+	uint64_t log_window_ns;
+	unsigned int log_count;
+	uint64_t log_suppressed;
+
+	/* Counters. */
+	uint64_t nr_requests, nr_refused, nr_io_errors;
+};
+
+/* §5.2.4, byte for byte. */
+_Static_assert(offsetof(struct virtio_blk_config, blk_size) == 20, "virtio_blk_config layout");
+_Static_assert(offsetof(struct virtio_blk_config, num_queues) == 34, "virtio_blk_config layout");
+_Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56,
+	       "virtio_blk_config layout");
+_Static_assert(offsetof(struct virtio_blk_config, zoned) == 72, "virtio_blk_config layout");
+_Static_assert(sizeof(struct virtio_blk_config) == 96, "virtio_blk_config layout");
+_Static_assert(sizeof(struct virtio_blk_outhdr) == 16, "virtio_blk_outhdr layout");
+_Static_assert(sizeof(struct virtio_blk_discard_write_zeroes) == 16, "segment layout");
+
+static struct vblk *to_vblk(struct virtio_dev *d)
+{
+	return (struct vblk *)d;
+}
+
+static uint64_t vblk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A guest can make requests fail at will: log VBLK_LOG_BURST lines per window, count the rest. */
+static bool vblk_log_ok(struct vblk *b)
+{
+	uint64_t now = vblk_now_ns();
+
+	if (b->log_window_ns == 0 || now - b->log_window_ns >= VBLK_LOG_WINDOW_NS) {
+		if (b->log_suppressed)
+			hv_warn("%s: %s: %" PRIu64 " more messages suppressed", b->vdev.ops->name,
+				b->img.path, b->log_suppressed);
+		b->log_window_ns = now;
+		b->log_count = 0;
+		b->log_suppressed = 0;
+	}
+	if (b->log_count < VBLK_LOG_BURST) {
+		b->log_count++;
+		return true;
+	}
+	b->log_suppressed++;
+	return false;
+}
+
+static unsigned int vblk_slot_index(const struct vblk_req *r)
+{
+	return (unsigned int)(r - r->q->slot);
+}
+
+/* The one diagnostic for a refused request. */
+static void vblk_refuse(struct vblk *b, const struct vblk_req *r, enum vblk_req_error e)
+{
+	b->nr_refused++;
+	if (vblk_log_ok(b))
+		hv_warn("%s: %s: queue %u head %u: request refused: %s", b->vdev.ops->name,
+			b->img.path, r->q->index, r->chain.head, vblk_req_error_name[e]);
+}
+
+static void vblk_io_error(struct vblk *b, const struct vblk_req *r, int res)
+{
+	static const char *const step_name[] = {
+		[VBLK_STEP_RW] = "readv/writev", [VBLK_STEP_PUNCH] = "fallocate(PUNCH_HOLE)",
+		[VBLK_STEP_ZERO_RANGE] = "fallocate(ZERO_RANGE)",
+		[VBLK_STEP_WRITE_ZEROES] = "writev(zeroes)", [VBLK_STEP_SYNC] = "fdatasync",
+	};
+
+	b->nr_io_errors++;
+	if (vblk_log_ok(b))
+		hv_warn("%s: %s: %s at byte %" PRIu64 ": %s; the request fails with IOERR",
+			b->vdev.ops->name, b->img.path,
+			r->type == VIRTIO_BLK_T_IN && r->step == VBLK_STEP_RW ? "readv" :
+			r->step == VBLK_STEP_RW ? "writev" : step_name[r->step], r->off,
+			res ? strerror(-res) : "unexpected end of file");
+}
+
+/* Gives r back to the driver with its status (§5.2.6) and frees the slot. */
+static void vblk_complete(struct vblk *b, struct vblk_req *r, uint8_t status)
+{
+	struct vblk_queue *q = r->q;
+
+	*r->status = status;
+	/*
+	 * Used length: the whole writable part, as QEMU does; drivers read the
+	 * status byte, and the legacy interface says to ignore the length.
+	 */
+	vq_push(&b->vdev.vq[q->index], r->chain.head, r->chain.in_len);
+	q->pushed = true;
+	q->free[q->nr_free++] = (uint16_t)vblk_slot_index(r);
+}
+
+/* GUEST: [sector, sector + n) must lie inside the disk (sector <= capacity first: no overflow). */
+static bool vblk_in_range(const struct vblk *b, uint64_t sector, uint64_t n)
+{
+	return sector <= b->capacity && n <= b->capacity - sector;
+}
+
+/* Drops the first n bytes of an iovec array (the header, or what a short transfer did). */
+static void vblk_iov_advance(struct iovec **iov, unsigned int *nr, uint64_t n)
+{
+	while (n && *nr) {
+		if (n < (*iov)->iov_len) {
+			(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
+			(*iov)->iov_len -= n;
+			return;
+		}
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*nr)--;
+	}
+}
+
+/* IN and OUT: data length and range (§5.2.6: "in multiples of 512 bytes"). */
+static enum vblk_req_error vblk_parse_data(struct vblk *b, struct vblk_req *r, uint64_t sector,
+					   uint64_t len)
+{
+	/* GUEST: a length that is not whole sectors, then the range it covers. */
+	if (len % VBLK_SECTOR)
+		return VBLK_REQ_DATA_LEN;
+	if (!vblk_in_range(b, sector, len / VBLK_SECTOR))
+		return VBLK_REQ_RANGE;
+	r->off = sector * VBLK_SECTOR;
+	r->len = len;
+	return VBLK_REQ_OK;
+}
+
+/* DISCARD and WRITE_ZEROES: the segment list (§5.2.6), all checked before any is run. */
+static enum vblk_req_error vblk_parse_segments(struct vblk *b, struct vblk_req *r)
+{
+	const struct vq_chain *c = &r->chain;
+	uint32_t payload = c->out_len - VBLK_HDR_LEN;
+	bool discard = r->type == VIRTIO_BLK_T_DISCARD;
+	enum vblk_req_error range_err = VBLK_REQ_OK;
+	unsigned int i;
+
+	/* GUEST: 1..max_*_seg segments of 16 bytes each. */
+	if (payload == 0 || payload % VBLK_SEG_LEN || payload / VBLK_SEG_LEN > VBLK_MAX_DZ_SEG)
+		return VBLK_REQ_SEG_COUNT;
+	r->nr_seg = payload / VBLK_SEG_LEN;
+	r->cur_seg = 0;
+	vq_chain_read(c, VBLK_HDR_LEN, r->seg, payload);
+	for (i = 0; i < r->nr_seg; i++) {
+		struct virtio_blk_discard_write_zeroes *s = &r->seg[i];
+
+		s->sector = le64toh(s->sector);
+		s->num_sectors = le32toh(s->num_sectors);
+		s->flags = le32toh(s->flags);
+		/*
+		 * GUEST: §5.2.6.2: UNSUPP for any unknown flag, and for unmap on a
+		 * discard; this takes precedence over range errors in any segment.
+		 */
+		if (s->flags & ~VIRTIO_BLK_WZ_FLAG_UNMAP)
+			return VBLK_REQ_SEG_FLAGS;
+		if (discard && (s->flags & VIRTIO_BLK_WZ_FLAG_UNMAP))
+			return VBLK_REQ_SEG_FLAGS;
+		/* GUEST: each range non-empty, within max_*_sectors and inside the disk. */
+		if (s->num_sectors == 0 || s->num_sectors > VBLK_MAX_DZ_SECTORS ||
+		    !vblk_in_range(b, s->sector, s->num_sectors))
+			range_err = VBLK_REQ_SEG_RANGE;
+	}
+	return range_err;
+}
+
+/*
+ * Parse (GUIDE principle 4): checks everything about r before any I/O, and
+ * sets up the data iovecs, offset and length.  The status byte was found by
+ * the caller.
+ */
+static enum vblk_req_error vblk_parse(struct vblk *b, struct vblk_req *r)
+{
+	struct vq_chain *c = &r->chain;
+	struct virtio_blk_outhdr h;
+	struct iovec *last;
+	uint64_t sector;
+
+	/* GUEST: the 16-byte header is device-readable and comes first (§5.2.6). */
+	if (c->out_len < VBLK_HDR_LEN)
+		return VBLK_REQ_SHORT_HEADER;
+	vq_chain_read(c, 0, &h, sizeof(h));
+	r->type = le32toh(h.type);
+	sector = le64toh(h.sector);
+
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+		/* GUEST: header only, then writable data and the status byte. */
+		if (c->out_len != VBLK_HDR_LEN || c->in_len < 2)
+			return VBLK_REQ_DIRECTION;
+		r->iov = &c->iov[c->nr_out];
+		r->nr_iov = c->nr_in;
+		last = &r->iov[r->nr_iov - 1];
+		if (last->iov_len == 1)
+			r->nr_iov--;
+		else
+			last->iov_len--;
+		return vblk_parse_data(b, r, sector, (uint64_t)c->in_len - 1);
+	case VIRTIO_BLK_T_OUT:
+		/* §5.2.6.2: on a read-only device, IOERR and no data written. */
+		if (b->img.readonly)
+			return VBLK_REQ_READONLY;
+		/* GUEST: header and readable data, then the status byte alone. */
+		if (c->out_len == VBLK_HDR_LEN || c->in_len != 1)
+			return VBLK_REQ_DIRECTION;
+		r->iov = c->iov;
+		r->nr_iov = c->nr_out;
+		vblk_iov_advance(&r->iov, &r->nr_iov, VBLK_HDR_LEN);
+		return vblk_parse_data(b, r, sector, (uint64_t)c->out_len - VBLK_HDR_LEN);
+	case VIRTIO_BLK_T_FLUSH:
+		/* Any payload is ignored; flushing is harmless even without VIRTIO_BLK_F_FLUSH. */
+		return VBLK_REQ_OK;
+	case VIRTIO_BLK_T_GET_ID:
+		/* GUEST: room for at least one byte of the id before the status. */
+		return c->in_len < 2 ? VBLK_REQ_DIRECTION : VBLK_REQ_OK;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (!virtio_has_feature(&b->vdev, r->type == VIRTIO_BLK_T_DISCARD ?
+					VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))
+			return VBLK_REQ_TYPE;
+		if (b->img.readonly)
+			return VBLK_REQ_READONLY;
+		return vblk_parse_segments(b, r);
+	default:
+		/* GET_LIFETIME, SECURE_ERASE, zoned and legacy SCSI requests: not offered. */
+		return VBLK_REQ_TYPE;
+	}
+}
+
+/* Queues the operation for r's current step.  0 or -errno (the ring refused). */
+static int vblk_issue(struct vblk *b, struct vblk_req *r)
+{
+	struct rawimg *img = &b->img;
+	uint64_t tag = (uint64_t)(uintptr_t)r;
+	bool buffered;
+
+	switch (r->step) {
+	case VBLK_STEP_RW:
+		buffered = r->buffered || !rawimg_dio_aligned(img, r->iov, r->nr_iov, r->off);
+		if (r->type == VIRTIO_BLK_T_IN)
+			return rawimg_readv(img, r->iov, r->nr_iov, r->off, buffered, tag);
+		return rawimg_writev(img, r->iov, r->nr_iov, r->off, buffered, b->writethrough, tag);
+	case VBLK_STEP_PUNCH:
+		return rawimg_fallocate(img, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					r->off, r->len, tag);
+	case VBLK_STEP_ZERO_RANGE:
+		return rawimg_fallocate(img, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+					r->off, r->len, tag);
+	case VBLK_STEP_WRITE_ZEROES: {
+		uint64_t left = r->len;
+		unsigned int n = 0;
+
+		while (left && n < VBLK_ZERO_IOVS) {
+			r->zero_iov[n].iov_base = b->zero_buf;
+			r->zero_iov[n].iov_len = left < VBLK_ZERO_BUF ? left : VBLK_ZERO_BUF;
+			left -= r->zero_iov[n].iov_len;
+			n++;
+		}
+		buffered = r->buffered || !rawimg_dio_aligned(img, r->zero_iov, n, r->off);
+		return rawimg_writev(img, r->zero_iov, n, r->off, buffered, false, tag);
+	}
+	case VBLK_STEP_SYNC:
+		return rawimg_flush(img, tag);
+	}
+	return -EINVAL;
+}
+
+static int vblk_kick(struct vblk *b, struct vblk_req *r)
+{
+	int ret = vblk_issue(b, r);
+
+	if (ret) {
+		vblk_io_error(b, r, ret);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	return VBLK_PENDING;
+}
+
+/* DISCARD / WRITE_ZEROES: starts segment cur_seg, or the final step once all are done. */
+static int vblk_next_segment(struct vblk *b, struct vblk_req *r)
+{
+	while (r->cur_seg < r->nr_seg) {
+		const struct virtio_blk_discard_write_zeroes *s = &r->seg[r->cur_seg];
+
+		r->off = s->sector * VBLK_SECTOR;
+		r->len = (uint64_t)s->num_sectors * VBLK_SECTOR;
+		if (r->type == VIRTIO_BLK_T_DISCARD) {
+			/* §5.2.6.2: the device MAY deallocate; where it cannot, a discard does nothing. */
+			if (b->img.no_punch_hole) {
+				r->cur_seg++;
+				continue;
+			}
+			r->step = VBLK_STEP_PUNCH;
+		} else if ((s->flags & VIRTIO_BLK_WZ_FLAG_UNMAP) && !b->img.no_punch_hole) {
+			/* A punched hole reads back as zeroes, as §5.2.6.2 requires. */
+			r->step = VBLK_STEP_PUNCH;
+		} else if (!b->img.no_zero_range) {
+			r->step = VBLK_STEP_ZERO_RANGE;
+		} else {
+			r->step = VBLK_STEP_WRITE_ZEROES;
+		}
+		return vblk_kick(b, r);
+	}
+	if (b->writethrough && r->step != VBLK_STEP_SYNC) {
+		/* §5.2.6.2 case 1: without a negotiated FLUSH, stable before completion. */
+		r->step = VBLK_STEP_SYNC;
+		return vblk_kick(b, r);
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+static void vblk_note_fallback(struct vblk *b, const char *what)
+{
+	hv_info("%s: %s: the file system refused %s; falling back", b->vdev.ops->name,
+		b->img.path, what);
+}
+
+/* O_DIRECT refused a transfer we thought aligned (an odd file system): retry via the page cache. */
+static bool vblk_retry_buffered(struct vblk *b, struct vblk_req *r, int32_t res)
+{
+	if (res != -EINVAL || !b->img.direct || r->buffered)
+		return false;
+	if (!b->warned_dio) {
+		hv_warn("%s: %s: O_DIRECT refused an aligned transfer; such requests go through "
+			"the page cache", b->vdev.ops->name, b->img.path);
+		b->warned_dio = true;
+	}
+	r->buffered = true;
+	return true;
+}
+
+/* A transfer moved res bytes of r->len: VBLK_PENDING while some remain, else 0 (done). */
+static int vblk_transfer_done(struct vblk *b, struct vblk_req *r, int32_t res,
+			      struct iovec **iov, unsigned int *nr)
+{
+	if ((uint64_t)res < r->len) {
+		/* A short transfer: go on with the rest. */
+		r->off += (uint64_t)res;
+		r->len -= (uint64_t)res;
+		if (iov)
+			vblk_iov_advance(iov, nr, (uint64_t)res);
+		return vblk_kick(b, r);
+	}
+	r->len = 0;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* The operation of r's current step completed with res: VBLK_PENDING, or r's status. */
+static int vblk_step_done(struct vblk *b, struct vblk_req *r, int32_t res)
+{
+	int ret;
+
+	switch (r->step) {
+	case VBLK_STEP_RW:
+		if (res < 0 && vblk_retry_buffered(b, r, res))
+			return vblk_kick(b, r);
+		if (res <= 0) {
+			/* res == 0: the image shrank under us. */
+			vblk_io_error(b, r, res);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		return vblk_transfer_done(b, r, res, &r->iov, &r->nr_iov);
+	case VBLK_STEP_PUNCH:
+		if (res == -EOPNOTSUPP) {
+			b->img.no_punch_hole = true;
+			vblk_note_fallback(b, "fallocate(PUNCH_HOLE)");
+			if (r->type == VIRTIO_BLK_T_DISCARD) {
+				r->cur_seg++;
+				return vblk_next_segment(b, r);
+			}
+			r->step = b->img.no_zero_range ? VBLK_STEP_WRITE_ZEROES : VBLK_STEP_ZERO_RANGE;
+			return vblk_kick(b, r);
+		}
+		break;
+	case VBLK_STEP_ZERO_RANGE:
+		if (res == -EOPNOTSUPP) {
+			b->img.no_zero_range = true;
+			vblk_note_fallback(b, "fallocate(ZERO_RANGE)");
+			r->step = VBLK_STEP_WRITE_ZEROES;
+			return vblk_kick(b, r);
+		}
+		break;
+	case VBLK_STEP_WRITE_ZEROES:
+		if (res < 0 && vblk_retry_buffered(b, r, res))
+			return vblk_kick(b, r);
+		if (res <= 0) {
+			vblk_io_error(b, r, res);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		ret = vblk_transfer_done(b, r, res, NULL, NULL);
+		if (ret != VIRTIO_BLK_S_OK)
+			return ret;
+		r->cur_seg++;
+		return vblk_next_segment(b, r);
+	case VBLK_STEP_SYNC:
+		if (res < 0) {
+			vblk_io_error(b, r, res);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		return VIRTIO_BLK_S_OK;
+	}
+	/* PUNCH and ZERO_RANGE: the segment is done, or failed. */
+	if (res < 0) {
+		vblk_io_error(b, r, res);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	r->cur_seg++;
+	return vblk_next_segment(b, r);
+}
+
+/* An io_uring completion (on the I/O thread, d->lock held). */
+static void vblk_io_done(void *opaque, uint64_t tag, int32_t res)
+{
+	struct vblk *b = opaque;
+	struct vblk_req *r = (struct vblk_req *)(uintptr_t)tag;
+	int ret = vblk_step_done(b, r, res);
+
+	if (ret != VBLK_PENDING)
+		vblk_complete(b, r, (uint8_t)ret);
+}
+
+/* A chain just popped: parse it, answer it at once, or start its first operation. */
+static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
+{
+	struct vq_chain *c = &r->chain;
+	struct iovec *last;
+	enum vblk_req_error e;
+	int ret;
+
+	b->nr_requests++;
+	r->q = q;
+	r->buffered = false;
+	r->nr_seg = r->cur_seg = 0;
+	r->off = r->len = 0;
+	r->type = UINT32_MAX;
+	/* GUEST: the status is the last device-writable byte (§5.2.6). */
+	if (c->in_len == 0) {
+		/* Nowhere to say it failed: give the chain back with nothing written. */
+		vblk_refuse(b, r, VBLK_REQ_NO_STATUS);
+		vq_push(&b->vdev.vq[q->index], c->head, 0);
+		q->pushed = true;
+		q->free[q->nr_free++] = (uint16_t)vblk_slot_index(r);
+		return;
+	}
+	last = &c->iov[c->nr_out + c->nr_in - 1];
+	r->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+
+	e = vblk_parse(b, r);
+	if (e != VBLK_REQ_OK) {
+		vblk_refuse(b, r, e);
+		vblk_complete(b, r, e == VBLK_REQ_TYPE || e == VBLK_REQ_SEG_FLAGS ?
+			      VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	switch (r->type) {
+	case VIRTIO_BLK_T_GET_ID: {
+		size_t room = c->in_len - 1;
+
+		/* §5.2.6: up to 20 bytes, NUL-padded, no NUL when 20 long. */
+		vq_chain_write(c, 0, b->serial, room < sizeof(b->serial) ? room : sizeof(b->serial));
+		vblk_complete(b, r, VIRTIO_BLK_S_OK);
+		return;
+	}
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		r->step = VBLK_STEP_RW;
+		ret = vblk_kick(b, r);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		r->step = VBLK_STEP_SYNC;
+		ret = vblk_kick(b, r);
+		break;
+	default:		/* DISCARD, WRITE_ZEROES */
+		r->step = VBLK_STEP_PUNCH;	/* anything but SYNC */
+		ret = vblk_next_segment(b, r);
+		break;
+	}
+	if (ret != VBLK_PENDING)
+		vblk_complete(b, r, (uint8_t)ret);
+}
+
+static void vblk_submit(struct vblk *b)
+{
+	int ret = rawimg_submit(&b->img);
+
+	if (ret && vblk_log_ok(b))
+		hv_warn("%s: %s: io_uring_submit: %s; retrying at the next completion",
+			b->vdev.ops->name, b->img.path, strerror(-ret));
+}
+
+/* Interrupts the driver once for everything pushed on queue q since the last time. */
+static void vblk_flush_used(struct vblk *b, struct vblk_queue *q)
+{
+	if (q->pushed) {
+		q->pushed = false;
+		virtio_used(&b->vdev, q->index);
+	}
+}
+
+/*
+ * Takes every available request of queue qi (while slots last), queues their
+ * I/O, submits the batch with one io_uring_submit(), then interrupts at most
+ * once for the requests answered at once.
+ */
+static void vblk_process(struct vblk *b, unsigned int qi)
+{
+	struct virtio_dev *d = &b->vdev;
+	struct virtqueue *vq = &d->vq[qi];
+	struct vblk_queue *q = &b->q[qi];
+	int ret = 0;
+
+	if (!b->active || !q->slot || !vq->ready)
+		return;
+	q->starved = false;
+	for (;;) {
+		/* §2.7.10: no notifications while we drain the ring. */
+		vq_notify_off(vq);
+		while (q->nr_free) {
+			struct vblk_req *r = &q->slot[q->free[q->nr_free - 1]];
+
+			ret = vq_pop(vq, &r->chain);
+			if (ret <= 0)
+				break;
+			q->nr_free--;
+			vblk_start(b, q, r);
+		}
+		if (ret < 0) {
+			/* A broken ring (logged by vq_pop): the queue stops until a reset. */
+			virtio_needs_reset(d);
+			break;
+		}
+		if (q->nr_free == 0) {
+			/* Every slot busy: notifications stay off, a completion resumes us. */
+			q->starved = true;
+			break;
+		}
+		if (!vq_notify_on(vq))
+			break;
+	}
+	vblk_submit(b);
+	vblk_flush_used(b, q);
+}
+
+/* The ring's eventfd (on the I/O thread): completions are in. */
+static void vblk_io_ready(void *opaque, int fd, uint32_t events)
+{
+	struct vblk *b = opaque;
+	unsigned int i;
+
+	(void)fd;
+	(void)events;
+	pthread_mutex_lock(&b->vdev.lock);
+	/* After a reset the ring is empty: a late call just clears the eventfd. */
+	rawimg_reap(&b->img, b->active ? vblk_io_done : NULL, b);
+	if (b->active) {
+		vblk_submit(b);		/* the next steps queued by the completions */
+		for (i = 0; i < b->vdev.nr_queues; i++) {
+			struct vblk_queue *q = &b->q[i];
+
+			if (q->starved && q->nr_free)
+				vblk_process(b, i);
+			vblk_flush_used(b, q);
+		}
+	}
+	pthread_mutex_unlock(&b->vdev.lock);
+}
+
+/* ---- the ops ---- */
+
+static void vblk_reset(struct virtio_dev *d);
+
+static void vblk_free_slots(struct vblk *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->vdev.nr_queues; i++) {
+		struct vblk_queue *q = &b->q[i];
+
+		free(q->slot);
+		free(q->free);
+		q->slot = NULL;
+		q->free = NULL;
+		q->nr_slots = q->nr_free = 0;
+		q->pushed = q->starved = false;
+	}
+}
+
+static int vblk_activate(struct virtio_dev *d)
+{
+	struct vblk *b = to_vblk(d);
+	unsigned int i, j;
+	int ret;
+
+	/*
+	 * §5.2.6.2: if FLUSH was offered but not negotiated, a write is stable
+	 * when it completes (RWF_DSYNC; fdatasync after fallocate).
+	 */
+	b->writethrough = !virtio_has_feature(d, VIRTIO_BLK_F_FLUSH);
+	/* Activated twice without a reset (a transport bug): quiesce first, never free busy slots. */
+	if (b->active || b->img.in_flight)
+		vblk_reset(d);
+	for (i = 0; i < d->nr_queues; i++) {
+		struct vblk_queue *q = &b->q[i];
+		uint16_t size = d->vq[i].ready ? d->vq[i].size : 0;
+
+		if (!size)
+			continue;
+		/* One slot per descriptor the driver can give us: the bound on requests in flight. */
+		q->slot = calloc(size, sizeof(*q->slot));
+		q->free = calloc(size, sizeof(*q->free));
+		if (!q->slot || !q->free) {
+			hv_err("%s: %s: out of memory for %u request slots", d->ops->name,
+			       b->img.path, size);
+			vblk_free_slots(b);
+			return -ENOMEM;
+		}
+		/*
+		 * Slots are ~5 KiB (a whole vq_chain); they are not touched here, and
+		 * the free stack hands out the most recently used first, so only as
+		 * many pages as requests actually in flight become resident.
+		 */
+		q->nr_slots = size;
+		for (j = 0; j < size; j++)
+			q->free[j] = (uint16_t)(size - 1 - j);
+		q->nr_free = size;
+	}
+	if (!b->event_added) {
+		ret = ev_add(d->loop, b->img.event_fd, 0, vblk_io_ready, b);
+		if (ret) {
+			hv_err("%s: %s: cannot watch io_uring completions: %s", d->ops->name,
+			       b->img.path, strerror(-ret));
+			vblk_free_slots(b);
+			return ret;
+		}
+		b->event_added = true;
+	}
+	b->active = true;
+	return 0;
+}
+
+static void vblk_notify(struct virtio_dev *d, unsigned int q)
+{
+	if (q < d->nr_queues)
+		vblk_process(to_vblk(d), q);
+}
+
+/*
+ * §2.4: waits for every operation in flight (reads still write into guest
+ * buffers until they complete), drops them unanswered, frees the slots.
+ * After it returns nothing touches guest memory.
+ */
+static void vblk_reset(struct virtio_dev *d)
+{
+	struct vblk *b = to_vblk(d);
+	int ret;
+
+	b->active = false;
+	ret = rawimg_drain(&b->img, NULL, NULL);
+	if (ret)
+		hv_err("%s: %s: cannot wait for I/O in flight: %s", d->ops->name, b->img.path,
+		       strerror(-ret));
+	if (b->event_added) {
+		ev_del(d->loop, b->img.event_fd);
+		b->event_added = false;
+	}
+	vblk_free_slots(b);
+}
+
+static void vblk_destroy(struct virtio_dev *d)
+{
+	struct vblk *b = to_vblk(d);
+
+	b->active = false;
+	if (b->event_added)
+		ev_del(d->loop, b->img.event_fd);
+	rawimg_close(&b->img);
+	vblk_free_slots(b);
+	free(b->q);
+	free(b->zero_buf);
+	virtio_dev_cleanup(d);
+	free(b);
+}
+
+static const struct virtio_dev_ops vblk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.pci_class = VBLK_PCI_CLASS,
+	.activate = vblk_activate,
+	.notify = vblk_notify,
+	.reset = vblk_reset,
+	.destroy = vblk_destroy,
+};
+
+/* The default serial: the file name, printable ASCII without spaces, at most 20 bytes. */
+static void vblk_default_serial(char *serial, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base && base[1] ? base + 1 : path;
+	memset(serial, 0, VIRTIO_BLK_ID_BYTES);
+	for (i = 0; i < VIRTIO_BLK_ID_BYTES && base[i]; i++)
+		serial[i] = base[i] > ' ' && base[i] < 0x7f ? base[i] : '_';
+}
+
+static unsigned int vblk_log2(uint32_t v)
+{
+	unsigned int n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+static void vblk_set_capacity(struct vblk *b, uint64_t bytes, bool quiet)
+{
+	if (bytes % VBLK_SECTOR && !quiet)
+		hv_warn("%s: %s: size %" PRIu64 " is not a multiple of 512; the last %" PRIu64
+			" bytes are not visible to the guest", b->vdev.ops->name, b->img.path,
+			bytes, bytes % VBLK_SECTOR);
+	b->capacity = bytes / VBLK_SECTOR;
+	b->cfg.capacity = htole64(b->capacity);
+}
+
+/* Device configuration (§5.2.4); fields of features not offered stay 0. */
+static void vblk_fill_config(struct vblk *b, uint16_t nr_queues)
+{
+	struct virtio_blk_config *c = &b->cfg;
+	uint32_t phys_sectors = b->img.phys_block / VBLK_SECTOR;
+
+	c->seg_max = htole32(VBLK_SEG_MAX);
+	c->blk_size = htole32(VBLK_SECTOR);
+	c->topology.physical_block_exp = (uint8_t)vblk_log2(phys_sectors);
+	c->topology.alignment_offset = 0;
+	c->topology.min_io_size = htole16((uint16_t)phys_sectors);
+	c->topology.opt_io_size = htole32(0);
+	c->num_queues = htole16(nr_queues);
+	if (!b->img.readonly) {
+		c->max_discard_sectors = htole32(VBLK_MAX_DZ_SECTORS);
+		c->max_discard_seg = htole32(VBLK_MAX_DZ_SEG);
+		c->discard_sector_alignment = htole32(phys_sectors);
+		c->max_write_zeroes_sectors = htole32(VBLK_MAX_DZ_SECTORS);
+		c->max_write_zeroes_seg = htole32(VBLK_MAX_DZ_SEG);
+		c->write_zeroes_may_unmap = 1;
+	}
+}
+
+int vblk_create(const struct vblk_options *o, const struct guest_mem *mem, struct ev_loop *loop,
+		uint16_t nr_queues, struct virtio_dev **out, char *err, size_t errlen)
+{
+	uint64_t features;
+	struct vblk *b;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!o || !o->path || !mem || !loop || !out || nr_queues == 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "virtio-blk: missing image path, memory, loop or queues");
+		return -EINVAL;
+	}
+	if (o->serial && strlen(o->serial) > VIRTIO_BLK_ID_BYTES) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: serial '%s' is longer than %d bytes", o->path,
+				 o->serial, VIRTIO_BLK_ID_BYTES);
+		return -EINVAL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	ret = rawimg_open(&b->img, o->path, o->readonly, o->cache_none,
+			  (unsigned int)nr_queues * VBLK_QUEUE_MAX, err, errlen);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	if (b->img.size < VBLK_SECTOR) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: too small for a disk: %" PRIu64 " bytes, less "
+				 "than one 512-byte sector", o->path, b->img.size);
+		ret = -EINVAL;
+		goto fail_img;
+	}
+
+	features = VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		   VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) |
+		   VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
+		   VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	if (o->readonly)
+		features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
+	else
+		features |= VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	ret = virtio_dev_init(&b->vdev, &vblk_ops, mem, loop, nr_queues, VBLK_QUEUE_MAX,
+			      features, &b->cfg, sizeof(b->cfg));
+	if (ret) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: virtio-blk: %s", o->path, strerror(-ret));
+		goto fail_img;
+	}
+	b->q = calloc(nr_queues, sizeof(*b->q));
+	if (!b->q || posix_memalign(&b->zero_buf, 4096, VBLK_ZERO_BUF)) {
+		b->zero_buf = NULL;
+		ret = -ENOMEM;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", o->path);
+		goto fail_dev;
+	}
+	memset(b->zero_buf, 0, VBLK_ZERO_BUF);
+	for (uint16_t i = 0; i < nr_queues; i++) {
+		b->q[i].blk = b;
+		b->q[i].index = i;
+	}
+	vblk_set_capacity(b, b->img.size, false);
+	vblk_fill_config(b, nr_queues);
+	if (o->serial) {
+		memset(b->serial, 0, sizeof(b->serial));
+		memcpy(b->serial, o->serial, strlen(o->serial));
+	} else {
+		vblk_default_serial(b->serial, o->path);
+	}
+	hv_info("%s: %s: %" PRIu64 " sectors, %s, cache=%s, %u queue(s), host block %u",
+		vblk_ops.name, o->path, b->capacity, o->readonly ? "read-only" : "read-write",
+		o->cache_none ? "none" : "writeback", nr_queues, b->img.phys_block);
+	*out = &b->vdev;
+	return 0;
+fail_dev:
+	free(b->q);
+	virtio_dev_cleanup(&b->vdev);
+fail_img:
+	rawimg_close(&b->img);
+	free(b);
+	return ret;
+}
+
+int vblk_resize(struct virtio_dev *d)
+{
+	struct vblk *b = to_vblk(d);
+	uint64_t old = b->capacity;
+	int ret = rawimg_refresh_size(&b->img);
+
+	if (ret)
+		return ret;
+	/* Warn about a partial last sector once per new size, not at every resize request. */
+	vblk_set_capacity(b, b->img.size, b->img.size / VBLK_SECTOR == old);
+	if (b->capacity != old)
+		virtio_config_changed(d);	/* §5.2.6.2: SHOULD trigger a configuration change notification */
+	return 0;
+}
+
+uint64_t vblk_capacity(struct virtio_dev *d)
+{
+	return to_vblk(d)->capacity;
+}
