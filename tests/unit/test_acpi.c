@@ -714,6 +714,54 @@ static void test_dsdt_s5(void **state)
 	check_s5(7);
 }
 
+/* _PRT: 31 slots x 4 pins, each { slot << 16 | 0xffff, pin, 0, base + (slot + pin) % 8 }. */
+static void test_dsdt_prt(void **state)
+{
+	struct acpi_config c;
+	uint64_t d, v;
+	const uint8_t *t, *p;
+	unsigned int nb, slot, pin;
+	uint32_t len;
+
+	(void)state;
+	full_config(&c, 2);
+	c.pci_intx_gsi_base = 0;
+	build_ok(&c);
+	d = dsdt_gpa();
+	len = rd32(d + 4);
+	assert_null(find(ptr(d, len), len, "_PRT", 4));
+	c.pci_intx_gsi_base = 16;
+	build_ok(&c);
+	d = dsdt_gpa();
+	len = rd32(d + 4);
+	t = ptr(d, len);
+	p = find(t, len, "_PRT", 4);
+	assert_non_null(p);
+	assert_int_equal(p[-1], 0x08);				/* NameOp, relative to PCI0 */
+	p += 4;
+	assert_int_equal(*p++, 0x12);				/* PackageOp */
+	pkglen_decode(p, &nb);
+	p += nb;
+	assert_int_equal(*p++, 124);
+	for (slot = 1; slot < 32; slot++) {
+		for (pin = 0; pin < 4; pin++) {
+			assert_int_equal(*p++, 0x12);
+			pkglen_decode(p, &nb);
+			p += nb;
+			assert_int_equal(*p++, 4);
+			p += aml_int_decode(p, &v);
+			assert_int_equal(v, (uint64_t)slot << 16 | 0xffff);
+			p += aml_int_decode(p, &v);
+			assert_int_equal(v, pin);
+			p += aml_int_decode(p, &v);
+			assert_int_equal(v, 0);
+			p += aml_int_decode(p, &v);
+			assert_int_equal(v, 16 + (slot + pin) % 8);
+		}
+	}
+	assert_true(p <= t + len);
+}
+
 static void test_dsdt_pci0_ids(void **state)
 {
 	static const uint8_t hid_a08[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
@@ -1135,6 +1183,7 @@ int main(void)
 		cmocka_unit_test(test_fadt_flags_boot_arch),
 		cmocka_unit_test(test_mcfg_iff_ecam),
 		cmocka_unit_test(test_dsdt_s5),
+		cmocka_unit_test(test_dsdt_prt),
 		cmocka_unit_test(test_dsdt_pci0_ids),
 		cmocka_unit_test(test_dsdt_pci0_crs),
 		cmocka_unit_test(test_dsdt_ecam_reservation),
