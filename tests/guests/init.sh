@@ -82,7 +82,7 @@ virtio_report() {
 		dd if=/dev/zero of=/dev/vdb bs=4096 count=1 oflag=direct 2>/dev/null
 		echo "HVTEST vdb_write_rc=$?"
 	fi
-	grep -E 'virtio|PCI-MSI' /proc/interrupts | sed 's/^ */HVTEST irq: /'
+	grep -E 'virtio' /proc/interrupts | sed 's/^ */HVTEST irq: /'
 	dmesg | grep -iE 'virtio|vd[a-z]|hvc|Call Trace|WARNING:|BUG:|I/O error' | sed 's/^/HVTEST dmesg: /'
 }
 
