@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# blk-inner.sh RAWDIR DISK KERNEL INITRD: the measuring half of bench/blk, run where
+# /dev/kvm works (inside ONE tests/lab/lab.sh session with --scratch, or on the host).
+#
+# In WORK (/scratch in the lab, $HVRUN_BENCH_BLK_WORK or RAWDIR/../blk-work elsewhere;
+# it must support O_DIRECT):
+#   disk.raw  a sparse copy of DISK (the Debian 12 guest of tests/guests/mkdebian.sh)
+#             with /hvbench/run.sh written into it with debugfs (no mount, no loop device)
+#   data.raw  1 GiB, written once from end to end by fio (real blocks, not holes)
+# Then, one after the other:
+#   hvrun   -d disk.raw,cache=none -d data.raw,cache=none  (2 vCPUs, 1 GiB)
+#   QEMU    -M q35 -cpu host, the same disks as virtio-blk-pci, cache=none,aio=io_uring
+#   host    fio with io_uring straight on data.raw in this kernel (the limit)
+# Both guests boot KERNEL + INITRD with "init=/hvbench/run.sh": that script (PID 1,
+# no systemd) runs the fio jobs below on /dev/vdb, and around each one prints
+#   HVBENCH-BEGIN JOB t=GUESTTIME ... HVBENCH-END JOB rc=N t=GUESTTIME   (the window)
+# then the guest's /proc/interrupts (virtio lines of vdb), /sys/block/vdb/stat and
+# ttyS0's tx count from the start and the end of the job, and fio's JSON between
+# HVBENCH-JSON-BEGIN/-END; at the end the kernel log of the jobs (HVBENCH-DMESG-*),
+# then HVBENCH-DONE and it powers off (sysrq o).  The moment the reader (python, below)
+# sees a BEGIN or END line on the VMM's stdout it copies the lab kernel's histograms of
+# kvm:kvm_exit (by SVM exit reason), kvm:kvm_userspace_exit (by KVM_EXIT_* reason),
+# kvm:kvm_pio (by port), kvm:kvm_mmio (by type and address) and, where they exist,
+# io_uring:io_uring_submit_sqe / io_uring_queue_async_work (by opcode), and the VMM's
+# per-thread CPU times: END minus BEGIN is what the job cost.  The guest sleeps 2 s
+# after printing each marker so that the copy is taken while it is idle.
+#
+# Into RAWDIR: meta.env, jobs.txt, prep.log, guest-run.sh; per VMM (hvrun, qemu):
+# VMM.console (lines), VMM.console.raw (bytes), VMM.stderr, VMM.run.env, VMM.markers
+# (lab time of each marker), VMM.JOB.{begin,end}.KIND.hist and .cpu, VMM.all.KIND.hist
+# (the whole run, boot included), VMM.boot1.* (a first boot that died early, if any);
+# host.JOB.json; and "done" at the very end.  Progress goes to stderr.  Exit status 0
+# even if a run failed (bench/blk_report.py finds out), 1 if the preparation failed.
+set -uo pipefail
+[ $# -eq 4 ] || { echo "usage: blk-inner.sh RAWDIR DISK KERNEL INITRD" >&2; exit 2; }
+raw=$1 disk=$2 kernel=$3 initrd=$4
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+hvrun=$repo/build/hvrun
+runtime=${HVRUN_BENCH_BLK_RUNTIME:-15}
+mem=${HVRUN_BENCH_BLK_MEM:-1024}
+cpus=${HVRUN_BENCH_BLK_CPUS:-2}
+mkdir -p "$raw"
+work=${HVRUN_SCRATCH:-${HVRUN_BENCH_BLK_WORK:-$raw/../blk-work}}
+mkdir -p "$work"
+export PATH=$PATH:/usr/sbin:/sbin
+say() { printf 'bench/blk: %s\n' "$*" >&2; }
+
+# ---- The jobs: name | fio options (direct=1, io_uring, time_based everywhere) ----
+jobs=(
+	"randread-4k-qd1|--rw=randread --bs=4k --iodepth=1"
+	"randread-4k-qd32|--rw=randread --bs=4k --iodepth=32"
+	"randwrite-4k-qd32|--rw=randwrite --bs=4k --iodepth=32"
+	"read-1m-qd8|--rw=read --bs=1M --iodepth=8"
+	"write-1m-qd8|--rw=write --bs=1M --iodepth=8"
+)
+if [ -n "${HVRUN_BENCH_BLK_JOBS:-}" ]; then	# a subset, e.g. "randread-4k-qd1 read-1m-qd8"
+	sel=()
+	for j in "${jobs[@]}"; do
+		[[ " $HVRUN_BENCH_BLK_JOBS " == *" ${j%%|*} "* ]] && sel+=("$j")
+	done
+	jobs=("${sel[@]}")
+fi
+common="--direct=1 --ioengine=io_uring --time_based=1 --runtime=$runtime --numjobs=1"
+common+=" --norandommap=1 --lat_percentiles=1 --percentile_list=50:99 --output-format=json"
+printf '%s\n' "${jobs[@]}" >"$raw/jobs.txt"
+echo "common=$common" >>"$raw/jobs.txt"
+
+append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
+
+# ---- What machine this is ----
+{
+	echo "where_kernel=$(uname -r)"
+	echo "in_lab=${HVRUN_IN_LAB:-0}"
+	echo "nproc=$(nproc)"
+	echo "cpu_model_name=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "kvm_module=$(for m in kvm_amd kvm_intel kvm_pvm; do [ -d /sys/module/$m ] && echo $m; done | head -1)"
+	echo "hvrun_version=$("$hvrun" --version 2>&1 | head -1)"
+	echo "qemu_version=$(qemu-system-x86_64 --version 2>&1 | head -1)"
+	echo "host_fio=$(fio --version 2>&1)"
+	echo "work=$work"
+	echo "work_fs=$(findmnt -no FSTYPE --target "$work" 2>/dev/null || stat -f -c %T "$work" 2>/dev/null)"
+	echo "runtime=$runtime"
+	echo "guest_mem=$mem"
+	echo "guest_cpus=$cpus"
+	echo "append=$append"
+	echo "disk=$disk"
+	echo "kernel=$kernel"
+	echo "clk_tck=$(getconf CLK_TCK)"
+	echo "started=$(date -u +%FT%TZ)"
+} >"$raw/meta.env"
+
+# ---- Tracing: kvm_exit / kvm_userspace_exit / kvm_pio / kvm_mmio histograms ----
+T=/sys/kernel/tracing
+if [ ! -d $T/events ] && [ -d /sys/kernel/debug/tracing/events ]; then
+	T=/sys/kernel/debug/tracing
+elif [ ! -d $T/events ]; then
+	mount -t tracefs nodev $T 2>/dev/null
+fi
+# Besides the KVM events, where the lab kernel has them: io_uring SQEs submitted (by
+# opcode: the VMM's reads and writes of the image, as nothing else in the lab uses
+# io_uring during a guest run) and requests io_uring handed to its io-wq worker threads.
+kinds=(exit uexit pio mmio)
+declare -A ev=([exit]=$T/events/kvm/kvm_exit [uexit]=$T/events/kvm/kvm_userspace_exit
+	[pio]=$T/events/kvm/kvm_pio [mmio]=$T/events/kvm/kvm_mmio
+	[sqe]=$T/events/io_uring/io_uring_submit_sqe [async]=$T/events/io_uring/io_uring_queue_async_work)
+[ -d "${ev[sqe]}" ] || ev[sqe]=$T/events/io_uring/io_uring_submit_req
+declare -A hs=(
+	[exit]='hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending:size=2048'
+	[uexit]='hist:keys=reason:vals=hitcount:sort=hitcount.descending:size=256'
+	[pio]='hist:keys=port:vals=hitcount:sort=hitcount.descending:size=2048'
+	[mmio]='hist:keys=type,gpa:vals=hitcount:sort=hitcount.descending:size=4096'
+	[sqe]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
+	[async]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256')
+tracing=1
+for k in "${kinds[@]}"; do
+	if [ -w "${ev[$k]}/trigger" ]; then
+		echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null
+		echo "${hs[$k]}" >>"${ev[$k]}/trigger" || tracing=0
+	else
+		tracing=0
+	fi
+done
+for k in sqe async; do	# optional
+	if [ -w "${ev[$k]}/trigger" ]; then
+		echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null
+		echo "${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null && kinds+=("$k")
+	fi
+done
+# shellcheck disable=SC2317  # called by the EXIT trap
+untrace() { for k in "${kinds[@]}"; do echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null; done; }
+trap untrace EXIT
+echo "tracing=$tracing" >>"$raw/meta.env"
+echo "hists=${kinds[*]}" >>"$raw/meta.env"
+[ $tracing = 1 ] || say "no kvm tracepoint histograms here ($T): VM exits not counted"
+hist_clear() {	# hist_clear KIND: zero a histogram; re-create it if :clear did not
+	local k=$1
+	echo "${hs[$k]}:clear" >>"${ev[$k]}/trigger" 2>/dev/null
+	if ! grep -q '^ *Hits: 0$' "${ev[$k]}/hist"; then
+		echo "!${hs[$k]}" >>"${ev[$k]}/trigger"
+		echo "${hs[$k]}" >>"${ev[$k]}/trigger"
+	fi
+}
+# The reader of the VMM's stdout (python: a bash loop lags seconds behind the console
+# under TCG, and the histograms must be copied the moment a marker arrives).
+#   reader RAW VMM TPIDFILE START [KIND=EVENTDIR]...
+# Writes RAW/VMM.console.raw (the bytes), RAW/VMM.console (lines, CR dropped),
+# RAW/VMM.markers ("BEGIN|END JOB LAB-TIME"), and at each marker PREFIX.KIND.hist and
+# PREFIX.cpu (the VMM's CPU ticks: "process PID UTIME STIME", then "TID UTIME STIME
+# COMM" per thread) with PREFIX = RAW/VMM.JOB.begin|end; RAW/VMM.all.KIND.hist at EOF.
+# The VMM's pid: the child of timeout, whose pid is in TPIDFILE.  Progress on stderr.
+IFS= read -r -d '' reader <<'EOF'
+import os, sys, time
+raw, vmm, tpidfile, start = sys.argv[1:5]
+start = float(start)
+evs = [a.split("=", 1) for a in sys.argv[5:]]
+P = lambda *x: os.path.join(raw, vmm + "." + ".".join(x))
+
+def snap(prefix, pid):
+    for k, d in evs:
+        try:
+            with open(d + "/hist") as f:
+                data = f.read()
+        except OSError:
+            continue
+        with open(prefix + "." + k + ".hist", "w") as f:
+            f.write(data)
+    if not pid:
+        return
+    out = []
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            x = f.read().rsplit(")", 1)[1].split()
+        out.append("process %d %s %s" % (pid, x[11], x[12]))
+        for t in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
+                    x = f.read().rsplit(")", 1)[1].split()
+                with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            out.append("%s %s %s %s" % (t, x[11], x[12], comm))
+    except (OSError, IndexError):
+        return
+    with open(prefix + ".cpu", "w") as f:
+        f.write("\n".join(out) + "\n")
+
+def say(msg):
+    sys.stderr.write("bench/blk: %s: %s\n" % (vmm, msg))
+    sys.stderr.flush()
+
+pid = None
+rawf = open(P("console.raw"), "wb")
+con = open(P("console"), "w")
+marks = open(P("markers"), "w")
+inp = sys.stdin.buffer
+while True:
+    b = inp.readline()
+    now = time.time()
+    if not b:
+        break
+    rawf.write(b)
+    line = b.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+    if pid is None:
+        try:
+            tp = open(tpidfile).read().strip()
+            pid = int(open("/proc/%s/task/%s/children" % (tp, tp)).read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    i = line.find("HVBENCH-")
+    if i >= 0:
+        w = line[i + 8:].split()
+        if len(w) > 1 and w[0] in ("BEGIN", "END"):
+            snap(P(w[1], w[0].lower()), pid)
+            marks.write("%s %s %.6f\n" % (w[0], w[1], now))
+            marks.flush()
+            say(line[i + 8:] + " (lab +%.1f s)" % (now - start))
+        elif w and w[0] in ("UP", "DONE", "ERROR"):
+            say(line[i + 8:] + " (at %.0f s)" % (now - start))
+    con.write(line + "\n")
+snap(P("all"), None)
+EOF
+evargs=()
+[ $tracing = 1 ] && for k in "${kinds[@]}"; do evargs+=("$k=${ev[$k]}"); done
+py=$(command -v python3)
+
+# ---- Preparation: the disks ----
+t0=$EPOCHREALTIME
+(
+	set -e
+	echo "copying $disk to $work/disk.raw"
+	rm -f "$work/disk.raw" "$work/data.raw"
+	cp --sparse=always "$disk" "$work/disk.raw"
+	chmod 0644 "$work/disk.raw"
+	# The guest's PID 1: runs the jobs on /dev/vdb, prints the results, powers off.
+	g=$work/run.sh
+	{
+		cat <<-'EOF'
+		#!/bin/bash
+		# bench/blk guest init (PID 1, started by the kernel: init=/hvbench/run.sh).
+		export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
+		[ -r /proc/uptime ] || mount -t proc proc /proc
+		[ -d /sys/block ] || mount -t sysfs sysfs /sys
+		[ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
+		mount -t tmpfs -o size=64m tmpfs /tmp
+		say() { printf '%s\n' "$*"; }
+		off() { say "HVBENCH-DONE $*"; sync; echo o >/proc/sysrq-trigger; sleep 60; }
+		say "HVBENCH-UP uptime=$(cut -d' ' -f1 /proc/uptime)"
+		dev=vdb
+		[ -b /dev/$dev ] || { say "HVBENCH-ERROR no /dev/$dev"; off error; }
+		q=/sys/block/$dev/queue
+		echo none >$q/scheduler 2>/dev/null
+		virtio=$(basename "$(readlink -f /sys/block/$dev/device)")
+		say "HVBENCH-INFO dev=$dev virtio=$virtio mq=$(ls /sys/block/$dev/mq | wc -l)" \
+			"sectors=$(cat /sys/block/$dev/size) sched=$(cat $q/scheduler | tr ' ' ,)" \
+			"max_sectors_kb=$(cat $q/max_sectors_kb) max_segments=$(cat $q/max_segments)" \
+			"nr_requests=$(cat $q/nr_requests) nproc=$(nproc) kernel=$(uname -r) fio=$(fio --version)" \
+			"clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+		# The interrupt counts of vdb's virtio device: NAME=sum over the CPUs per line.
+		irqs() {
+			awk -v v="$virtio" '$NF ~ ("^" v "(-|$)") { s = 0
+				for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
+				printf " %s=%d", $NF, s }' /proc/interrupts
+		}
+		say "HVBENCH-IRQLINES$(awk -v v="$virtio" '$NF ~ ("^" v "(-|$)")' /proc/interrupts | tr -s ' ' | tr '\n' ';')"
+		# Characters ttyS0's driver sent (not counting printk's console writes).
+		ttytx() { sed -n 's/^0:.* tx:\([0-9]*\).*/\1/p' /proc/tty/driver/serial; }
+		# From here on the kernel log holds what happened during the jobs only.
+		dmesg -C
+		job() {	# job NAME FIO-OPTIONS...; t= is this guest's clock (against the lab's)
+			local name=$1 rc i0 i1 s0 s1 x0 x1
+			shift
+			say "HVBENCH-BEGIN $name t=$EPOCHREALTIME"
+			sleep 2
+			i0=$(irqs); s0=$(cat /sys/block/$dev/stat); x0=$(ttytx)
+			fio --name="$name" --filename=/dev/$dev --output=/tmp/$name.json "$@" >/tmp/$name.err 2>&1
+			rc=$?
+			i1=$(irqs); s1=$(cat /sys/block/$dev/stat)
+			say "HVBENCH-END $name rc=$rc t=$EPOCHREALTIME"
+			sleep 2
+			x1=$(ttytx)	# after END went out: the lab's window ends when it has read END
+			say "HVBENCH-IRQ $name before$i0"
+			say "HVBENCH-IRQ $name after$i1"
+			say "HVBENCH-STAT $name before" $s0
+			say "HVBENCH-STAT $name after" $s1
+			say "HVBENCH-TTY $name before $x0"
+			say "HVBENCH-TTY $name after $x1"
+			[ $rc = 0 ] || sed "s/^/HVBENCH-FIOERR $name /" /tmp/$name.err | head -20
+			say "HVBENCH-JSON-BEGIN $name"
+			cat /tmp/$name.json
+			say "HVBENCH-JSON-END $name"
+		}
+		EOF
+		for j in "${jobs[@]}"; do
+			printf 'job %s %s %s\n' "${j%%|*}" "$common" "${j#*|}"
+		done
+		echo 'say HVBENCH-DMESG-BEGIN; dmesg --color=never; say HVBENCH-DMESG-END'
+		echo 'off ok'
+	} >"$g"
+	chmod 0755 "$g"
+	# Into the copy with debugfs: mkdir, write, then mode 0755 and root's ownership.
+	debugfs -w -f - "$work/disk.raw" <<-EOF
+		mkdir /hvbench
+		write $g /hvbench/run.sh
+		sif /hvbench/run.sh mode 0100755
+		sif /hvbench/run.sh uid 0
+		sif /hvbench/run.sh gid 0
+	EOF
+	debugfs -R "stat /hvbench/run.sh" "$work/disk.raw" | head -3
+	debugfs -R "cat /hvbench/run.sh" "$work/disk.raw" | cmp - "$g"
+	bash -n "$g"
+	e2fsck -fn "$work/disk.raw"
+	echo "filling $work/data.raw: 1 GiB written once (fio, sequential 1 MiB, O_DIRECT)"
+	fio --name=fill --filename="$work/data.raw" --size=1G --rw=write --bs=1M --iodepth=8 \
+		--direct=1 --ioengine=io_uring --output-format=terse >/dev/null
+	ls -ls "$work/data.raw" "$work/disk.raw"
+	du -h --apparent-size "$work/data.raw"; du -h "$work/data.raw"
+	sync
+) >"$raw/prep.log" 2>&1
+prep=$?
+set +e
+say "preparation: exit $prep after $(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f", e - s }') s (log: prep.log)"
+if [ $prep != 0 ]; then
+	tail -20 "$raw/prep.log" >&2
+	exit 1
+fi
+cp "$work/run.sh" "$raw/guest-run.sh"
+
+# ---- The guests ----
+# shellcheck disable=SC2054  # the commas are QEMU's
+qemu=(qemu-system-x86_64 -name blkbench,debug-threads=on	# thread names: "CPU n/KVM"
+      -enable-kvm -M q35 -cpu host -m "$mem" -smp "$cpus" -nodefaults
+      -no-user-config -display none -monitor none -serial stdio -no-reboot
+      -kernel "$kernel" -initrd "$initrd" -append "$append"
+      -drive "file=$work/disk.raw,if=none,id=d0,format=raw,cache=none,aio=io_uring"
+      -device virtio-blk-pci,drive=d0
+      -drive "file=$work/data.raw,if=none,id=d1,format=raw,cache=none,aio=io_uring"
+      -device virtio-blk-pci,drive=d1)
+# No virtio console / rng: the same devices as the QEMU guest (two disks and COM1).
+hv=("$hvrun" -m "$mem" -c "$cpus" -k "$kernel" -i "$initrd" -a "$append" --no-reboot
+    --no-virtio-console --no-rng --exit-stats
+    -d "$work/disk.raw,cache=none" -d "$work/data.raw,cache=none")
+run_timeout=${HVRUN_BENCH_RUN_TIMEOUT:-$((600 + ${#jobs[@]} * (3 * runtime + 60)))}
+
+run_vmm() {	# run_vmm NAME CMD...
+	local v=$1 s rc
+	shift
+	[ $tracing = 1 ] && for k in "${kinds[@]}"; do hist_clear "$k"; done
+	say "$v: booting ($*)"
+	rm -f "$raw/$v.tpid"
+	# Both start with a cold page cache; afterwards, how much of data.raw is in it (with
+	# cache=none, nothing the VMM read or wrote should be).
+	sync
+	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	s=$EPOCHREALTIME
+	# Its pid for the reader: the child of timeout, whose pid the subshell writes before
+	# it becomes timeout.
+	(echo "$BASHPID" >"$raw/$v.tpid"; exec timeout -k 10 "$run_timeout" "$@" </dev/null 2>"$raw/$v.stderr") |
+		"$py" -c "$reader" "$raw" "$v" "$raw/$v.tpid" "$s" "${evargs[@]}"
+	rc=${PIPESTATUS[0]}
+	{
+		echo "rc=$rc"
+		echo "wall_s=$(awk -v s="$s" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')"
+		echo "start=$s"
+		echo "timeout_s=$run_timeout"
+		echo "data_cached=$(fincore -nb -o RES "$work/data.raw" 2>/dev/null | tr -d ' ')"
+	} >"$raw/$v.run.env"
+	say "$v: exit $rc after $(sed -n 's/^wall_s=//p' "$raw/$v.run.env") s"
+	[ -s "$raw/$v.stderr" ] && sed 's/^/    stderr: /' "$raw/$v.stderr" | head -30 >&2
+}
+# Page cache: read the kernel, initrd and binaries once, so neither VMM pays for 9p.
+cat "$kernel" "$initrd" "$hvrun" "$(command -v qemu-system-x86_64)" /usr/share/qemu/* >/dev/null 2>&1
+
+# A guest that dies before its script starts (a triple fault in early boot now and then,
+# the nested emulation's doing, for either VMM) is booted once more; the first try's
+# files are kept as VMM.boot1.*.  A guest that fails later is not retried: that counts.
+run_vmm_retry() {	# run_vmm_retry NAME CMD...
+	local v=$1 f
+	run_vmm "$@"
+	grep -q 'HVBENCH-UP' "$raw/$v.console" 2>/dev/null && return 0
+	say "$v: the guest never started its script: booting it once more"
+	for f in "$raw/$v".*; do
+		[ -e "$f" ] && mv "$f" "$raw/$v.boot1.${f#"$raw/$v".}"
+	done
+	run_vmm "$@"
+}
+run_vmm_retry hvrun "${hv[@]}"
+run_vmm_retry qemu "${qemu[@]}"
+
+# ---- The limit: fio with io_uring on the data image, in this kernel ----
+say "host: fio io_uring on $work/data.raw"
+for j in "${jobs[@]}"; do
+	n=${j%%|*}
+	# shellcheck disable=SC2086  # word splitting wanted: options
+	fio --name="$n" --filename="$work/data.raw" --output="$raw/host.$n.json" $common ${j#*|} \
+		>"$raw/host.$n.err" 2>&1
+	echo "rc=$?" >"$raw/host.$n.rc"
+	say "host: $n $(cat "$raw/host.$n.rc")"
+done
+date -u +%FT%TZ >"$raw/done"
+exit 0
