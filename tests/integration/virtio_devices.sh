@@ -37,6 +37,8 @@ timeout 300 "$HVRUN" -m 256 -c 2 -k "$KERNEL" -i "$INITRD" -d \$D/disk.raw \
 dd if=\$D/disk.raw bs=1M skip=4 count=4 status=none | sha256sum | cut -c1-64 >image-back.sha
 cmp -s \$D/ro.raw ro.before; echo \$? >ro.cmp
 du -k \$D/disk.raw | cut -f1 >disk.du
+# The image grows (as with qemu-img resize): the next boot sees the new capacity.
+truncate -s 128M \$D/disk.raw
 # No console, no rng; a writeback-cached disk.
 timeout 300 "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -d \$D/disk.raw,cache=writeback \
 	--no-virtio-console --no-rng -a "$q hvtest=virtio" >bare.out 2>bare.err; echo \$? >bare.rc
@@ -86,6 +88,7 @@ grep -E '^HVTEST dmesg: .*(WARNING:|BUG:)' "$T/out" | grep -v 'fpu/xstate' && fa
 cp "$T/bare.out" "$T/out"; cp "$T/bare.err" "$T/err"
 expect_status 0 "$(cat "$T/bare.rc")" "boot with --no-virtio-console --no-rng"
 expect_in out "HVTEST pci=0000:00:02.0 id=0x1af4:0x1042"
+expect_in out "HVTEST disk=vda size=262144 "	# 128 MiB after the resize
 expect_not_in out "0x1af4:0x1043"
 expect_not_in out "0x1af4:0x1044"
 expect_in out "HVTEST vda_back_sha=$sha_pattern"

@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# debian_blk_data: virtio-blk data integrity and error paths, seen from a Debian 12 guest
+# (tests/guests/mkdebian.sh) logged in on hvc0.  Two boots, one lab session:
+#
+# boot 1  hvrun -m 512 -c 2 -k vmlinuz -i initrd.img -a "root=/dev/vda console=hvc0"
+#           -d disk.raw -d data.raw,serial=data -d trim.raw,serial=trim
+#           -d ro.raw,ro,serial=rodisk -d SMALLFS/full.raw,serial=full[,cache=writeback]
+#   (a) data:  O_DIRECT, buffered and 512-byte-granular writes to vdb, read back in the
+#              guest; after poweroff the same bytes are in data.raw at the same offsets
+#   (c) trim:  ext4 on vdc, a 200 MB file written, removed, fstrim: the image's
+#              allocation (du) falls by >= 150 MB
+#   (d) ro:    vdd is read-only in the guest, a write fails, the VMM keeps running,
+#              reads give the image's bytes, the image is unchanged
+#   (e) full:  vde's file lies on a 64 MB file system (a loop-mounted ext4, or a tmpfs
+#              with cache=writeback where there is no loop driver): writing past the
+#              free space gives the guest I/O errors, the VMM keeps running, the console
+#              answers, the disk still reads
+# boot 2  ... -d disk.raw -d kill.raw,serial=kill -d killwb.raw,cache=writeback,serial=killwb
+#   (b) kill:  dd conv=fsync to both disks, then kill -9 of the VMM: the flushed data is
+#              in both images
+# HVRUN_TEST_VMM=qemu runs the same on QEMU (see lib_debian.sh).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_debian.sh"
+
+debian_image
+S=$SCRATCH
+APPEND="root=/dev/vda console=hvc0"
+LAB_CACHE=${HVRUN_LAB_CACHE:-$HOME/.cache/hvrun-lab}
+
+hash_of() {	# hash_of FILE KEY: the value of "KEY VALUE" in $T/FILE
+	sed -n "s/^$2 //p" "$T/$1" | head -n 1
+}
+need_ok() {	# need_ok PART N...: guest items N... of session $SESSION ran and returned 0
+	local part=$1 n rc
+	shift
+	for n in "$@"; do
+		rc=$(item_rc "$n")
+		[ -n "$rc" ] || session_fail "$part command $n never finished (the session ended early: see HVSESSION above): $(sed -n "${n}p" "$CMDS")"
+		[ "$rc" = 0 ] || session_fail "$part command $n failed (status $rc): $(sed -n "${n}p" "$CMDS"): $(item_out "$n" | tail -n 3 | tr '\n' ' ')"
+	done
+}
+ran() {		# ran PART N...: items N... of session $SESSION ran to their end (any status)
+	local part=$1 n
+	shift
+	for n in "$@"; do
+		[ -n "$(item_rc "$n")" ] || session_fail "$part command $n never finished (the session ended early: see HVSESSION above): $(sed -n "${n}p" "$CMDS")"
+	done
+}
+sha() {		# sha TEXT: the 64-hex-digit hash at the start of TEXT
+	grep -oE '^[0-9a-f]{64}' <<<"$1" | head -n 1
+}
+
+# ---------------------------------------------------------------------------
+# Boot 1: (a), (c), (d), (e)
+# ---------------------------------------------------------------------------
+gcmd G_SERIALS 'for d in vdb vdc vdd vde; do echo "$d $(cat /sys/block/$d/serial)"; done'
+
+# (a) A 4 MiB random pattern, written three ways to vdb: O_DIRECT at 1 MiB,
+# buffered (page cache, then sync) at 16 MiB, and O_DIRECT in 512-byte sectors at
+# sector 65537 (not 4 KiB aligned, 1001 sectors: the first 512,512 bytes).
+part_a_guest() {
+	gcmd A_PAT 'head -c 4M /dev/urandom >/root/pat && sha256sum </root/pat && head -c 512512 /root/pat | sha256sum'
+	gcmd A_DIRECT 'dd if=/root/pat of=/dev/vdb bs=1M seek=1 oflag=direct conv=notrunc status=none'
+	gcmd A_BUF 'dd if=/root/pat of=/dev/vdb bs=64k seek=256 conv=notrunc status=none && sync'
+	gcmd A_ODD 'dd if=/root/pat of=/dev/vdb bs=512 seek=65537 count=1001 oflag=direct conv=notrunc status=none'
+	gcmd A_DROP 'sync && echo 3 >/proc/sys/vm/drop_caches'
+	gcmd A_READ 'dd if=/dev/vdb bs=1M skip=1 count=4 iflag=direct status=none | sha256sum; dd if=/dev/vdb bs=64k skip=256 count=64 status=none | sha256sum; dd if=/dev/vdb bs=512 skip=65537 count=1001 iflag=direct status=none | sha256sum'
+}
+part_a_host() {	# lab-side lines, after boot 1's poweroff
+	cat <<-EOF
+		echo "a_direct \$(dd if=$S/data.raw bs=1M skip=1 count=4 status=none | sha256sum)"
+		echo "a_buf \$(dd if=$S/data.raw bs=64k skip=256 count=64 status=none | sha256sum)"
+		echo "a_odd \$(dd if=$S/data.raw bs=512 skip=65537 count=1001 status=none | sha256sum)"
+	EOF
+}
+part_a_check() {
+	local pat odd r n what
+	SESSION=boot1 CMDS=$CMDS1
+	need_ok "(a)" "$A_PAT" "$A_DIRECT" "$A_BUF" "$A_ODD" "$A_DROP" "$A_READ"
+	pat=$(sha "$(item_out "$A_PAT" | sed -n 1p)")
+	odd=$(sha "$(item_out "$A_PAT" | sed -n 2p)")
+	[ -n "$pat" ] && [ -n "$odd" ] || session_fail "(a) no pattern hash from the guest"
+	item_out "$A_READ" >"$T/a_read"
+	for what in 1:direct:"$pat" 2:buffered:"$pat" 3:512-byte:"$odd"; do
+		IFS=: read -r n w h <<<"$what"
+		r=$(sha "$(sed -n "${n}p" "$T/a_read")")
+		[ "$r" = "$h" ] || session_fail "(a) the guest read back different bytes from the $w write (sha256 $r, wrote $h)"
+	done
+	for what in a_direct:"$pat" a_buf:"$pat" a_odd:"$odd"; do
+		r=$(sha "$(hash_of host1 "${what%%:*}")")
+		[ "$r" = "${what#*:}" ] ||
+			fail "(a) after poweroff, data.raw does not hold what the guest wrote (${what%%:*}: sha256 ${r:-?}, guest wrote ${what#*:})"
+	done
+	echo "(a) data: O_DIRECT, buffered and 512-byte writes read back identical, in the guest and in data.raw"
+}
+
+# (c) ext4 on vdc; du of trim.raw (lab side, the VMM running) before, after writing
+# 200 MB, after rm + fstrim.
+part_c_guest() {
+	gcmd C_MKFS 'mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/vdc && mkdir -p /mnt/trim && mount /dev/vdc /mnt/trim && sync'
+	hcmd C_DU0 "du -k $S/trim.raw | cut -f1"
+	gcmd C_WRITE 'yes hvrun-trim-test-data | head -c 200M >/mnt/trim/f && sync && ls -l /mnt/trim/f'
+	hcmd C_DU1 "du -k $S/trim.raw | cut -f1"
+	gcmd C_TRIM 'rm /mnt/trim/f && sync && fstrim -v /mnt/trim'
+	hcmd C_DU2 "du -k $S/trim.raw | cut -f1"
+	gcmd C_UMOUNT 'umount /mnt/trim'
+}
+part_c_check() {
+	local n du0 du1 du2
+	SESSION=boot1 CMDS=$CMDS1
+	need_ok "(c)" "$C_MKFS" "$C_DU0" "$C_WRITE" "$C_DU1"
+	ran "(c)" "$C_TRIM"
+	[ "$(item_rc "$C_TRIM")" = 0 ] || session_fail "(c) fstrim failed (status $(item_rc "$C_TRIM")): $(item_out "$C_TRIM" | tail -n 3)"
+	need_ok "(c)" "$C_DU2"
+	du0=$(item_out "$C_DU0"); du1=$(item_out "$C_DU1"); du2=$(item_out "$C_DU2")
+	[[ $du0 =~ ^[0-9]+$ && $du1 =~ ^[0-9]+$ && $du2 =~ ^[0-9]+$ ]] || session_fail "(c) no du figures: '$du0' '$du1' '$du2'"
+	echo "(c) trim.raw allocated: ${du0} KiB after mkfs, ${du1} KiB with the 200 MB file, ${du2} KiB after rm + fstrim; guest: $(item_out "$C_TRIM" | tail -n 1)"
+	[ $((du1 - du0)) -ge $((190 * 1024)) ] || fail "(c) writing 200 MB grew trim.raw by only $((du1 - du0)) KiB"
+	[ $((du1 - du2)) -ge $((150 * 1024)) ] ||
+		fail "(c) fstrim freed only $((du1 - du2)) KiB of trim.raw (${du1} -> ${du2} KiB), expected >= 150 MB: discard does not punch holes"
+}
+
+# (d) ro.raw: 64 MiB of random bytes, read-only.
+part_d_guest() {
+	gcmd D_RO 'cat /sys/block/vdd/ro; blockdev --getro /dev/vdd'
+	gcmd D_WRITE 'dd if=/dev/zero of=/dev/vdd bs=4k count=1 oflag=direct 2>&1'
+	gcmd D_NEXT 'echo next-$((6*7))'
+	hcmd D_VMM 'kill -0 $VMM_PID && echo vmm-running'
+	gcmd D_READ 'dd if=/dev/vdd bs=1M iflag=direct status=none | sha256sum'
+}
+part_d_check() {
+	local ro out before after guest
+	SESSION=boot1 CMDS=$CMDS1
+	ran "(d)" "$D_RO" "$D_WRITE" "$D_NEXT" "$D_VMM" "$D_READ"
+	ro=$(item_out "$D_RO" | tr '\n' ' ')
+	[ "$ro" = "1 1 " ] || session_fail "(d) vdd (ro) is not read-only in the guest: /sys/block/vdd/ro and getro say '$ro'"
+	out=$(item_out "$D_WRITE" | head -n 1)
+	[ "$(item_rc "$D_WRITE")" != 0 ] || session_fail "(d) a write to the read-only disk succeeded: $out"
+	grep -Eq 'Read-only file system|Operation not permitted|Permission denied|Input/output error' <<<"$out" ||
+		session_fail "(d) the write to the read-only disk failed, but not with a read-only or I/O error: $out"
+	[ "$(item_out "$D_NEXT")" = next-42 ] || session_fail "(d) the console did not answer after the refused write"
+	[ "$(item_out "$D_VMM")" = vmm-running ] || session_fail "(d) the VMM is gone after the refused write"
+	before=$(sha "$(hash_of host0 ro_before)"); after=$(sha "$(hash_of host1 ro_after)")
+	guest=$(sha "$(item_out "$D_READ")")
+	[ -n "$before" ] && [ "$guest" = "$before" ] || session_fail "(d) the guest read other bytes from ro.raw (sha256 $guest, file $before)"
+	[ "$after" = "$before" ] || fail "(d) ro.raw changed (sha256 $before -> $after)"
+	echo "(d) ro: read-only in the guest, write refused ($out), VMM running, reads right, image unchanged"
+}
+
+# (e) full.raw: 256 MiB apparent, on a 64 MB file system.
+part_e_guest() {
+	gcmd E_WRITE 'yes hvrun-enospc-test | dd of=/dev/vde bs=1M count=160 iflag=fullblock oflag=direct 2>&1'
+	gcmd E_DMESG 'dmesg | grep -c "I/O error, dev vde"; dmesg | grep vde | tail -n 2'
+	gcmd E_ALIVE 'echo alive-$((6*7))'
+	hcmd E_VMM 'kill -0 $VMM_PID && echo vmm-running; df -k '"$S"'/small | tail -n 1'
+	gcmd E_READ 'dd if=/dev/vde bs=1M count=4 iflag=direct status=none | wc -c'
+}
+part_e_check() {
+	local out nerr
+	SESSION=boot1 CMDS=$CMDS1
+	ran "(e)" "$E_WRITE" "$E_DMESG" "$E_ALIVE" "$E_VMM" "$E_READ"
+	out=$(item_out "$E_WRITE" | tr '\n' ' ')
+	[ "$(item_rc "$E_WRITE")" != 0 ] || session_fail "(e) writing 160 MB to a disk on a 64 MB file system succeeded: $out"
+	grep -q 'Input/output error\|No space left' <<<"$out" || session_fail "(e) the write failed, but not with an I/O error: $out"
+	nerr=$(item_out "$E_DMESG" | head -n 1)
+	[[ $nerr =~ ^[0-9]+$ ]] && [ "$nerr" -ge 1 ] || session_fail "(e) the guest kernel logged no 'I/O error, dev vde': $(item_out "$E_DMESG" | tr '\n' ' ')"
+	[ "$(item_out "$E_ALIVE")" = alive-42 ] || session_fail "(e) the console did not answer after the write errors"
+	item_out "$E_VMM" | grep -qx vmm-running || session_fail "(e) the VMM is gone after the write errors"
+	[ "$(item_out "$E_READ")" = 4194304 ] || session_fail "(e) reading vde after the errors gave '$(item_out "$E_READ")' bytes, expected 4194304"
+	echo "(e) full ($(cat "$T/smallfs")): guest saw $nerr I/O error(s) ($(grep -o 'dd: error.*' <<<"$out" | sed 's/ [0-9]*+[0-9]* records in.*//')), VMM running, console answers, reads work; lab fs: $(item_out "$E_VMM" | tail -n 1)"
+}
+
+part_a_guest
+part_c_guest
+part_d_guest
+part_e_guest
+CMDS1=$CMDS
+
+# ---------------------------------------------------------------------------
+# Boot 2: (b)
+# ---------------------------------------------------------------------------
+new_session boot2
+part_b_guest() {
+	gcmd B_PAT 'head -c 4M /dev/urandom >/root/pat2 && sha256sum </root/pat2'
+	gcmd B_WRITE 'dd if=/root/pat2 of=/dev/vdb bs=1M seek=8 conv=fsync,notrunc status=none && dd if=/root/pat2 of=/dev/vdc bs=1M seek=8 conv=fsync,notrunc status=none'
+	hcmd B_KILL 'kill -9 $VMM_PID && echo killed'
+	gcmd B_NEVER 'echo this-must-not-run'
+}
+part_b_host() {
+	cat <<-EOF
+		echo "b_kill \$(dd if=$S/kill.raw bs=1M skip=8 count=4 status=none | sha256sum)"
+		echo "b_killwb \$(dd if=$S/killwb.raw bs=1M skip=8 count=4 status=none | sha256sum)"
+	EOF
+}
+part_b_check() {
+	local pat r f
+	SESSION=boot2 CMDS=$CMDS2
+	need_ok "(b)" "$B_PAT" "$B_WRITE"
+	ran "(b)" "$B_KILL"
+	[ "$(item_out "$B_KILL")" = killed ] || session_fail "(b) kill -9 of the VMM failed: $(item_out "$B_KILL")"
+	[ -z "$(item_rc "$B_NEVER")" ] || session_fail "(b) the guest still ran a command after kill -9 of the VMM"
+	pat=$(sha "$(item_out "$B_PAT")")
+	for f in kill:cache=none killwb:cache=writeback; do
+		r=$(sha "$(hash_of host2 "b_${f%%:*}")")
+		[ -n "$pat" ] && [ "$r" = "$pat" ] ||
+			fail "(b) after dd conv=fsync and kill -9, ${f%%:*}.raw (${f#*:}) does not hold the data (sha256 ${r:-?}, guest wrote ${pat:-?})"
+	done
+	session_status boot2 137 >/dev/null
+	echo "(b) kill: data flushed with conv=fsync survived kill -9 of the VMM (cache=none and cache=writeback)"
+}
+part_b_guest
+CMDS2=$CMDS
+
+# ---------------------------------------------------------------------------
+# The lab script: images, two sessions, lab-side reads after each.
+# ---------------------------------------------------------------------------
+# The last disk's cache mode is decided in the lab: none on a loop-mounted ext4,
+# writeback on a tmpfs (no O_DIRECT there).
+DISKS1=("$S/disk.raw" "$S/data.raw,serial=data" "$S/trim.raw,serial=trim" "$S/ro.raw,ro,serial=rodisk")
+CMDS=$CMDS1
+SESSION1_NONE=$(session_cmd boot1 1500 "$(vmm_cmd 512 2 "$APPEND" "${DISKS1[@]}" "$S/small/full.raw,serial=full")")
+SESSION1_WB=$(session_cmd boot1 1500 "$(vmm_cmd 512 2 "$APPEND" "${DISKS1[@]}" "$S/small/full.raw,serial=full,cache=writeback")")
+CMDS=$CMDS2
+SESSION2=$(session_cmd boot2 900 "$(vmm_cmd 512 2 "$APPEND" "$S/disk.raw" "$S/kill.raw,serial=kill" "$S/killwb.raw,cache=writeback,serial=killwb")")
+
+cat >"$T/run.sh" <<SCRIPT
+set -u
+cd "$S" || exit 90
+t0=\$(date +%s)
+cp --sparse=always "$DEB_DISK" disk.raw || { echo "cannot copy the image to $S" >&2; exit 90; }
+echo "copy \$(( \$(date +%s) - t0 )) s" >"$T/times"
+truncate -s 1G data.raw trim.raw kill.raw killwb.raw
+head -c 64M /dev/urandom >ro.raw
+# (e): a 64 MB file system for full.raw: ext4 on a loop device (the lab kernel's
+# loop module lives in the lab's kernel cache), else a tmpfs (no O_DIRECT there).
+mkdir -p small
+if ! [ -e /dev/loop-control ]; then
+	modprobe loop 2>/dev/null || insmod "$LAB_CACHE/kernel-\$(uname -r)/lib/modules/\$(uname -r)/kernel/drivers/block/loop.ko" 2>/dev/null
+fi
+truncate -s 64M small.img && mkfs.ext4 -q -F small.img &&
+	[ -e /dev/loop-control ] && mount -o loop small.img small 2>/dev/null
+if mountpoint -q small; then
+	SMALL_CACHE=none; echo "ext4 on a loop device, cache=none" >"$T/smallfs"
+else
+	mount -t tmpfs -o size=64m tmpfs small || { echo "cannot mount a small file system" >&2; exit 91; }
+	SMALL_CACHE=writeback; echo "tmpfs, cache=writeback" >"$T/smallfs"
+fi
+truncate -s 256M small/full.raw
+echo "ro_before \$(sha256sum <ro.raw)" >"$T/host0"
+
+t0=\$(date +%s)
+if [ "\$SMALL_CACHE" = none ]; then
+	$SESSION1_NONE
+else
+	$SESSION1_WB
+fi
+echo "boot1 \$(( \$(date +%s) - t0 )) s" >>"$T/times"
+{
+$(part_a_host)
+	echo "ro_after \$(sha256sum <ro.raw)"
+} >"$T/host1"
+umount small
+
+t0=\$(date +%s)
+$SESSION2
+echo "boot2 \$(( \$(date +%s) - t0 )) s" >>"$T/times"
+{
+$(part_b_host)
+} >"$T/host2"
+SCRIPT
+rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-2400} debian_run "$T/run.sh" || rc=$?
+expect_status 0 "$rc" "the lab script (images, two boots)"
+tr '\n' ' ' <"$T/times"; echo
+
+SESSION=boot1 CMDS=$CMDS1
+grep '^HVSESSION' "$T/boot1.out" | sed 's/^/boot1: /'
+ran "" "$G_SERIALS"
+item_out "$G_SERIALS" | tr '\n' ' ' | grep -q '^vdb data vdc trim vdd rodisk vde full $' ||
+	session_fail "the guest's disks are not vdb..vde = data, trim, rodisk, full: $(item_out "$G_SERIALS" | tr '\n' ' ')"
+part_a_check
+part_c_check
+part_d_check
+part_e_check
+session_status boot1 0 >/dev/null
+grep '^HVSESSION' "$T/boot2.out" | sed 's/^/boot2: /'
+part_b_check
+pass "virtio-blk data integrity (O_DIRECT/buffered/512 B), fstrim, read-only, ENOSPC, kill -9 after fsync on $VMM_KIND ($(kvm_mode))"
