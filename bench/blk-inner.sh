@@ -91,12 +91,8 @@ append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
 } >"$raw/meta.env"
 
 # ---- Tracing: kvm_exit / kvm_userspace_exit / kvm_pio / kvm_mmio histograms ----
-T=/sys/kernel/tracing
-if [ ! -d $T/events ] && [ -d /sys/kernel/debug/tracing/events ]; then
-	T=/sys/kernel/debug/tracing
-elif [ ! -d $T/events ]; then
-	mount -t tracefs nodev $T 2>/dev/null
-fi
+# shellcheck source=tracefs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tracefs.sh"
 # Besides the KVM events, where the lab kernel has them: io_uring SQEs submitted (by
 # opcode: the VMM's reads and writes of the image, as nothing else in the lab uses
 # io_uring during a guest run) and requests io_uring handed to its io-wq worker threads.

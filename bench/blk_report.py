@@ -34,6 +34,8 @@ except Exception:  # pragma: no cover - boot_report.py missing or broken
     def svm_exit_names(*_a, **_k):
         return {}
 
+from boot_report import lab_status_lines  # noqa: E402 (after the sys.path change)
+
 VMMS = [("hvrun", "hvrun"), ("qemu", "QEMU")]
 TARGETS = VMMS + [("host", "host io_uring")]
 KVM_H = "/usr/include/linux/kvm.h"
@@ -475,14 +477,8 @@ def main():
     if a.mode == "lab":
         p("- lab numbers are the emulator's: compare the columns with each other, not with "
           "hardware; exits and interrupts per request do not depend on the emulator's speed")
-    if a.lab_status == 124:
-        p("- **LAB HANG** (lab.sh exit 124): the session stopped before everything was measured")
-    elif a.lab_status == 125:
-        p("- **lab harness error** (lab.sh exit 125)")
-    elif a.lab_status != 0:
-        p("- **the measuring step exited %d**" % a.lab_status)
-    elif not finished:
-        p("- **the measuring step did not finish** (no `done` file)")
+    for line in lab_status_lines(a.lab_status, finished, "everything was measured"):
+        p(line)
     p("")
     p("| job | hvrun IOPS / MiB/s | QEMU IOPS / MiB/s | host io_uring IOPS / MiB/s "
       "| hvrun/QEMU | exits/request hvrun | exits/request QEMU "

@@ -55,12 +55,8 @@ cmd_of() {	# cmd_of VMM: sets the array cmd
 } >"$raw/meta.env"
 
 # ---- Tracing: kvm:kvm_exit and kvm:kvm_pio histograms ----
-T=/sys/kernel/tracing
-if [ ! -d $T/events ] && [ -d /sys/kernel/debug/tracing/events ]; then
-	T=/sys/kernel/debug/tracing
-elif [ ! -d $T/events ]; then
-	mount -t tracefs nodev $T 2>/dev/null
-fi
+# shellcheck source=tracefs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tracefs.sh"
 exit_t=$T/events/kvm/kvm_exit
 pio_t=$T/events/kvm/kvm_pio
 exit_h='hist:keys=common_pid,exit_reason:vals=hitcount:sort=hitcount.descending:size=4096'

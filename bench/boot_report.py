@@ -45,6 +45,19 @@ PORT_NAMES = [
 COM_REGS = ["THR/RBR", "IER", "IIR/FCR", "LCR", "MCR", "LSR", "MSR", "SCR"]
 
 
+def lab_status_lines(status, finished, what):
+    """The report's warning line about how the lab session ended, if it did not end well."""
+    if status == 124:
+        return ["- **LAB HANG** (lab.sh exit 124): the session stopped before " + what]
+    if status == 125:
+        return ["- **lab harness error** (lab.sh exit 125): see its messages on stderr"]
+    if status != 0:
+        return ["- **the measuring step exited %d**" % status]
+    if not finished:
+        return ["- **the measuring step did not finish** (no `done` file)"]
+    return []
+
+
 def port_name(p):
     if 0x3f8 <= p <= 0x3ff:
         return "COM1 " + COM_REGS[p - 0x3f8]
@@ -237,14 +250,8 @@ def main():
     if a.mode == "lab":
         p("- lab times are the emulator's: compare the VMMs with each other, not with "
           "real hardware; exit counts do not depend on the emulator's speed")
-    if a.lab_status == 124:
-        p("- **LAB HANG** (lab.sh exit 124): the session stopped before all boots were done")
-    elif a.lab_status == 125:
-        p("- **lab harness error** (lab.sh exit 125): see its messages on stderr")
-    elif a.lab_status != 0:
-        p("- **the measuring step exited %d**" % a.lab_status)
-    elif not finished:
-        p("- **the measuring step did not finish** (no `done` file)")
+    for line in lab_status_lines(a.lab_status, finished, "all boots were done"):
+        p(line)
     if not tracing:
         p("- VM exits: not counted (no kvm:kvm_exit tracing where it ran)")
     p("")
