@@ -34,12 +34,11 @@ except Exception:  # pragma: no cover - boot_report.py missing or broken
     def svm_exit_names(*_a, **_k):
         return {}
 
-from boot_report import lab_status_lines  # noqa: E402 (after the sys.path change)
+from boot_report import hist_entries, lab_status_lines  # noqa: E402 (after sys.path)
 
 VMMS = [("hvrun", "hvrun"), ("qemu", "QEMU")]
 TARGETS = VMMS + [("host", "host io_uring")]
 KVM_H = "/usr/include/linux/kvm.h"
-HIST_LINE = re.compile(r"^\{\s*(.*?)\s*\}\s*hitcount:\s*(\d+)")
 KMSG = re.compile(r"^\s*\[\s*\d+\.\d+\]")
 # kvm_mmio "type": KVM_TRACE_MMIO_READ_UNSATISFIED 0, READ 1, WRITE 2
 MMIO_TYPES = {0: "read-unsatisfied", 1: "read", 2: "write"}
@@ -73,22 +72,14 @@ def uring_op_names(path="/usr/include/linux/io_uring.h"):
 
 def parse_hist(path):
     """{key tuple: hits}; None if the file is missing."""
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
+    entries = hist_entries(path)
+    if entries is None:
         return None
     out = {}
-    for line in lines:
-        m = HIST_LINE.match(line)
-        if not m:
-            continue
-        key = []
-        for part in m.group(1).split(","):
-            _k, _, v = part.partition(":")
-            num = re.findall(r"\d+", v)
-            key.append(int(num[-1]) if num else v.strip())
+    for fields, hits in entries:
+        key = [n if n is not None else v.strip() for _k, v, n in fields]
         key = tuple(key) if len(key) > 1 else key[0]
-        out[key] = out.get(key, 0) + int(m.group(2))
+        out[key] = out.get(key, 0) + hits
     return out
 
 

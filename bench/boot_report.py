@@ -101,29 +101,41 @@ def svm_exit_names(svm_h=SVM_H, kvm_h=KVM_H):
 HIST_LINE = re.compile(r"^\{\s*(.*?)\s*\}\s*hitcount:\s*(\d+)")
 
 
-def parse_hist(path, key, tids):
-    """{key value: hits} for the entries whose common_pid is one of tids (all if no tids);
-    None if there is no histogram."""
+def hist_entries(path):
+    """A kvm:* histogram file's entries as [(fields, hits)], fields a list of (name, text,
+    last number or None) -- common_pid may print as "comm[  1234]"; None if no file."""
     try:
         lines = open(path).read().splitlines()
     except OSError:
         return None
-    out = {}
+    entries = []
     for line in lines:
         m = HIST_LINE.match(line)
         if not m:
             continue
-        fields = {}
+        fields = []
         for part in m.group(1).split(","):
             k, _, v = part.partition(":")
-            # common_pid may print as "comm[  1234]" with some kernels; take the number.
             num = re.findall(r"\d+", v)
-            fields[k.strip()] = int(num[-1]) if num else None
+            fields.append((k.strip(), v, int(num[-1]) if num else None))
+        entries.append((fields, int(m.group(2))))
+    return entries
+
+
+def parse_hist(path, key, tids):
+    """{key value: hits} for the entries whose common_pid is one of tids (all if no tids);
+    None if there is no histogram."""
+    entries = hist_entries(path)
+    if entries is None:
+        return None
+    out = {}
+    for parsed, hits in entries:
+        fields = {k: n for k, _v, n in parsed}
         if tids and fields.get("common_pid") not in tids:
             continue
         kv = fields.get(key)
         if kv is not None:
-            out[kv] = out.get(kv, 0) + int(m.group(2))
+            out[kv] = out.get(kv, 0) + hits
     return out
 
 
