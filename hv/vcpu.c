@@ -118,6 +118,15 @@ static void vcpu_report_crash(struct vcpu *cpu, const char *what)
 	hv_err("  cs %04x (base %llx, l=%u) ss %04x idt %llx/%x gdt %llx/%x",
 	       sregs.cs.selector, sregs.cs.base, sregs.cs.l, sregs.ss.selector,
 	       sregs.idt.base, sregs.idt.limit, sregs.gdt.base, sregs.gdt.limit);
+	/*
+	 * KVM on AMD (svm.c, shutdown_interception) INITs a vCPU that shut down
+	 * before it reports the exit: what we read is the reset state, not where
+	 * the guest failed.  Say so rather than let the reader chase 0xfff0.
+	 */
+	if (regs.rip == 0xfff0 && sregs.cs.base == 0xffff0000)
+		hv_err("  (these are the x86 reset values: KVM re-initialised the vCPU at the"
+		       " shutdown, as it does on AMD; the kvm:kvm_exit trace event has the guest's"
+		       " last RIP)");
 }
 
 /* Returns 1 to keep running, or 0 when this vCPU is done (halted, or it stopped the VM). */

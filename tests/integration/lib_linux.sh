@@ -2,6 +2,9 @@
 # kernel (Debian's own linux-image-amd64 bzImage, the one the lab also boots, fetched by
 # tests/lab/lab.sh --prepare) and the test initramfs (tests/guests/mkinitramfs.sh).
 
+# Linux guests: a triple fault in the lab is retried once as an emulator fault (lib.sh).
+LAB_FAULT_RETRY=1
+
 # KERNEL: Debian's vmlinuz; HVRUN_TEST_KERNEL overrides (e.g. the cloud flavour).
 if [ -n "${HVRUN_TEST_KERNEL:-}" ]; then
 	KERNEL=$HVRUN_TEST_KERNEL
