@@ -44,18 +44,10 @@ static struct vrng *to_vrng(struct virtio_dev *d)
 	return (struct vrng *)d;
 }
 
-static uint64_t vrng_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* Adds the tokens earned since last_ns; the fraction of a byte not yet earned stays credited. */
 static void vrng_refill(struct vrng *r)
 {
-	uint64_t now = vrng_now_ns();
+	uint64_t now = hv_now_ns();
 	uint64_t add;
 
 	if (r->tokens >= r->burst || now <= r->last_ns) {
@@ -318,7 +310,7 @@ int vrng_create(const struct guest_mem *mem, struct ev_loop *loop, uint64_t rate
 	r->rate = rate_bytes_per_sec ? rate_bytes_per_sec : VRNG_DEFAULT_RATE;
 	r->burst = r->rate < VRNG_MAX_BURST ? r->rate : VRNG_MAX_BURST;
 	r->tokens = r->burst;
-	r->last_ns = vrng_now_ns();
+	r->last_ns = hv_now_ns();
 	*out = &r->vdev;
 	return 0;
 }

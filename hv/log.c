@@ -1,7 +1,9 @@
 /* log.c: hvrun's own messages (stderr, one line each, "hvrun: " prefix). */
 #include "hv/log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdio.h>
 
 bool hv_verbose;
@@ -54,4 +56,31 @@ int hv_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 		va_end(ap);
 	}
 	return ret;
+}
+
+uint64_t hv_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool hv_ratelimit_ok(struct hv_ratelimit *r, const char *who)
+{
+	uint64_t now = hv_now_ns();
+
+	if (r->window_ns == 0 || now - r->window_ns >= HV_RATELIMIT_WINDOW_NS) {
+		if (r->suppressed)
+			hv_warn("%s: %" PRIu64 " more messages suppressed", who, r->suppressed);
+		r->window_ns = now;
+		r->count = 0;
+		r->suppressed = 0;
+	}
+	if (r->count < HV_RATELIMIT_BURST) {
+		r->count++;
+		return true;
+	}
+	r->suppressed++;
+	return false;
 }

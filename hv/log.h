@@ -15,4 +15,25 @@ void hv_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* on
 /* For functions that report "0 or -errno with a one-line reason": formats into err (if any), returns ret. */
 int hv_fail(char *err, size_t errlen, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+#include <stdint.h>
+
+/*
+ * Messages a guest can cause at will (a bad descriptor, a failing request):
+ * at most HV_RATELIMIT_BURST per HV_RATELIMIT_WINDOW_NS, the rest counted and
+ * reported in one line when the next window opens.  Zero-initialised.
+ */
+#define HV_RATELIMIT_BURST	5
+#define HV_RATELIMIT_WINDOW_NS	(5ull * 1000 * 1000 * 1000)
+struct hv_ratelimit {
+	uint64_t window_ns;	/* when the current window opened (CLOCK_MONOTONIC), 0: none yet */
+	unsigned int count;	/* messages let through in it */
+	uint64_t suppressed;	/* messages held back in it */
+};
+
+/* May one more message about who ("virtio-blk: disk.raw") go out now? */
+bool hv_ratelimit_ok(struct hv_ratelimit *r, const char *who);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t hv_now_ns(void);
+
 #endif

@@ -1,0 +1,25 @@
+/* tap.h: the TAP backend: a persistent TAP the guide made ("ip tuntap add ... group kvm"), or one hvrun creates. */
+#ifndef NET_TAP_H
+#define NET_TAP_H
+
+#include <stddef.h>
+
+#include "net/backend.h"
+
+/*
+ * Opens TAP ifname with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (vnet header 12
+ * bytes, little-endian), queue_pairs fds with IFF_MULTI_QUEUE when
+ * queue_pairs > 1 (fewer if the TAP was made single-queue: then 1), each
+ * O_NONBLOCK | O_CLOEXEC.  Probes which offloads TUNSETOFFLOAD accepts
+ * (USO only on kernels that have it) into offload_features.
+ *
+ * A TAP that does not exist is created when the caller holds CAP_NET_ADMIN,
+ * brought up, and removed when the backend is destroyed (it is not made
+ * persistent); without the capability: -EPERM and a message saying how to
+ * create it ("ip tuntap add mode tap dev tap2 group kvm && ip link set tap2 up")
+ * or how to join the group that owns it.  0 or -errno with a one-line reason in err.
+ */
+int tap_open(const char *ifname, unsigned int queue_pairs, struct net_backend **out,
+	     char *err, size_t errlen);
+
+#endif
