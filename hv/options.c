@@ -1,6 +1,7 @@
 /* options.c: parse and validate hvrun's command line (one table, read top to bottom). */
 #include "hv/options.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "hv/privs.h"
+#include "net/backend.h"
 
 enum {
 	OPT_CHECK = 0x100,
@@ -23,6 +27,10 @@ enum {
 	OPT_CONSOLE,
 	OPT_NO_VIRTIO_CONSOLE,
 	OPT_NO_RNG,
+	OPT_NET,
+	OPT_MAC,
+	OPT_USER,
+	OPT_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +43,11 @@ static const struct option long_options[] = {
 	{ "console",	required_argument, NULL, OPT_CONSOLE },
 	{ "no-virtio-console", no_argument, NULL, OPT_NO_VIRTIO_CONSOLE },
 	{ "no-rng",	no_argument,	   NULL, OPT_NO_RNG },
+	{ "tap",	required_argument, NULL, 't' },
+	{ "net",	required_argument, NULL, OPT_NET },
+	{ "mac",	required_argument, NULL, OPT_MAC },
+	{ "user",	required_argument, NULL, OPT_USER },
+	{ "group",	required_argument, NULL, OPT_GROUP },
 	{ "rtc",	required_argument, NULL, OPT_RTC },
 	{ "no-reboot",	no_argument,	   NULL, OPT_NO_REBOOT },
 	{ "hugepages",	no_argument,	   NULL, OPT_HUGEPAGES },
@@ -93,10 +106,34 @@ void options_print_help(FILE *out)
 "      --no-virtio-console  no virtio console (hvc0)\n"
 "      --no-rng        no virtio entropy device (/dev/hwrng)\n"
 "\n"
+"Networking (virtio-net; with -k; at most %d NICs: eth0, eth1, ... in order):\n"
+"  -t, --tap NAME      a NIC on the TAP device NAME (e.g. -t tap2), MAC\n"
+"                      ba:ad:00:ca:fe:NN for tapNN (NN in hex: tap10 -> 0a)\n"
+"      --net tap=NAME[,mac=MAC][,queues=N]\n"
+"                      the same, with a MAC and N queue pairs (1 to %d; default:\n"
+"                      one per vCPU, if the TAP is multi-queue)\n"
+"      --net user[,hostfwd=RULE]...[,mac=MAC]\n"
+"                      user-mode networking (libslirp; needs no privileges):\n"
+"                      the guest gets 10.0.2.15 by DHCP, the gateway (the host)\n"
+"                      is 10.0.2.2, DNS 10.0.2.3; each RULE forwards a host port\n"
+"                      to the guest: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:\n"
+"                      GUESTPORT, e.g. hostfwd=tcp:5555-:22 (at most %d)\n"
+"      --mac MAC       the MAC of the NIC given just before it (default for a\n"
+"                      NIC without a tapNN MAC: 52:54:00:12:34:56, :57, ... by\n"
+"                      position, as QEMU)\n"
+"\n"
+"Privileges (hvrun drops every capability and sets no_new_privs once the\n"
+"VM is built, before the guest runs; see docs/11-privileges.md):\n"
+"      --user NAME|UID   then also switch to this user, with its groups (needs\n"
+"                      hvrun started as root)\n"
+"      --group NAME|GID  and to this group (with only --group: no\n"
+"                      supplementary groups)\n"
+"\n"
 "Diagnostics:\n"
 "  --check             check this host: /dev/kvm, CPU flags, kvm modules,\n"
-"                      KVM API version and capabilities, /dev/net/tun,\n"
-"                      io_uring; says how to fix each missing item\n"
+"                      KVM API version and capabilities, io_uring,\n"
+"                      /dev/net/tun and the TAP devices this user may use;\n"
+"                      says how to fix each missing item\n"
 "  --exit-stats        print how many VM exits of each kind the guest caused\n"
 "  -v, --verbose       say what hvrun is doing, step by step\n"
 "  -h, --help          show this help\n"
@@ -114,7 +151,8 @@ void options_print_help(FILE *out)
 "     crashed (triple fault, KVM internal error); --check: something is\n"
 "     missing\n"
 "  2  bad usage: unknown option, bad value, missing file\n",
-		HV_CPUS_MAX, HV_MAX_DISKS, HV_SERIAL_MAX);
+		HV_CPUS_MAX, HV_MAX_DISKS, HV_SERIAL_MAX, HV_MAX_NICS, NET_MAX_QUEUE_PAIRS,
+		HV_MAX_HOSTFWD);
 }
 
 void options_free(struct hv_options *o)
@@ -261,6 +299,338 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* ---- NICs: -t NAME, --net tap=NAME,..., --net user,..., --mac ---- */
+
+/* Why s is not a usable NIC MAC, or NULL when it is (then mac holds it). */
+static const char *mac_problem(const char *s, uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+		    p[2] != (i == 5 ? '\0' : ':'))
+			return "not a MAC address (give six hex bytes, e.g. ba:ad:00:ca:fe:02)";
+		mac[i] = (uint8_t)strtoul((char[3]){ p[0], p[1], '\0' }, NULL, 16);
+	}
+	/* IEEE 802: bit 0 of the first byte marks a group (multicast) address. */
+	if (mac[0] & 1)
+		return "a multicast address cannot be a NIC's MAC";
+	if (!memcmp(mac, zero, 6))
+		return "the all-zero address cannot be a NIC's MAC";
+	return NULL;
+}
+
+int options_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen)
+{
+	const char *why = mac_problem(s, mac);
+
+	if (why) {
+		snprintf(err, errlen, "%s: %s", s, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A TAP name as the kernel takes it (dev_valid_name), limited to plain characters. */
+static bool tap_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 15 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_.-") == len;
+}
+
+/*
+ * The default MAC: the teaching guide's ba:ad:00:ca:fe:NN for a TAP whose
+ * name ends in a number NN <= 255 (tap2 -> 02, tap10 -> 0a), else QEMU's
+ * 52:54:00:12:34:56 plus the NIC's position.
+ */
+static void default_mac(struct hv_nic *n, unsigned int index)
+{
+	static const uint8_t tap_oui[5] = { 0xba, 0xad, 0x00, 0xca, 0xfe };
+	static const uint8_t qemu_oui[5] = { 0x52, 0x54, 0x00, 0x12, 0x34 };
+	size_t len = strlen(n->ifname), digits = 0;
+	unsigned long nr;
+
+	while (digits < len && isdigit((unsigned char)n->ifname[len - 1 - digits]))
+		digits++;
+	if (n->kind == HV_NIC_TAP && digits > 0 && digits <= 3 &&
+	    (nr = strtoul(n->ifname + len - digits, NULL, 10)) <= 255) {
+		memcpy(n->mac, tap_oui, 5);
+		n->mac[5] = (uint8_t)nr;
+	} else {
+		memcpy(n->mac, qemu_oui, 5);
+		n->mac[5] = (uint8_t)(0x56 + index);
+	}
+}
+
+/* Splits "[ADDR:]PORT" (the last ':' separates) and parses both; NULL or why not. */
+static const char *addr_port(char *s, const char *what, uint32_t *addr, uint16_t *port)
+{
+	char *colon = strrchr(s, ':'), *p = colon ? colon + 1 : s;
+	struct in_addr in;
+	unsigned long v;
+
+	*addr = 0;
+	if (colon) {
+		*colon = '\0';
+		if (s[0] && inet_pton(AF_INET, s, &in) != 1)
+			return !strcmp(what, "host") ? "the host address is not an IPv4 address"
+						     : "the guest address is not an IPv4 address";
+		if (s[0])
+			*addr = in.s_addr;
+	}
+	if (parse_uint(p, 65535, &v) || v == 0)
+		return !strcmp(what, "host") ? "the host port must be 1 to 65535"
+					     : "the guest port must be 1 to 65535";
+	*port = (uint16_t)v;
+	return NULL;
+}
+
+/*
+ * QEMU's rule: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT.  Also
+ * takes the teaching guide's short "tcp:5555-:22" (no host address).
+ */
+static const char *parse_hostfwd(const char *rule, size_t len, struct hv_hostfwd *f)
+{
+	char buf[96], *host, *guest;
+	const char *why;
+	uint32_t net;
+
+	memset(f, 0, sizeof(*f));
+	if (len >= sizeof(buf))
+		return "the rule is too long";
+	memcpy(buf, rule, len);
+	buf[len] = '\0';
+	guest = strchr(buf, '-');
+	if (!guest)
+		return "give [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT";
+	*guest++ = '\0';
+	host = buf;
+	if (!strncmp(host, "tcp:", 4) || !strncmp(host, "udp:", 4)) {
+		f->udp = host[0] == 'u';
+		host += 4;
+	} else if (host[0] == ':') {
+		host++;			/* QEMU: an empty protocol is tcp */
+	}
+	why = addr_port(host, "host", &f->host_addr, &f->host_port);
+	if (!why)
+		why = addr_port(guest, "guest", &f->guest_addr, &f->guest_port);
+	if (why)
+		return why;
+	net = ntohl(f->guest_addr);
+	if (f->guest_addr && ((net & 0xffffff00) != 0x0a000200 || (net & 0xff) == 0 ||
+			      (net & 0xff) == 255))
+		return "the guest address must be in the guest network 10.0.2.0/24";
+	return NULL;
+}
+
+/* Two forwards that would listen on the same host port. */
+static bool hostfwd_clash(const struct hv_hostfwd *a, const struct hv_hostfwd *b)
+{
+	return a->udp == b->udp && a->host_port == b->host_port &&
+	       (a->host_addr == b->host_addr || !a->host_addr || !b->host_addr);
+}
+
+_Static_assert(HV_MAX_HOSTFWD == 16 && NET_MAX_QUEUE_PAIRS == 8,
+	       "the messages of nic_option() name these limits");
+
+/* One ",KEY=VALUE" of --net; the first word (tap=NAME or user) is already parsed. */
+static const char *nic_option(struct hv_nic *n, const char *opt, size_t len)
+{
+	unsigned long v;
+	char val[32];
+	unsigned int i;
+
+	if (len > 4 && !strncmp(opt, "mac=", 4)) {
+		if (n->mac_set)
+			return "mac= is given twice";
+		if (len - 4 >= sizeof(val))
+			return "not a MAC address (give six hex bytes, e.g. ba:ad:00:ca:fe:02)";
+		memcpy(val, opt + 4, len - 4);
+		val[len - 4] = '\0';
+		n->mac_set = true;
+		return mac_problem(val, n->mac);
+	}
+	if (n->kind == HV_NIC_TAP && len > 7 && !strncmp(opt, "queues=", 7)) {
+		if (len - 7 >= sizeof(val))
+			return "queues= takes 1 to 8";
+		memcpy(val, opt + 7, len - 7);
+		val[len - 7] = '\0';
+		if (parse_uint(val, NET_MAX_QUEUE_PAIRS, &v) || v == 0)
+			return "queues= takes 1 to 8";
+		n->queues = (unsigned int)v;
+		return NULL;
+	}
+	if (n->kind == HV_NIC_USER && len > 8 && !strncmp(opt, "hostfwd=", 8)) {
+		struct hv_hostfwd *f = &n->fwd[n->nr_fwd];
+		const char *why;
+
+		if (n->nr_fwd == HV_MAX_HOSTFWD)
+			return "too many hostfwd= (at most 16)";
+		why = parse_hostfwd(opt + 8, len - 8, f);
+		if (why)
+			return why;
+		for (i = 0; i < n->nr_fwd; i++)
+			if (hostfwd_clash(&n->fwd[i], f))
+				return "two hostfwd= use the same host port";
+		n->nr_fwd++;
+		return NULL;
+	}
+	return n->kind == HV_NIC_TAP ? "unknown option (a TAP takes mac= and queues=)"
+				     : "unknown option (user takes hostfwd= and mac=)";
+}
+
+/* The first word of --net: "tap=NAME" or "user". */
+static const char *nic_kind(struct hv_nic *n, const char *word, size_t len)
+{
+	if (len == 4 && !strncmp(word, "user", 4)) {
+		n->kind = HV_NIC_USER;
+		n->queues = 1;		/* libslirp is one thread: one queue pair */
+		return NULL;
+	}
+	if (len >= 4 && !strncmp(word, "tap=", 4)) {
+		n->kind = HV_NIC_TAP;
+		if (len - 4 >= sizeof(n->ifname))
+			return "a TAP name is 1 to 15 characters of A-Z a-z 0-9 _ . -";
+		memcpy(n->ifname, word + 4, len - 4);
+		n->ifname[len - 4] = '\0';
+		return tap_name_ok(n->ifname) ? NULL
+			: "a TAP name is 1 to 15 characters of A-Z a-z 0-9 _ . -";
+	}
+	return "give tap=NAME or user";
+}
+
+int options_parse_nic(const char *arg, bool tap_short_form, unsigned int index, struct hv_nic *n,
+		      char *err, size_t errlen)
+{
+	const char *opt = arg, *why;
+	size_t len;
+
+	memset(n, 0, sizeof(*n));
+	if (tap_short_form) {
+		n->kind = HV_NIC_TAP;
+		if (!tap_name_ok(arg)) {
+			snprintf(err, errlen, "-t %s: a TAP name is 1 to 15 characters of "
+				 "A-Z a-z 0-9 _ . -", arg);
+			return -EINVAL;
+		}
+		snprintf(n->ifname, sizeof(n->ifname), "%s", arg);
+		default_mac(n, index);
+		return 0;
+	}
+	len = strcspn(opt, ",");
+	why = nic_kind(n, opt, len);
+	if (why) {
+		snprintf(err, errlen, "--net %s: %s", arg, why);
+		return -EINVAL;
+	}
+	while (opt[len]) {
+		opt += len + 1;
+		len = strcspn(opt, ",");
+		why = len ? nic_option(n, opt, len) : "an empty option (two commas?)";
+		if (why) {
+			snprintf(err, errlen, "--net %s: %.*s%s%s", arg, (int)len, opt,
+				 len ? ": " : "", why);
+			return -EINVAL;
+		}
+	}
+	if (!n->mac_set)
+		default_mac(n, index);
+	return 0;
+}
+
+/* --mac MAC: for the NIC given just before it. */
+static int set_mac(struct hv_options *o, const char *arg, char *err, size_t errlen)
+{
+	struct hv_nic *n = o->nr_nics ? &o->nics[o->nr_nics - 1] : NULL;
+	const char *why;
+
+	if (!n) {
+		snprintf(err, errlen, "--mac %s: give it after the NIC it is for (-t NAME or --net ...)",
+			 arg);
+		return -EINVAL;
+	}
+	if (n->mac_set) {
+		snprintf(err, errlen, "--mac %s: NIC %u already has a MAC (mac= or --mac is given "
+			 "twice)", arg, o->nr_nics);
+		return -EINVAL;
+	}
+	why = mac_problem(arg, n->mac);
+	if (why) {
+		default_mac(n, o->nr_nics - 1);	/* mac_problem may have half-written it */
+		snprintf(err, errlen, "--mac %s: %s", arg, why);
+		return -EINVAL;
+	}
+	n->mac_set = true;
+	return 0;
+}
+
+static void nic_label(const struct hv_nic *n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", n->kind == HV_NIC_TAP ? n->ifname : "user");
+}
+
+/* Rules between NICs: one TAP once, one MAC once, one host port once. */
+static int check_nics(const struct hv_options *o, char *err, size_t errlen)
+{
+	unsigned int i, j, k, l;
+	char a[16], b[16];
+
+	for (i = 0; i < o->nr_nics; i++) {
+		for (j = i + 1; j < o->nr_nics; j++) {
+			const struct hv_nic *x = &o->nics[i], *y = &o->nics[j];
+
+			nic_label(x, a, sizeof(a));
+			nic_label(y, b, sizeof(b));
+			if (x->kind == HV_NIC_TAP && y->kind == HV_NIC_TAP &&
+			    !strcmp(x->ifname, y->ifname)) {
+				snprintf(err, errlen, "-t %s: the TAP is given twice (NICs %u and %u)",
+					 x->ifname, i + 1, j + 1);
+				return -EINVAL;
+			}
+			if (!memcmp(x->mac, y->mac, 6)) {
+				snprintf(err, errlen, "NICs %u (%s) and %u (%s) have the same MAC "
+					 "%02x:%02x:%02x:%02x:%02x:%02x: give one of them --mac",
+					 i + 1, a, j + 1, b, x->mac[0], x->mac[1], x->mac[2],
+					 x->mac[3], x->mac[4], x->mac[5]);
+				return -EINVAL;
+			}
+			for (k = 0; k < x->nr_fwd; k++) {
+				for (l = 0; l < y->nr_fwd; l++) {
+					if (hostfwd_clash(&x->fwd[k], &y->fwd[l])) {
+						snprintf(err, errlen, "--net user: host port %u is "
+							 "forwarded by NICs %u and %u",
+							 x->fwd[k].host_port, i + 1, j + 1);
+						return -EINVAL;
+					}
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* -t NAME and --net VALUE: one more NIC. */
+static int add_nic(struct hv_options *o, const char *arg, bool tap_short_form, char *err,
+		   size_t errlen)
+{
+	if (o->nr_nics == HV_MAX_NICS) {
+		snprintf(err, errlen, "%s %s: at most %d NICs", tap_short_form ? "-t" : "--net", arg,
+			 HV_MAX_NICS);
+		return -EINVAL;
+	}
+	if (options_parse_nic(arg, tap_short_form, o->nr_nics, &o->nics[o->nr_nics], err, errlen))
+		return -EINVAL;
+	o->nr_nics++;
+	return 0;
+}
+
 /* A file an option names must exist, be a regular file and be readable. */
 static int check_input_file(const char *opt, const char *path, char *err, size_t errlen)
 {
@@ -293,7 +663,7 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 
 	optind = 0;		/* glibc: full re-initialisation, so tests can parse twice */
 	opterr = 0;		/* we print our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":m:c:k:i:a:d:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:c:k:i:a:d:t:vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (options_parse_mem(optarg, &o->mem_bytes)) {
@@ -362,6 +732,17 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 				return -EINVAL;
 			}
 			break;
+		case 't':
+		case OPT_NET:
+			if (add_nic(o, optarg, c == 't', err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_MAC:
+			if (set_mac(o, optarg, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_USER:		o->run_user = optarg; break;
+		case OPT_GROUP:		o->run_group = optarg; break;
 		case OPT_NO_VIRTIO_CONSOLE: o->no_virtio_console = true; break;
 		case OPT_NO_RNG:	o->no_rng = true; break;
 		case OPT_RTC:
@@ -414,6 +795,16 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 			 : o->no_rng ? "--no-rng" : "--no-virtio-console");
 		return -EINVAL;
 	}
+	if (!o->kernel && o->nr_nics) {
+		snprintf(err, errlen, "%s goes with -k KERNEL (the NICs are virtio-pci devices)",
+			 o->nics[0].kind == HV_NIC_TAP ? "-t" : "--net");
+		return -EINVAL;
+	}
+	if (check_nics(o, err, errlen))
+		return -EINVAL;
+	/* Names are looked up now, so that a typo is a usage error before anything opens. */
+	if (privs_resolve(o->run_user, o->run_group, err, errlen))
+		return -EINVAL;
 	if (o->console == HV_CONSOLE_VIRTIO && o->no_virtio_console) {
 		snprintf(err, errlen, "--console virtio and --no-virtio-console contradict each other");
 		return -EINVAL;

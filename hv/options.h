@@ -32,6 +32,35 @@ struct hv_disk {
 	char serial[HV_SERIAL_MAX + 1];
 };
 
+#define HV_MAX_NICS		4		/* -t / --net, in order */
+#define HV_MAX_HOSTFWD		16		/* hostfwd= per user-mode NIC */
+
+/* A user-mode port forward: hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
+struct hv_hostfwd {
+	bool udp;
+	uint32_t host_addr;	/* network order; 0: any (QEMU binds 0.0.0.0 too) */
+	uint16_t host_port;
+	uint32_t guest_addr;	/* network order; 0: the first DHCP address, 10.0.2.15 */
+	uint16_t guest_port;
+};
+
+enum hv_nic_kind {
+	HV_NIC_TAP,		/* -t tap2, --net tap=tap2 */
+	HV_NIC_USER,		/* --net user[,hostfwd=...] */
+};
+
+/* One virtio-net NIC. */
+struct hv_nic {
+	enum hv_nic_kind kind;
+	char ifname[16];	/* TAP: the interface name (IFNAMSIZ) */
+	uint8_t mac[6];		/* default: ba:ad:00:ca:fe:NN for tapNN (NN its number, hex), */
+				/* else 52:54:00:12:34:5X (X the NIC's index), as QEMU */
+	bool mac_set;		/* --mac or mac= given */
+	unsigned int queues;	/* queues=N: queue pairs (0: one per vCPU, capped by the backend) */
+	struct hv_hostfwd fwd[HV_MAX_HOSTFWD];
+	unsigned int nr_fwd;
+};
+
 /* Where hvrun's standard input goes. */
 enum hv_console {
 	HV_CONSOLE_AUTO = 0,	/* virtio if -a's last console= is hvc0, else serial */
@@ -50,6 +79,10 @@ struct hv_options {
 	enum hv_console console;	/* --console serial|virtio */
 	bool no_virtio_console;	/* --no-virtio-console */
 	bool no_rng;		/* --no-rng */
+	struct hv_nic nics[HV_MAX_NICS];	/* -t, --net, in order: eth0/ens.., ... */
+	unsigned int nr_nics;
+	const char *run_user;	/* --user NAME|UID: switch to it after set-up */
+	const char *run_group;	/* --group NAME|GID */
 	bool rtc_localtime;	/* --rtc localtime (default utc) */
 	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
 	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
@@ -74,6 +107,17 @@ void options_free(struct hv_options *o);
 
 /* Parses "FILE[,ro][,cache=none|writeback][,serial=ID]".  0 or -EINVAL with err. */
 int options_parse_disk(const char *arg, struct hv_disk *d, char *err, size_t errlen);
+
+/*
+ * Parses a --net value: "tap=NAME[,mac=MAC][,queues=N]" or
+ * "user[,hostfwd=RULE]...[,mac=MAC]", and -t's "NAME" (a TAP).  index is
+ * the NIC's position (for the default MAC).  0 or -EINVAL with err.
+ */
+int options_parse_nic(const char *arg, bool tap_short_form, unsigned int index, struct hv_nic *n,
+		      char *err, size_t errlen);
+
+/* "ba:ad:00:ca:fe:02" -> 6 bytes; refuses multicast and all-zero MACs.  0 or -EINVAL with err. */
+int options_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen);
 
 /* The console stdin feeds: --console, or for auto the last console= of the command line. */
 enum hv_console options_console(const struct hv_options *o);

@@ -4,13 +4,18 @@
 #   tools/install-deps.sh --tests  also what the test suite and the lab need
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config liburing-dev libcap-ng-dev libfdt-dev)
+# libslirp-dev: user-mode networking; its slirp.pc requires glib-2.0.pc, which
+# Debian's libslirp-dev does not pull in: libglib2.0-dev.
+pkgs=(build-essential cmake pkg-config liburing-dev libcap-ng-dev libfdt-dev libslirp-dev
+      libglib2.0-dev)
 if [ "${1-}" = --tests ] || [ "${1-}" = --lab ]; then
 	# cmocka: unit tests.  The lab (tests/lab/lab.sh): QEMU, a static busybox,
 	# cpio/kmod for its initramfs, e2fsprogs for scratch disks, xz/zstd for modules.
 	pkgs+=(libcmocka-dev qemu-system-x86 qemu-system-data busybox-static cpio kmod python3 file
 	       e2fsprogs xz-utils zstd util-linux
-	       mmdebstrap)	# the Debian guest image (tests/guests/mkdebian.sh)
+	       mmdebstrap	# the Debian guest image (tests/guests/mkdebian.sh)
+	       # used inside the lab by the network tests: a switch, throughput, ssh
+	       openvswitch-switch iperf3 openssh-client openssh-server)
 fi
 
 missing=()

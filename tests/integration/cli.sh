@@ -31,4 +31,14 @@ bad "--raw /no/such/prog.bin: No such file or directory" --raw /no/such/prog.bin
 bad "unknown option --bogus" --bogus
 bad "-m needs a value" --demo -m
 bad "nothing to run: give -k KERNEL, --demo or --raw FILE"
-pass "version, help and 9 bad usages"
+# Networking and privileges (issue 5): each a usage error, one line.
+K=$HVRUN	# any readable file passes -k's parsing; these fail before it is read
+bad "hostfwd=tcp:abc-:22: the host port must be 1 to 65535" -k "$K" --net user,hostfwd=tcp:abc-:22
+bad "hostfwd=tcp:5555: give [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" -k "$K" --net user,hostfwd=tcp:5555
+bad "--mac 01:00:5e:00:00:01: a multicast address cannot be a NIC's MAC" -k "$K" -t tap2 --mac 01:00:5e:00:00:01
+bad "--mac zz: not a MAC address" -k "$K" -t tap2 --mac zz
+bad "give it after the NIC it is for" -k "$K" --mac 52:54:00:00:00:01 -t tap2
+bad "--net bogus: give tap=NAME or user" -k "$K" --net bogus
+bad "the TAP is given twice" -k "$K" -t tap2 -t tap2
+bad "--user nosuchuser: no such user" -k "$K" --user nosuchuser
+pass "version, help and 17 bad usages"

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "hv/options.h"
+#include "hv/privs.h"
 
 #define PARSE(o, err, ...) ({							\
 	char *argv_[] = { "hvrun", __VA_ARGS__, NULL };				\
@@ -157,7 +159,9 @@ static void test_help_mentions_every_option(void **state)
 		"--no-reboot", "--hugepages", "Ctrl-A x", "--demo", "--raw", "--memory", "--cpus", "--check",
 		"--exit-stats", "--verbose", "--help", "--version", "default 512", "minimum 128",
 		"Exit status", "2  bad usage", "--disk", "cache=none", "serial=ID", "--console",
-		"--no-virtio-console", "--no-rng" };
+		"--no-virtio-console", "--no-rng", "--tap", "--net tap=NAME", "queues=N",
+		"--net user", "hostfwd=tcp:5555-:22", "10.0.2.15", "--mac", "--user", "--group",
+		"no_new_privs" };
 	char buf[16384] = "";
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
 	size_t i;
@@ -238,6 +242,299 @@ static void test_console_choice(void **state)
 	unlink(img);
 }
 
+/* A kernel file for the options that go with -k. */
+static char *kernel_file(char *path)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return path;
+}
+
+static void assert_mac(const uint8_t *mac, const char *want)
+{
+	char got[18];
+
+	snprintf(got, sizeof(got), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	assert_string_equal(got, want);
+}
+
+static void test_tap_short_form(void **state)
+{
+	char k[] = "/tmp/hvrun-test-nic-XXXXXX", err[256];
+	struct hv_options o;
+
+	(void)state;
+	kernel_file(k);
+	/* The teaching card's form: -t tap2 -> ba:ad:00:ca:fe:02 */
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2"), 0);
+	assert_int_equal(o.nr_nics, 1);
+	assert_int_equal(o.nics[0].kind, HV_NIC_TAP);
+	assert_string_equal(o.nics[0].ifname, "tap2");
+	assert_false(o.nics[0].mac_set);
+	assert_int_equal(o.nics[0].queues, 0);
+	assert_mac(o.nics[0].mac, "ba:ad:00:ca:fe:02");
+	/* the number is written in hex; past 255 or without one: QEMU's default by position */
+	assert_int_equal(PARSE(&o, err, "-k", k, "--tap", "tap10", "-t", "tap255", "-t", "tap256",
+			       "-t", "vm-net"), 0);
+	assert_int_equal(o.nr_nics, 4);
+	assert_mac(o.nics[0].mac, "ba:ad:00:ca:fe:0a");
+	assert_mac(o.nics[1].mac, "ba:ad:00:ca:fe:ff");
+	assert_mac(o.nics[2].mac, "52:54:00:12:34:58");
+	assert_mac(o.nics[3].mac, "52:54:00:12:34:59");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap007"), 0);
+	assert_mac(o.nics[0].mac, "ba:ad:00:ca:fe:07");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "a.b_c-15"), 0);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap0123456789ab"), 0);	/* 15 characters */
+
+	/* bad names: one line naming the option and the value */
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap0123456789abc"), -EINVAL);
+	assert_string_equal(err, "-t tap0123456789abc: a TAP name is 1 to 15 characters of "
+			    "A-Z a-z 0-9 _ . -");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap 2"), -EINVAL);
+	assert_non_null(strstr(err, "-t tap 2: a TAP name"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap/2"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", ""), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", ".."), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t"), -EINVAL);
+	assert_string_equal(err, "-t needs a value");
+	/* a NIC is a virtio-pci device: with -k */
+	assert_int_equal(PARSE(&o, err, "--demo", "-t", "tap2"), -EINVAL);
+	assert_non_null(strstr(err, "-t goes with -k"));
+	unlink(k);
+}
+
+static void test_net_tap_long_form(void **state)
+{
+	char k[] = "/tmp/hvrun-test-nic-XXXXXX", err[256];
+	struct hv_options o;
+
+	(void)state;
+	kernel_file(k);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,mac=02:00:00:00:00:01,queues=4"), 0);
+	assert_int_equal(o.nics[0].kind, HV_NIC_TAP);
+	assert_string_equal(o.nics[0].ifname, "tap3");
+	assert_true(o.nics[0].mac_set);
+	assert_mac(o.nics[0].mac, "02:00:00:00:00:01");
+	assert_int_equal(o.nics[0].queues, 4);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net=tap=tap4"), 0);
+	assert_mac(o.nics[0].mac, "ba:ad:00:ca:fe:04");
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap4,queues=8"), 0);
+	assert_int_equal(o.nics[0].queues, 8);
+
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,queues=9"), -EINVAL);
+	assert_string_equal(err, "--net tap=tap3,queues=9: queues=9: queues= takes 1 to 8");
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,queues=0"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,queues=two"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,speed=10"), -EINVAL);
+	assert_string_equal(err, "--net tap=tap3,speed=10: speed=10: unknown option (a TAP takes "
+			    "mac= and queues=)");
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,hostfwd=tcp:1-:2"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap="), -EINVAL);
+	assert_non_null(strstr(err, "a TAP name is 1 to 15"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,"), -EINVAL);
+	assert_non_null(strstr(err, "empty option"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "bridge=br0"), -EINVAL);
+	assert_string_equal(err, "--net bridge=br0: give tap=NAME or user");
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,mac=01:00:5e:00:00:01"), -EINVAL);
+	assert_non_null(strstr(err, "a multicast address cannot be a NIC's MAC"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net",
+			       "tap=tap3,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02"), -EINVAL);
+	assert_non_null(strstr(err, "mac= is given twice"));
+	unlink(k);
+}
+
+static void test_net_user(void **state)
+{
+	char k[] = "/tmp/hvrun-test-nic-XXXXXX", err[256];
+	struct hv_options o;
+	struct hv_nic *n = &o.nics[0];
+
+	(void)state;
+	kernel_file(k);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user"), 0);
+	assert_int_equal(n->kind, HV_NIC_USER);
+	assert_int_equal(n->nr_fwd, 0);
+	assert_int_equal(n->queues, 1);
+	assert_mac(n->mac, "52:54:00:12:34:56");
+	/* -redir tcp:5555::22 of old QEMU is hostfwd=tcp:5555-:22 */
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555-:22"), 0);
+	assert_int_equal(n->nr_fwd, 1);
+	assert_false(n->fwd[0].udp);
+	assert_int_equal(n->fwd[0].host_addr, 0);
+	assert_int_equal(n->fwd[0].host_port, 5555);
+	assert_int_equal(n->fwd[0].guest_addr, 0);
+	assert_int_equal(n->fwd[0].guest_port, 22);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net",
+			       "user,hostfwd=tcp:127.0.0.1:5555-10.0.2.15:22,hostfwd=udp::5353-:53,"
+			       "hostfwd=::8080-10.0.2.20:80,mac=02:11:22:33:44:55"), 0);
+	assert_int_equal(n->nr_fwd, 3);
+	assert_true(n->fwd[0].host_addr == htonl(0x7f000001));
+	assert_true(n->fwd[0].guest_addr == htonl(0x0a00020f));
+	assert_true(n->fwd[1].udp);
+	assert_int_equal(n->fwd[1].host_port, 5353);
+	assert_int_equal(n->fwd[1].guest_port, 53);
+	assert_false(n->fwd[2].udp);
+	assert_true(n->fwd[2].guest_addr == htonl(0x0a000214));
+	assert_mac(n->mac, "02:11:22:33:44:55");
+	/* a TAP and user-mode networking side by side: MACs by position */
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--net", "user", "--net", "user"), 0);
+	assert_mac(o.nics[1].mac, "52:54:00:12:34:57");
+	assert_mac(o.nics[2].mac, "52:54:00:12:34:58");
+
+	/* bad rules */
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555-:0"), -EINVAL);
+	assert_string_equal(err, "--net user,hostfwd=tcp:5555-:0: hostfwd=tcp:5555-:0: the guest "
+			    "port must be 1 to 65535");
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:65536-:22"), -EINVAL);
+	assert_non_null(strstr(err, "the host port must be 1 to 65535"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555:22"), -EINVAL);
+	assert_non_null(strstr(err, "give [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555-10.0.3.15:22"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "must be in the guest network 10.0.2.0/24"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:localhost:5555-:22"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "the host address is not an IPv4 address"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555-:ssh"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=sctp:5555-:22"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd="), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net",
+			       "user,hostfwd=tcp:5555-:22,hostfwd=tcp:5555-:23"), -EINVAL);
+	assert_non_null(strstr(err, "the same host port"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555-:22", "--net",
+			       "user,hostfwd=tcp:127.0.0.1:5555-:22"), -EINVAL);
+	assert_non_null(strstr(err, "host port 5555 is forwarded by NICs 1 and 2"));
+	/* tcp and udp on one port are two different sockets */
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net",
+			       "user,hostfwd=tcp:5555-:22,hostfwd=udp:5555-:22"), 0);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,queues=2"), -EINVAL);
+	assert_non_null(strstr(err, "unknown option (user takes hostfwd= and mac=)"));
+	unlink(k);
+}
+
+static void test_net_user_forward_limit(void **state)
+{
+	char k[] = "/tmp/hvrun-test-nic-XXXXXX", err[1024], arg[1024] = "user";
+	struct hv_options o;
+	unsigned int i;
+
+	(void)state;
+	kernel_file(k);
+	for (i = 0; i < HV_MAX_HOSTFWD; i++)
+		snprintf(arg + strlen(arg), sizeof(arg) - strlen(arg), ",hostfwd=tcp:%u-:22", 6000 + i);
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", arg), 0);
+	assert_int_equal(o.nics[0].nr_fwd, HV_MAX_HOSTFWD);
+	strcat(arg, ",hostfwd=tcp:7000-:22");
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", arg), -EINVAL);
+	assert_non_null(strstr(err, "at most 16"));
+	unlink(k);
+}
+
+static void test_mac_option(void **state)
+{
+	char k[] = "/tmp/hvrun-test-nic-XXXXXX", err[256];
+	struct hv_options o;
+	uint8_t mac[6];
+
+	(void)state;
+	kernel_file(k);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "BA:AD:00:CA:FE:20",
+			       "--net", "user", "--mac", "02:00:00:00:00:09"), 0);
+	assert_true(o.nics[0].mac_set);
+	assert_mac(o.nics[0].mac, "ba:ad:00:ca:fe:20");
+	assert_mac(o.nics[1].mac, "02:00:00:00:00:09");
+
+	assert_int_equal(PARSE(&o, err, "-k", k, "--mac", "02:00:00:00:00:09", "-t", "tap2"), -EINVAL);
+	assert_string_equal(err, "--mac 02:00:00:00:00:09: give it after the NIC it is for "
+			    "(-t NAME or --net ...)");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "01:00:5e:00:00:01"), -EINVAL);
+	assert_string_equal(err, "--mac 01:00:5e:00:00:01: a multicast address cannot be a NIC's MAC");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "00:00:00:00:00:00"), -EINVAL);
+	assert_string_equal(err, "--mac 00:00:00:00:00:00: the all-zero address cannot be a NIC's MAC");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "ba:ad:00:ca:fe"), -EINVAL);
+	assert_string_equal(err, "--mac ba:ad:00:ca:fe: not a MAC address (give six hex bytes, e.g. "
+			    "ba:ad:00:ca:fe:02)");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "ba:ad:00:ca:fe:0g"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "ba:ad:00:ca:fe:02:"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "ba-ad-00-ca-fe-02"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--mac", "ba:ad:00:ca:fe:22",
+			       "--mac", "ba:ad:00:ca:fe:23"), -EINVAL);
+	assert_non_null(strstr(err, "already has a MAC"));
+	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap2,mac=ba:ad:00:ca:fe:22",
+			       "--mac", "ba:ad:00:ca:fe:23"), -EINVAL);
+	assert_non_null(strstr(err, "already has a MAC"));
+
+	/* two NICs with one MAC: by default (tap2 and br2) or given */
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "-t", "br2"), -EINVAL);
+	assert_string_equal(err, "NICs 1 (tap2) and 2 (br2) have the same MAC ba:ad:00:ca:fe:02: "
+			    "give one of them --mac");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "-t", "br2", "--mac",
+			       "ba:ad:00:ca:fe:12"), 0);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--net", "user", "--mac",
+			       "ba:ad:00:ca:fe:02"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "-t", "tap2"), -EINVAL);
+	assert_string_equal(err, "-t tap2: the TAP is given twice (NICs 1 and 2)");
+	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap1", "-t", "tap2", "-t", "tap3", "-t", "tap4",
+			       "-t", "tap5"), -EINVAL);
+	assert_string_equal(err, "-t tap5: at most 4 NICs");
+
+	/* the function itself */
+	assert_int_equal(options_parse_mac("52:54:00:12:34:56", mac, err, sizeof(err)), 0);
+	assert_mac(mac, "52:54:00:12:34:56");
+	assert_int_equal(options_parse_mac("ff:ff:ff:ff:ff:ff", mac, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "ff:ff:ff:ff:ff:ff: a multicast address cannot be a NIC's MAC");
+	assert_int_equal(options_parse_mac("", mac, err, sizeof(err)), -EINVAL);
+	unlink(k);
+}
+
+static void test_nic_function(void **state)
+{
+	struct hv_nic n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(options_parse_nic("tap2", true, 0, &n, err, sizeof(err)), 0);
+	assert_mac(n.mac, "ba:ad:00:ca:fe:02");
+	assert_int_equal(options_parse_nic("tapx", true, 3, &n, err, sizeof(err)), 0);
+	assert_mac(n.mac, "52:54:00:12:34:59");
+	assert_int_equal(options_parse_nic("user", false, 1, &n, err, sizeof(err)), 0);
+	assert_mac(n.mac, "52:54:00:12:34:57");
+	/* "user" is a TAP's name in the short form */
+	assert_int_equal(options_parse_nic("user", true, 0, &n, err, sizeof(err)), 0);
+	assert_int_equal(n.kind, HV_NIC_TAP);
+	assert_int_equal(options_parse_nic("tap=tap2", true, 0, &n, err, sizeof(err)), -EINVAL);
+}
+
+static void test_user_and_group(void **state)
+{
+	char err[256];
+	struct hv_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "root"), 0);
+	assert_string_equal(o.run_user, "root");
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "0", "--group", "0"), 0);
+	assert_int_equal(PARSE(&o, err, "--demo", "--group", "root"), 0);
+	assert_string_equal(o.run_group, "root");
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "no-such-user-hvrun"), -EINVAL);
+	assert_string_equal(err, "--user no-such-user-hvrun: no such user");
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "root", "--group", "no-such-group-hvrun"),
+			 -EINVAL);
+	assert_string_equal(err, "--group no-such-group-hvrun: no such group");
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "99999999999"), -EINVAL);
+	assert_non_null(strstr(err, "not a user name or id"));
+	/* a uid with no password entry: its group must be given */
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "4000123"), -EINVAL);
+	assert_non_null(strstr(err, "give --group too"));
+	assert_int_equal(PARSE(&o, err, "--demo", "--user", "4000123", "--group", "4000123"), 0);
+	assert_int_equal(PARSE(&o, err, "--demo", "--user"), -EINVAL);
+	assert_string_equal(err, "--user needs a value");
+	privs_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +547,13 @@ int main(void)
 		cmocka_unit_test(test_help_mentions_every_option),
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_console_choice),
+		cmocka_unit_test(test_tap_short_form),
+		cmocka_unit_test(test_net_tap_long_form),
+		cmocka_unit_test(test_net_user),
+		cmocka_unit_test(test_net_user_forward_limit),
+		cmocka_unit_test(test_mac_option),
+		cmocka_unit_test(test_nic_function),
+		cmocka_unit_test(test_user_and_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
