@@ -22,9 +22,6 @@
 #define VBLK_ZERO_BUF		(64 * 1024)
 #define VBLK_ZERO_IOVS		16		/* 1 MiB per write */
 
-/* Diagnostics about guest requests and host I/O errors: at most BURST lines per WINDOW. */
-#define VBLK_LOG_BURST		5
-#define VBLK_LOG_WINDOW_NS	(5ull * 1000 * 1000 * 1000)
 
 /* A step's outcome: another operation is in flight, or the request is done with a status. */
 #define VBLK_PENDING		(-1)
@@ -106,20 +103,18 @@ struct vblk_queue {
 struct vblk {
 	struct virtio_dev vdev;		/* first: a struct virtio_dev * is a struct vblk * */
 	struct virtio_blk_config cfg;	/* what the driver reads, little-endian */
-	struct rawimg img;
+	struct rawimg *img;		/* borrowed (hv/host.c): outlives the device */
 	uint64_t capacity;		/* sectors, host-endian copy of cfg.capacity */
 	char serial[VIRTIO_BLK_ID_BYTES];	/* NUL-padded, no NUL if 20 bytes */
 	bool active;			/* between activate() and reset() */
-	bool event_added;		/* img.event_fd on vdev.loop */
+	bool event_added;		/* img->event_fd on vdev.loop */
 	bool writethrough;		/* FLUSH not negotiated: each write stable before it completes */
 	bool warned_dio;
 	struct vblk_queue *q;		/* vdev.nr_queues */
 	void *zero_buf;			/* VBLK_ZERO_BUF zero bytes, 4096-aligned (O_DIRECT) */
 
 	/* Rate limit of diagnostics. */
-	uint64_t log_window_ns;
-	unsigned int log_count;
-	uint64_t log_suppressed;
+	struct hv_ratelimit log;		/* guest-caused messages (hv/log.h) */
 
 	/* Counters. */
 	uint64_t nr_requests, nr_refused, nr_io_errors;
@@ -140,33 +135,13 @@ static struct vblk *to_vblk(struct virtio_dev *d)
 	return (struct vblk *)d;
 }
 
-static uint64_t vblk_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* A guest can make requests fail at will: log VBLK_LOG_BURST lines per window, count the rest. */
+/* A guest can cause these messages at will: rate-limited (hv/log.h). */
 static bool vblk_log_ok(struct vblk *b)
 {
-	uint64_t now = vblk_now_ns();
+	char who[128];
 
-	if (b->log_window_ns == 0 || now - b->log_window_ns >= VBLK_LOG_WINDOW_NS) {
-		if (b->log_suppressed)
-			hv_warn("%s: %s: %" PRIu64 " more messages suppressed", b->vdev.ops->name,
-				b->img.path, b->log_suppressed);
-		b->log_window_ns = now;
-		b->log_count = 0;
-		b->log_suppressed = 0;
-	}
-	if (b->log_count < VBLK_LOG_BURST) {
-		b->log_count++;
-		return true;
-	}
-	b->log_suppressed++;
-	return false;
+	snprintf(who, sizeof(who), "%s: %s", b->vdev.ops->name, b->img->path);
+	return hv_ratelimit_ok(&b->log, who);
 }
 
 static unsigned int vblk_slot_index(const struct vblk_req *r)
@@ -180,7 +155,7 @@ static void vblk_refuse(struct vblk *b, const struct vblk_req *r, enum vblk_req_
 	b->nr_refused++;
 	if (vblk_log_ok(b))
 		hv_warn("%s: %s: queue %u head %u: request refused: %s", b->vdev.ops->name,
-			b->img.path, r->q->index, r->chain.head, vblk_req_error_name[e]);
+			b->img->path, r->q->index, r->chain.head, vblk_req_error_name[e]);
 }
 
 static void vblk_io_error(struct vblk *b, const struct vblk_req *r, int res)
@@ -194,7 +169,7 @@ static void vblk_io_error(struct vblk *b, const struct vblk_req *r, int res)
 	b->nr_io_errors++;
 	if (vblk_log_ok(b))
 		hv_warn("%s: %s: %s at byte %" PRIu64 ": %s; the request fails with IOERR",
-			b->vdev.ops->name, b->img.path,
+			b->vdev.ops->name, b->img->path,
 			r->type == VIRTIO_BLK_T_IN && r->step == VBLK_STEP_RW ? "readv" :
 			r->step == VBLK_STEP_RW ? "writev" : step_name[r->step], r->off,
 			res ? strerror(-res) : "unexpected end of file");
@@ -321,7 +296,7 @@ static enum vblk_req_error vblk_parse(struct vblk *b, struct vblk_req *r)
 		return vblk_parse_data(b, r, sector, (uint64_t)c->in_len - 1);
 	case VIRTIO_BLK_T_OUT:
 		/* §5.2.6.2: on a read-only device, IOERR and no data written. */
-		if (b->img.readonly)
+		if (b->img->readonly)
 			return VBLK_REQ_READONLY;
 		/* GUEST: header and readable data, then the status byte alone. */
 		if (c->out_len == VBLK_HDR_LEN || c->in_len != 1)
@@ -341,7 +316,7 @@ static enum vblk_req_error vblk_parse(struct vblk *b, struct vblk_req *r)
 		if (!virtio_has_feature(&b->vdev, r->type == VIRTIO_BLK_T_DISCARD ?
 					VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))
 			return VBLK_REQ_TYPE;
-		if (b->img.readonly)
+		if (b->img->readonly)
 			return VBLK_REQ_READONLY;
 		return vblk_parse_segments(b, r);
 	default:
@@ -353,7 +328,7 @@ static enum vblk_req_error vblk_parse(struct vblk *b, struct vblk_req *r)
 /* Queues the operation for r's current step.  0 or -errno (the ring refused). */
 static int vblk_issue(struct vblk *b, struct vblk_req *r)
 {
-	struct rawimg *img = &b->img;
+	struct rawimg *img = b->img;
 	uint64_t tag = (uint64_t)(uintptr_t)r;
 	bool buffered;
 
@@ -409,15 +384,15 @@ static int vblk_next_segment(struct vblk *b, struct vblk_req *r)
 		r->len = (uint64_t)s->num_sectors * VBLK_SECTOR;
 		if (r->type == VIRTIO_BLK_T_DISCARD) {
 			/* §5.2.6.2: the device MAY deallocate; where it cannot, a discard does nothing. */
-			if (b->img.no_punch_hole) {
+			if (b->img->no_punch_hole) {
 				r->cur_seg++;
 				continue;
 			}
 			r->step = VBLK_STEP_PUNCH;
-		} else if ((s->flags & VIRTIO_BLK_WZ_FLAG_UNMAP) && !b->img.no_punch_hole) {
+		} else if ((s->flags & VIRTIO_BLK_WZ_FLAG_UNMAP) && !b->img->no_punch_hole) {
 			/* A punched hole reads back as zeroes, as §5.2.6.2 requires. */
 			r->step = VBLK_STEP_PUNCH;
-		} else if (!b->img.no_zero_range) {
+		} else if (!b->img->no_zero_range) {
 			r->step = VBLK_STEP_ZERO_RANGE;
 		} else {
 			r->step = VBLK_STEP_WRITE_ZEROES;
@@ -435,17 +410,17 @@ static int vblk_next_segment(struct vblk *b, struct vblk_req *r)
 static void vblk_note_fallback(struct vblk *b, const char *what)
 {
 	hv_info("%s: %s: the file system refused %s; falling back", b->vdev.ops->name,
-		b->img.path, what);
+		b->img->path, what);
 }
 
 /* O_DIRECT refused a transfer we thought aligned (an odd file system): retry via the page cache. */
 static bool vblk_retry_buffered(struct vblk *b, struct vblk_req *r, int32_t res)
 {
-	if (res != -EINVAL || !b->img.direct || r->buffered)
+	if (res != -EINVAL || !b->img->direct || r->buffered)
 		return false;
 	if (!b->warned_dio) {
 		hv_warn("%s: %s: O_DIRECT refused an aligned transfer; such requests go through "
-			"the page cache", b->vdev.ops->name, b->img.path);
+			"the page cache", b->vdev.ops->name, b->img->path);
 		b->warned_dio = true;
 	}
 	r->buffered = true;
@@ -485,19 +460,19 @@ static int vblk_step_done(struct vblk *b, struct vblk_req *r, int32_t res)
 		return vblk_transfer_done(b, r, res, &r->iov, &r->nr_iov);
 	case VBLK_STEP_PUNCH:
 		if (res == -EOPNOTSUPP) {
-			b->img.no_punch_hole = true;
+			b->img->no_punch_hole = true;
 			vblk_note_fallback(b, "fallocate(PUNCH_HOLE)");
 			if (r->type == VIRTIO_BLK_T_DISCARD) {
 				r->cur_seg++;
 				return vblk_next_segment(b, r);
 			}
-			r->step = b->img.no_zero_range ? VBLK_STEP_WRITE_ZEROES : VBLK_STEP_ZERO_RANGE;
+			r->step = b->img->no_zero_range ? VBLK_STEP_WRITE_ZEROES : VBLK_STEP_ZERO_RANGE;
 			return vblk_kick(b, r);
 		}
 		break;
 	case VBLK_STEP_ZERO_RANGE:
 		if (res == -EOPNOTSUPP) {
-			b->img.no_zero_range = true;
+			b->img->no_zero_range = true;
 			vblk_note_fallback(b, "fallocate(ZERO_RANGE)");
 			r->step = VBLK_STEP_WRITE_ZEROES;
 			return vblk_kick(b, r);
@@ -604,11 +579,11 @@ static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
 
 static void vblk_submit(struct vblk *b)
 {
-	int ret = rawimg_submit(&b->img);
+	int ret = rawimg_submit(b->img);
 
 	if (ret && vblk_log_ok(b))
 		hv_warn("%s: %s: io_uring_submit: %s; retrying at the next completion",
-			b->vdev.ops->name, b->img.path, strerror(-ret));
+			b->vdev.ops->name, b->img->path, strerror(-ret));
 }
 
 /* Interrupts the driver once for everything pushed on queue q since the last time. */
@@ -674,7 +649,7 @@ static void vblk_io_ready(void *opaque, int fd, uint32_t events)
 	(void)events;
 	pthread_mutex_lock(&b->vdev.lock);
 	/* After a reset the ring is empty: a late call just clears the eventfd. */
-	rawimg_reap(&b->img, b->active ? vblk_io_done : NULL, b);
+	rawimg_reap(b->img, b->active ? vblk_io_done : NULL, b);
 	if (b->active) {
 		vblk_submit(b);		/* the next steps queued by the completions */
 		for (i = 0; i < b->vdev.nr_queues; i++) {
@@ -720,7 +695,7 @@ static int vblk_activate(struct virtio_dev *d)
 	 */
 	b->writethrough = !virtio_has_feature(d, VIRTIO_BLK_F_FLUSH);
 	/* Activated twice without a reset (a transport bug): quiesce first, never free busy slots. */
-	if (b->active || b->img.in_flight)
+	if (b->active || b->img->in_flight)
 		vblk_reset(d);
 	for (i = 0; i < d->nr_queues; i++) {
 		struct vblk_queue *q = &b->q[i];
@@ -733,7 +708,7 @@ static int vblk_activate(struct virtio_dev *d)
 		q->free = calloc(size, sizeof(*q->free));
 		if (!q->slot || !q->free) {
 			hv_err("%s: %s: out of memory for %u request slots", d->ops->name,
-			       b->img.path, size);
+			       b->img->path, size);
 			vblk_free_slots(b);
 			return -ENOMEM;
 		}
@@ -748,10 +723,10 @@ static int vblk_activate(struct virtio_dev *d)
 		q->nr_free = size;
 	}
 	if (!b->event_added) {
-		ret = ev_add(d->loop, b->img.event_fd, 0, vblk_io_ready, b);
+		ret = ev_add(d->loop, b->img->event_fd, 0, vblk_io_ready, b);
 		if (ret) {
 			hv_err("%s: %s: cannot watch io_uring completions: %s", d->ops->name,
-			       b->img.path, strerror(-ret));
+			       b->img->path, strerror(-ret));
 			vblk_free_slots(b);
 			return ret;
 		}
@@ -778,15 +753,32 @@ static void vblk_reset(struct virtio_dev *d)
 	int ret;
 
 	b->active = false;
-	ret = rawimg_drain(&b->img, NULL, NULL);
+	ret = rawimg_drain(b->img, NULL, NULL);
 	if (ret)
-		hv_err("%s: %s: cannot wait for I/O in flight: %s", d->ops->name, b->img.path,
+		hv_err("%s: %s: cannot wait for I/O in flight: %s", d->ops->name, b->img->path,
 		       strerror(-ret));
 	if (b->event_added) {
-		ev_del(d->loop, b->img.event_fd);
+		ev_del(d->loop, b->img->event_fd);
 		b->event_added = false;
 	}
 	vblk_free_slots(b);
+}
+
+/*
+ * The image is not ours to close: it lives across guest reboots (opened once,
+ * before hvrun dropped its privileges).  So hand it back as the next boot's
+ * device expects it: nothing in flight (reads still write into guest memory,
+ * writes of zeroes read zero_buf, until they complete) and no stale
+ * completion or eventfd count left behind.
+ */
+static void vblk_release_image(struct vblk *b)
+{
+	int ret = rawimg_drain(b->img, NULL, NULL);
+
+	if (ret)
+		hv_err("%s: %s: cannot wait for I/O in flight: %s", b->vdev.ops->name,
+		       b->img->path, strerror(-ret));
+	rawimg_reap(b->img, NULL, NULL);
 }
 
 static void vblk_destroy(struct virtio_dev *d)
@@ -795,8 +787,8 @@ static void vblk_destroy(struct virtio_dev *d)
 
 	b->active = false;
 	if (b->event_added)
-		ev_del(d->loop, b->img.event_fd);
-	rawimg_close(&b->img);
+		ev_del(d->loop, b->img->event_fd);
+	vblk_release_image(b);
 	vblk_free_slots(b);
 	free(b->q);
 	free(b->zero_buf);
@@ -841,7 +833,7 @@ static void vblk_set_capacity(struct vblk *b, uint64_t bytes, bool quiet)
 {
 	if (bytes % VBLK_SECTOR && !quiet)
 		hv_warn("%s: %s: size %" PRIu64 " is not a multiple of 512; the last %" PRIu64
-			" bytes are not visible to the guest", b->vdev.ops->name, b->img.path,
+			" bytes are not visible to the guest", b->vdev.ops->name, b->img->path,
 			bytes, bytes % VBLK_SECTOR);
 	b->capacity = bytes / VBLK_SECTOR;
 	b->cfg.capacity = htole64(b->capacity);
@@ -851,7 +843,7 @@ static void vblk_set_capacity(struct vblk *b, uint64_t bytes, bool quiet)
 static void vblk_fill_config(struct vblk *b, uint16_t nr_queues)
 {
 	struct virtio_blk_config *c = &b->cfg;
-	uint32_t phys_sectors = b->img.phys_block / VBLK_SECTOR;
+	uint32_t phys_sectors = b->img->phys_block / VBLK_SECTOR;
 
 	c->seg_max = htole32(VBLK_SEG_MAX);
 	c->blk_size = htole32(VBLK_SECTOR);
@@ -860,7 +852,7 @@ static void vblk_fill_config(struct vblk *b, uint16_t nr_queues)
 	c->topology.min_io_size = htole16((uint16_t)phys_sectors);
 	c->topology.opt_io_size = htole32(0);
 	c->num_queues = htole16(nr_queues);
-	if (!b->img.readonly) {
+	if (!b->img->readonly) {
 		c->max_discard_sectors = htole32(VBLK_MAX_DZ_SECTORS);
 		c->max_discard_seg = htole32(VBLK_MAX_DZ_SEG);
 		c->discard_sector_alignment = htole32(phys_sectors);
@@ -870,48 +862,88 @@ static void vblk_fill_config(struct vblk *b, uint16_t nr_queues)
 	}
 }
 
+int vblk_open_image(struct rawimg *img, const char *path, bool readonly, bool cache_none,
+		    uint16_t nr_queues, char *err, size_t errlen)
+{
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (nr_queues == 0)
+		return hv_fail(err, errlen, -EINVAL, "%s: a disk needs at least one queue",
+			       path ? path : "virtio-blk");
+	/* Each request has at most one operation in flight, and a queue at most QUEUE_MAX requests. */
+	ret = rawimg_open(img, path, readonly, cache_none,
+			  (unsigned int)nr_queues * VBLK_QUEUE_MAX, err, errlen);
+	if (ret)
+		return ret;
+	if (img->size < VBLK_SECTOR) {
+		ret = hv_fail(err, errlen, -EINVAL, "%s: too small for a disk: %" PRIu64 " bytes, "
+			      "less than one 512-byte sector", path, img->size);
+		rawimg_close(img);
+	}
+	return ret;
+}
+
 int vblk_create(const struct vblk_options *o, const struct guest_mem *mem, struct ev_loop *loop,
 		uint16_t nr_queues, struct virtio_dev **out, char *err, size_t errlen)
 {
+	struct rawimg *img = o ? o->img : NULL;
 	uint64_t features;
 	struct vblk *b;
 	int ret;
 
 	if (err && errlen)
 		err[0] = '\0';
-	if (!o || !o->path || !mem || !loop || !out || nr_queues == 0) {
+	if (!img || img->fd < 0 || !mem || !loop || !out || nr_queues == 0) {
 		if (err && errlen)
-			snprintf(err, errlen, "virtio-blk: missing image path, memory, loop or queues");
+			snprintf(err, errlen, "virtio-blk: missing image, memory, loop or queues");
 		return -EINVAL;
+	}
+	/* The ring was sized for so many requests in flight: more queues could overflow it. */
+	if ((unsigned int)nr_queues * VBLK_QUEUE_MAX > img->depth) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: opened for %u queue(s), not %u", img->path,
+				 img->depth / VBLK_QUEUE_MAX, nr_queues);
+		return -EINVAL;
+	}
+	/* The previous device (the last boot's) drained it; anything else is a host-side bug. */
+	if (img->in_flight) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %u operation(s) still in flight", img->path,
+				 img->in_flight);
+		return -EBUSY;
 	}
 	if (o->serial && strlen(o->serial) > VIRTIO_BLK_ID_BYTES) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: serial '%s' is longer than %d bytes", o->path,
+			snprintf(err, errlen, "%s: serial '%s' is longer than %d bytes", img->path,
 				 o->serial, VIRTIO_BLK_ID_BYTES);
+		return -EINVAL;
+	}
+	/* The size may have changed since the image was opened (an earlier boot, the host). */
+	ret = rawimg_refresh_size(img);
+	if (ret) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot read its size: %s", img->path,
+				 strerror(-ret));
+		return ret;
+	}
+	if (img->size < VBLK_SECTOR) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: too small for a disk: %" PRIu64 " bytes, less "
+				 "than one 512-byte sector", img->path, img->size);
 		return -EINVAL;
 	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	ret = rawimg_open(&b->img, o->path, o->readonly, o->cache_none,
-			  (unsigned int)nr_queues * VBLK_QUEUE_MAX, err, errlen);
-	if (ret) {
-		free(b);
-		return ret;
-	}
-	if (b->img.size < VBLK_SECTOR) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: too small for a disk: %" PRIu64 " bytes, less "
-				 "than one 512-byte sector", o->path, b->img.size);
-		ret = -EINVAL;
-		goto fail_img;
-	}
+	b->img = img;
 
 	features = VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 		   VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) |
 		   VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
 		   VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
-	if (o->readonly)
+	if (img->readonly)
 		features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
 	else
 		features |= VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
@@ -919,15 +951,16 @@ int vblk_create(const struct vblk_options *o, const struct guest_mem *mem, struc
 			      features, &b->cfg, sizeof(b->cfg));
 	if (ret) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: virtio-blk: %s", o->path, strerror(-ret));
-		goto fail_img;
+			snprintf(err, errlen, "%s: virtio-blk: %s", img->path, strerror(-ret));
+		free(b);
+		return ret;
 	}
 	b->q = calloc(nr_queues, sizeof(*b->q));
 	if (!b->q || posix_memalign(&b->zero_buf, 4096, VBLK_ZERO_BUF)) {
 		b->zero_buf = NULL;
 		ret = -ENOMEM;
 		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", o->path);
+			snprintf(err, errlen, "%s: out of memory", img->path);
 		goto fail_dev;
 	}
 	memset(b->zero_buf, 0, VBLK_ZERO_BUF);
@@ -935,24 +968,22 @@ int vblk_create(const struct vblk_options *o, const struct guest_mem *mem, struc
 		b->q[i].blk = b;
 		b->q[i].index = i;
 	}
-	vblk_set_capacity(b, b->img.size, false);
+	vblk_set_capacity(b, img->size, false);
 	vblk_fill_config(b, nr_queues);
 	if (o->serial) {
 		memset(b->serial, 0, sizeof(b->serial));
 		memcpy(b->serial, o->serial, strlen(o->serial));
 	} else {
-		vblk_default_serial(b->serial, o->path);
+		vblk_default_serial(b->serial, img->path);
 	}
 	hv_info("%s: %s: %" PRIu64 " sectors, %s, cache=%s, %u queue(s), host block %u",
-		vblk_ops.name, o->path, b->capacity, o->readonly ? "read-only" : "read-write",
-		o->cache_none ? "none" : "writeback", nr_queues, b->img.phys_block);
+		vblk_ops.name, img->path, b->capacity, img->readonly ? "read-only" : "read-write",
+		img->direct ? "none" : "writeback", nr_queues, img->phys_block);
 	*out = &b->vdev;
 	return 0;
 fail_dev:
 	free(b->q);
 	virtio_dev_cleanup(&b->vdev);
-fail_img:
-	rawimg_close(&b->img);
 	free(b);
 	return ret;
 }
@@ -961,12 +992,12 @@ int vblk_resize(struct virtio_dev *d)
 {
 	struct vblk *b = to_vblk(d);
 	uint64_t old = b->capacity;
-	int ret = rawimg_refresh_size(&b->img);
+	int ret = rawimg_refresh_size(b->img);
 
 	if (ret)
 		return ret;
 	/* Warn about a partial last sector once per new size, not at every resize request. */
-	vblk_set_capacity(b, b->img.size, b->img.size / VBLK_SECTOR == old);
+	vblk_set_capacity(b, b->img->size, b->img->size / VBLK_SECTOR == old);
 	if (b->capacity != old)
 		virtio_config_changed(d);	/* §5.2.6.2: SHOULD trigger a configuration change notification */
 	return 0;

@@ -108,10 +108,16 @@ struct virtio_blk_config {
 /* PCI class of virtio-blk-pci, as QEMU: mass storage (01), SCSI (00). */
 #define VBLK_PCI_CLASS			0x010000
 
+struct rawimg;
+
 struct vblk_options {
-	const char *path;
-	bool readonly;		/* ro: VIRTIO_BLK_F_RO, the file opened O_RDONLY, writes refused with IOERR */
-	bool cache_none;	/* cache=none (the default): O_DIRECT; cache=writeback: page cache */
+	/*
+	 * The image, opened by vblk_open_image() and borrowed: the device never
+	 * closes it, so that it outlives a guest reboot (hv/host.c).  ro
+	 * (VIRTIO_BLK_F_RO, writes refused with IOERR) and cache=none (O_DIRECT)
+	 * are how it was opened.
+	 */
+	struct rawimg *img;
 	/*
 	 * GET_ID (at most 20 bytes, no NUL when 20).  NULL: the image's file name
 	 * (its last path component, cut to 20 bytes, bytes other than printable
@@ -121,12 +127,25 @@ struct vblk_options {
 };
 
 /*
- * Opens the image and builds a virtio-blk device with nr_queues request
- * queues (one per vCPU).  The capacity is the image's size in 512-byte
- * sectors, read now: a size that is not a multiple of 512 is rounded down
- * (with a warning); an image smaller than one sector is refused.  0, or
- * -errno with a one-line reason in err.  Free with (*out)->ops->destroy(*out)
- * once loop no longer runs (after a reset).
+ * Opens path as a disk for a device of up to nr_queues request queues (its
+ * io_uring sized for VBLK_QUEUE_MAX requests in flight per queue):
+ * read-only with readonly, O_DIRECT with cache_none (cache=none; else the
+ * page cache, cache=writeback).  An image smaller than one sector is refused.
+ * 0, or -errno with a one-line reason in err.  Close it with rawimg_close()
+ * after the last device using it was destroyed.
+ */
+int vblk_open_image(struct rawimg *img, const char *path, bool readonly, bool cache_none,
+		    uint16_t nr_queues, char *err, size_t errlen);
+
+/*
+ * Builds a virtio-blk device with nr_queues request queues (one per vCPU;
+ * at most what the image was opened for) on the open, idle image o->img.
+ * The capacity is the image's size in 512-byte sectors, read now: a size
+ * that is not a multiple of 512 is rounded down (with a warning); an image
+ * smaller than one sector is refused.  0, or -errno with a one-line reason
+ * in err.  Free with (*out)->ops->destroy(*out) once loop no longer runs
+ * (after a reset): it waits for the image's I/O in flight and leaves the
+ * image open and idle, ready for the next boot's device.
  */
 int vblk_create(const struct vblk_options *o, const struct guest_mem *mem, struct ev_loop *loop,
 		uint16_t nr_queues, struct virtio_dev **out, char *err, size_t errlen);

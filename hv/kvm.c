@@ -62,6 +62,15 @@ int kvm_cap(int fd, int cap)
 	return r > 0 ? r : 0;
 }
 
+int kvm_max_vcpus(int fd)
+{
+	int n = kvm_cap(fd, KVM_CAP_MAX_VCPUS);
+
+	if (!n)
+		n = kvm_cap(fd, KVM_CAP_NR_VCPUS);
+	return n ? n : 4;	/* the API's documented floor when neither cap answers */
+}
+
 static const char *const exit_names[KVM_NR_EXIT_NAMES] = {
 	[KVM_EXIT_UNKNOWN] = "UNKNOWN",	[KVM_EXIT_EXCEPTION] = "EXCEPTION",
 	[KVM_EXIT_IO] = "IO",		[KVM_EXIT_HYPERCALL] = "HYPERCALL",

@@ -26,6 +26,9 @@ int kvm_open(char *err, unsigned long errlen);
 /* KVM_CHECK_EXTENSION: > 0 when present (some caps return a count), 0 when not. */
 int kvm_cap(int fd, int cap);
 
+/* The most vCPUs one VM may have: KVM_CAP_MAX_VCPUS, else KVM_CAP_NR_VCPUS, else 4. */
+int kvm_max_vcpus(int fd);
+
 /* "IO", "HLT", "MMIO", ... for KVM_EXIT_* numbers; "?" when unknown. */
 const char *kvm_exit_name(unsigned int reason);
 #define KVM_NR_EXIT_NAMES 41

@@ -1,4 +1,4 @@
-/* main.c: hvrun's entry point, read top to bottom: options, host check or VM set-up, run, exit. */
+/* main.c: hvrun's entry point, read top to bottom: options, host resources, privilege drop, boots, exit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,16 +10,19 @@
 #include "boot/raw.h"
 #include "hv/check.h"
 #include "hv/console.h"
+#include "hv/host.h"
 #include "hv/log.h"
 #include "hv/options.h"
 #include "hv/platform.h"
+#include "hv/privs.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 
 /* The first-VM program, assembled from boot/hello16.S and embedded by boot/demo_blob.S. */
 extern const unsigned char hvrun_demo_start[], hvrun_demo_end[];
 
-static int load_program(struct vm *vm, const struct hv_options *o)
+/* --demo or --raw: the program (read once by host_open() for --raw) at 0x1000, every vCPU in real mode. */
+static int load_program(struct vm *vm, const struct hv_options *o, const struct hv_host *host)
 {
 	char err[512];
 	unsigned int i;
@@ -29,9 +32,13 @@ static int load_program(struct vm *vm, const struct hv_options *o)
 		ret = raw_load_image(&vm->mem, hvrun_demo_start,
 				     (size_t)(hvrun_demo_end - hvrun_demo_start), err, sizeof(err));
 	else
-		ret = raw_load_file(&vm->mem, o->raw_path, err, sizeof(err));
+		ret = raw_load_image(&vm->mem, host->program.data, host->program.len,
+				     err, sizeof(err));
 	if (ret) {
-		hv_err("%s", err);
+		if (o->demo)
+			hv_err("%s", err);
+		else
+			hv_err("%s: %s", o->raw_path, err);
 		return HV_EXIT_USAGE;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
@@ -74,18 +81,21 @@ static void keep_stdio_open(void)
 		close(fd);
 }
 
-/* One life of the VM: create, load, run, destroy.  Sets *reason; returns HV_EXIT_*. */
-static int run_once(const struct hv_options *o, int signal_fd, enum vm_stop_reason *reason)
+/*
+ * One life of the VM: create, load, run, destroy.  Everything it needs from
+ * the host (/dev/kvm, images, NIC backends, kernel) is in host, opened before
+ * the privilege drop: nothing here opens a file.  Sets *reason; returns HV_EXIT_*.
+ */
+static int run_once(const struct hv_options *o, struct hv_host *host, int signal_fd,
+		    enum vm_stop_reason *reason)
 {
 	struct vm vm;
 	int status;
 
 	*reason = VM_STOP_ERROR;
-	status = vm_create(&vm, o);
-	if (status == 0)
-		status = o->kernel ? platform_setup(&vm, o) : load_program(&vm, o);
-	else
-		status = status == -E2BIG ? HV_EXIT_USAGE : HV_EXIT_FAILURE;
+	status = vm_create(&vm, o, host->kvm_fd) ? HV_EXIT_FAILURE : HV_EXIT_OK;
+	if (status == HV_EXIT_OK)
+		status = o->kernel ? platform_setup(&vm, o, host) : load_program(&vm, o, host);
 	if (status == HV_EXIT_OK) {
 		vm.signal_fd = signal_fd;
 		*reason = vm_run(&vm);
@@ -94,7 +104,7 @@ static int run_once(const struct hv_options *o, int signal_fd, enum vm_stop_reas
 			vm_print_exit_stats(&vm);
 	}
 	fflush(stdout);
-	vm_destroy(&vm);
+	vm_destroy(&vm);	/* the VM only: host's resources serve the next boot */
 	return status;
 }
 
@@ -102,6 +112,7 @@ int main(int argc, char *argv[])
 {
 	enum vm_stop_reason reason;
 	struct hv_options o;
+	struct hv_host host;
 	char err[512];
 	int status, signal_fd;
 	unsigned int boots = 0;
@@ -124,20 +135,39 @@ int main(int argc, char *argv[])
 	}
 	hv_verbose = o.verbose;
 
+	/*
+	 * Block the stop signals before any thread exists (user-mode networking
+	 * starts one in host_open()): threads inherit the mask, so only the
+	 * main loop's signalfd ever sees SIGINT, SIGTERM and SIGHUP.
+	 */
 	signal_fd = stop_signals_fd();
-	if (o.kernel)
-		console_raw();		/* restored at exit, whatever the way out */
-	for (;;) {
-		status = run_once(&o, signal_fd, &reason);
-		if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
-			break;
-		if (o.no_reboot) {
-			hv_info("the guest rebooted; --no-reboot: exiting");
-			break;
-		}
-		hv_info("the guest rebooted: starting it again (boot %u)", ++boots + 1);
+
+	/* Phase 1, privileged: open everything the VM will ever need, once. */
+	status = host_open(&host, &o);
+	/* Phase 2: drop every capability (and switch to --user/--group) before any guest code. */
+	if (status == HV_EXIT_OK && privs_drop(err, sizeof(err))) {
+		hv_err("%s", err);
+		status = HV_EXIT_FAILURE;
 	}
-	console_restore();
+	/* Phase 3, unprivileged: boot, and boot again on the same host resources after a reset. */
+	if (status == HV_EXIT_OK) {
+		if (o.kernel)
+			console_raw();		/* restored at exit, whatever the way out */
+		for (;;) {
+			status = run_once(&o, &host, signal_fd, &reason);
+			if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
+				break;
+			if (o.no_reboot) {
+				hv_info("the guest rebooted; --no-reboot: exiting");
+				break;
+			}
+			hv_info("the guest rebooted: starting it again (boot %u)", ++boots + 1);
+		}
+		console_restore();
+	}
+	host_close(&host);
+	if (signal_fd >= 0)
+		close(signal_fd);
 	options_free(&o);
 	return status;
 }

@@ -13,10 +13,11 @@
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "firmware/acpi.h"
 #include "hv/event_loop.h"
-#include "hv/file.h"
+#include "hv/host.h"
 #include "hv/kvm.h"
 #include "hv/log.h"
 #include "hv/options.h"
@@ -247,7 +248,9 @@ static int platform_acpi(struct vm *vm)
 	return 0;
 }
 
-static int platform_load_kernel(struct vm *vm, const struct hv_options *o)
+/* Lays out the kernel and initrd host_open() read (the same bytes at every boot) and sets the boot vCPU. */
+static int platform_load_kernel(struct vm *vm, const struct hv_options *o,
+				const struct hv_host *host)
 {
 	/* Besides RAM, the e820 map tells the guest which holes are devices. */
 	static const struct bzimage_reserved reserved[] = {
@@ -255,24 +258,17 @@ static int platform_load_kernel(struct vm *vm, const struct hv_options *o)
 		{ PC_IOAPIC_BASE, 0x1000, BZIMAGE_E820_RESERVED },
 		{ PC_LAPIC_BASE, 0x1000, BZIMAGE_E820_RESERVED },
 	};
-	uint8_t *kernel = NULL, *initrd = NULL;
-	size_t klen = 0, ilen = 0;
 	struct bzimage_entry entry;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	char err[512];
-	int ret = HV_EXIT_USAGE;
 
-	if (hv_read_file(o->kernel, SIZE_MAX, &kernel, &klen, err, sizeof(err)) ||
-	    (o->initrd && hv_read_file(o->initrd, SIZE_MAX, &initrd, &ilen, err, sizeof(err)))) {
-		hv_err("%s", err);
-		goto out;
-	}
-	if (bzimage_load(&vm->mem, &vm->map, kernel, klen, initrd, ilen,
+	if (bzimage_load(&vm->mem, &vm->map, host->kernel.data, host->kernel.len,
+			 host->initrd.data, host->initrd.len,
 			 o->append ? o->append : PC_DEFAULT_CMDLINE,
 			 reserved, sizeof(reserved) / sizeof(reserved[0]), &entry, err, sizeof(err))) {
 		hv_err("%s: %s", o->kernel, err);
-		goto out;
+		return HV_EXIT_USAGE;
 	}
 	hv_info("kernel at 0x%llx, entry 0x%llx; initrd %llu bytes at 0x%llx; %u e820 entries",
 		(unsigned long long)entry.kernel_addr, (unsigned long long)entry.rip,
@@ -280,23 +276,18 @@ static int platform_load_kernel(struct vm *vm, const struct hv_options *o)
 		entry.nr_e820);
 
 	/* Only the boot vCPU gets registers: the others wait for INIT/SIPI in their LAPIC. */
-	ret = HV_EXIT_FAILURE;
 	if (ioctl(vm->vcpus[0].fd, KVM_GET_SREGS, &sregs) < 0) {
 		hv_err("KVM_GET_SREGS: %s", strerror(errno));
-		goto out;
+		return HV_EXIT_FAILURE;
 	}
 	bzimage_fill_sregs(&entry, &sregs);
 	bzimage_fill_regs(&entry, &regs);
 	if (ioctl(vm->vcpus[0].fd, KVM_SET_SREGS, &sregs) < 0 ||
 	    ioctl(vm->vcpus[0].fd, KVM_SET_REGS, &regs) < 0) {
 		hv_err("setting the boot vCPU's registers: %s", strerror(errno));
-		goto out;
+		return HV_EXIT_FAILURE;
 	}
-	ret = HV_EXIT_OK;
-out:
-	free(kernel);
-	free(initrd);
-	return ret;
+	return HV_EXIT_OK;
 }
 
 /* ---- virtio devices: one PCI function and one I/O thread each ---- */
@@ -333,11 +324,84 @@ static int platform_plug_virtio(struct vm *vm, struct vm_virtio *v, uint32_t *mm
 	return ret;
 }
 
-static int platform_add_virtio(struct vm *vm, const struct hv_options *o)
+/* The kinds of virtio function, in PCI slot order. */
+enum platform_virtio_kind {
+	PLATFORM_VIRTIO_DISK,		/* -d: vda, vdb, ... */
+	PLATFORM_VIRTIO_NIC,		/* -t / --net: eth0, eth1, ... */
+	PLATFORM_VIRTIO_CONSOLE,	/* hvc0, unless --no-virtio-console */
+	PLATFORM_VIRTIO_RNG,		/* unless --no-rng */
+};
+
+/* Slot order: disks, then NICs, then the console, then rng.  Sets *index within its kind. */
+static enum platform_virtio_kind platform_virtio_kind(const struct hv_options *o,
+						      const struct hv_host *host, unsigned int i,
+						      unsigned int *index)
+{
+	unsigned int first_nic = host->nr_disks, after_nics = first_nic + host->nr_nics;
+
+	*index = 0;
+	if (i < first_nic) {
+		*index = i;
+		return PLATFORM_VIRTIO_DISK;
+	}
+	if (i < after_nics) {
+		*index = i - first_nic;
+		return PLATFORM_VIRTIO_NIC;
+	}
+	return i == after_nics && !o->no_virtio_console ? PLATFORM_VIRTIO_CONSOLE
+							 : PLATFORM_VIRTIO_RNG;
+}
+
+/*
+ * Creates virtio device v of kind on the resources host keeps (the devices
+ * borrow them: platform_destroy() never closes an image or a backend).
+ * 0, or -errno after printing why.
+ */
+static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host,
+			       enum platform_virtio_kind kind, unsigned int index,
+			       struct vm_virtio *v)
+{
+	char err[512] = "";
+	int ret;
+
+	switch (kind) {
+	case PLATFORM_VIRTIO_DISK: {
+		const struct hv_disk *d = &o->disks[index];
+		struct vblk_options bo = {
+			.img = &host->disks[index],
+			.serial = d->serial[0] ? d->serial : NULL,
+		};
+
+		ret = vblk_create(&bo, &vm->mem, v->loop, host->disk_queues, &v->dev,
+				  err, sizeof(err));
+		break;
+	}
+	case PLATFORM_VIRTIO_NIC:
+		ret = vnet_create(&vm->mem, v->loop, host->nics[index], o->nics[index].mac,
+				  host->nic_pairs[index], &v->dev);
+		if (ret)
+			snprintf(err, sizeof(err), "virtio-net on %s: %s", host->nics[index]->name,
+				 strerror(-ret));
+		break;
+	case PLATFORM_VIRTIO_CONSOLE:
+		ret = vcon_create(&vm->mem, v->loop, STDOUT_FILENO, &v->dev);
+		if (!ret && options_console(o) == HV_CONSOLE_VIRTIO)
+			vm->console_in = v->dev;
+		break;
+	default:
+		ret = vrng_create(&vm->mem, v->loop, 0, &v->dev);
+		break;
+	}
+	if (ret)
+		hv_err("%s", err[0] ? err : strerror(-ret));
+	return ret;
+}
+
+static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
 	uint32_t mmio_next = PC_PCI_MMIO_BASE;
-	char err[512], name[16];
-	unsigned int i, n = o->nr_disks + !o->no_virtio_console + !o->no_rng;
+	unsigned int i, index, n = host->nr_disks + host->nr_nics + !o->no_virtio_console + !o->no_rng;
+	char name[16];
 	int ret = 0;
 
 	if (n > VM_MAX_VIRTIO) {
@@ -346,16 +410,20 @@ static int platform_add_virtio(struct vm *vm, const struct hv_options *o)
 	}
 	for (i = 0; i < n && !ret; i++) {
 		struct vm_virtio *v = &vm->virtio[vm->nr_virtio];
+		enum platform_virtio_kind kind = platform_virtio_kind(o, host, i, &index);
 
 		v->slot = PC_FIRST_VIRTIO_SLOT + vm->nr_virtio;
 		v->loop = calloc(1, sizeof(*v->loop));
 		if (!v->loop)
 			return -ENOMEM;
-		if (i < o->nr_disks)
-			snprintf(name, sizeof(name), "io-vd%c", 'a' + i);
+		/* The I/O thread's name, as top -H and perf show it. */
+		if (kind == PLATFORM_VIRTIO_DISK)
+			snprintf(name, sizeof(name), "io-vd%c", 'a' + index);
+		else if (kind == PLATFORM_VIRTIO_NIC)
+			snprintf(name, sizeof(name), "io-net%c", '0' + index);	/* < HV_MAX_NICS */
 		else
 			snprintf(name, sizeof(name), "io-%s",
-				 i == o->nr_disks && !o->no_virtio_console ? "con" : "rng");
+				 kind == PLATFORM_VIRTIO_CONSOLE ? "con" : "rng");
 		ret = ev_loop_init(v->loop, name);
 		if (ret) {
 			free(v->loop);
@@ -363,30 +431,9 @@ static int platform_add_virtio(struct vm *vm, const struct hv_options *o)
 			break;
 		}
 		vm->nr_virtio++;
-		err[0] = '\0';
-		if (i < o->nr_disks) {
-			const struct hv_disk *d = &o->disks[i];
-			struct vblk_options bo = {
-				.path = d->path, .readonly = d->readonly,
-				.cache_none = d->cache_none, .serial = d->serial,
-			};
-			/* One request queue per vCPU (multiqueue), as the issue and Linux's blk-mq like. */
-			uint16_t nq = (uint16_t)(vm->nr_vcpus < VPCI_MAX_VECTORS - 1
-						 ? vm->nr_vcpus : VPCI_MAX_VECTORS - 1);
-
-			ret = vblk_create(&bo, &vm->mem, v->loop, nq, &v->dev, err, sizeof(err));
-		} else if (i == o->nr_disks && !o->no_virtio_console) {
-			ret = vcon_create(&vm->mem, v->loop, STDOUT_FILENO, &v->dev);
-			if (!ret && options_console(o) == HV_CONSOLE_VIRTIO)
-				vm->console_in = v->dev;
-		} else {
-			ret = vrng_create(&vm->mem, v->loop, 0, &v->dev);
-		}
-		if (ret) {
-			hv_err("%s", err[0] ? err : strerror(-ret));
-			break;
-		}
-		ret = platform_plug_virtio(vm, v, &mmio_next);
+		ret = platform_new_virtio(vm, o, host, kind, index, v);
+		if (!ret)
+			ret = platform_plug_virtio(vm, v, &mmio_next);
 	}
 	return ret;
 }
@@ -407,6 +454,10 @@ void platform_destroy(struct vm *vm)
 			pthread_mutex_unlock(&v->dev->lock);
 		}
 		vpci_destroy(v->pci);
+		/*
+		 * The device only: the image or network backend it borrowed belongs
+		 * to struct hv_host and serves the next boot (host_close() frees it).
+		 */
 		if (v->dev && v->dev->ops->destroy)
 			v->dev->ops->destroy(v->dev);
 		if (v->loop) {
@@ -422,13 +473,13 @@ void platform_destroy(struct vm *vm)
 	vm->irq_ready = false;
 }
 
-int platform_setup(struct vm *vm, const struct hv_options *o)
+int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
 	uint64_t low = vm->map.ram[0].size;
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
 
 	rtc_set_memory_size(&vm->rtc, low, high);
-	if (platform_register_devices(vm) || platform_add_virtio(vm, o) || platform_acpi(vm))
+	if (platform_register_devices(vm) || platform_add_virtio(vm, o, host) || platform_acpi(vm))
 		return HV_EXIT_FAILURE;
-	return platform_load_kernel(vm, o);
+	return platform_load_kernel(vm, o, host);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct vm;
+struct hv_host;
 struct hv_options;
 
 /*
@@ -43,10 +44,18 @@ struct hv_options;
 /* Builds the PC around an existing VM (before its vCPUs exist): irqchip and PIT. 0 or -errno. */
 int platform_create_irqchip(struct vm *vm);
 
-/* Registers the PC's devices, writes ACPI tables, loads the kernel, sets every vCPU.  HV_EXIT_*. */
-int platform_setup(struct vm *vm, const struct hv_options *o);
+/*
+ * Registers the PC's devices, writes ACPI tables, loads the kernel, sets every
+ * vCPU.  The disks, NIC backends, kernel and initrd come from host (opened
+ * once by host_open(), borrowed: a reboot uses them again).  HV_EXIT_*.
+ */
+int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *host);
 
-/* Stops the I/O threads and frees the PC's devices (before guest memory goes). */
+/*
+ * Stops the I/O threads and frees the PC's devices (before guest memory
+ * goes).  What the devices borrowed from struct hv_host (images, backends)
+ * stays open, idle, for the next boot.
+ */
 void platform_destroy(struct vm *vm);
 
 /* Handles an MMIO exit the PC owns (ECAM, PCI BARs).  true if handled. */

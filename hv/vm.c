@@ -72,13 +72,13 @@ static void vm_com1_irq(void *opaque, int level)
 	platform_set_irq(opaque, SERIAL_COM1_IRQ, level);
 }
 
-int vm_create(struct vm *vm, const struct hv_options *o)
+int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 {
-	char err[256];
-	int max_vcpus, ret;
+	int ret;
 	unsigned int i;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = kvm_fd;
 	vm->vm_fd = -1;
 	vm->signal_fd = -1;
 	vm->pc = o->kernel != NULL;
@@ -92,25 +92,7 @@ int vm_create(struct vm *vm, const struct hv_options *o)
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
 		return -errno;
-	vm->kvm_fd = kvm_open(err, sizeof(err));
-	if (vm->kvm_fd < 0) {
-		hv_err("%s", err);
-		hv_err("run 'hvrun --check' to see what this host lacks and how to fix it");
-		return vm->kvm_fd;
-	}
-	if (!kvm_cap(vm->kvm_fd, KVM_CAP_USER_MEMORY) || !kvm_cap(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT)) {
-		hv_err("this host's KVM lacks KVM_CAP_USER_MEMORY or KVM_CAP_IMMEDIATE_EXIT");
-		return -ENOTSUP;
-	}
-	max_vcpus = kvm_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
-	if (!max_vcpus)
-		max_vcpus = kvm_cap(vm->kvm_fd, KVM_CAP_NR_VCPUS);
-	if (!max_vcpus)
-		max_vcpus = 4;	/* the API's documented floor when neither cap answers */
-	if (o->cpus > (unsigned int)max_vcpus) {
-		hv_err("-c %u: this host's KVM allows at most %d vCPUs per VM", o->cpus, max_vcpus);
-		return -E2BIG;
-	}
+	/* host_open() checked KVM's capabilities and that it allows o->cpus vCPUs. */
 
 	do {
 		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0UL);
@@ -345,7 +327,6 @@ void vm_destroy(struct vm *vm)
 	gm_free(&vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
+	/* kvm_fd belongs to struct hv_host: the next boot's VM is created on it. */
 	vm->vm_fd = vm->kvm_fd = -1;
 }

@@ -57,7 +57,7 @@ struct vcpu {
 };
 
 struct vm {
-	int kvm_fd;
+	int kvm_fd;			/* /dev/kvm, borrowed from struct hv_host: not closed here */
 	int vm_fd;
 	int run_size;			/* KVM_GET_VCPU_MMAP_SIZE */
 	struct memmap map;
@@ -88,12 +88,12 @@ struct vm {
 };
 
 /*
- * Builds the VM the options describe: opens /dev/kvm, creates the VM, maps
- * guest RAM, creates the vCPUs and the legacy devices.  0, -E2BIG when the
- * options ask for more than this host's KVM allows (a usage error), or
- * another -errno after printing why.
+ * Builds the VM the options describe on kvm_fd (/dev/kvm, opened and checked
+ * by host_open(); borrowed): creates the VM, maps guest RAM, creates the
+ * vCPUs and the legacy devices.  Needs no privilege: a reboot calls it again
+ * after hvrun dropped them.  0, or -errno after printing why.
  */
-int vm_create(struct vm *vm, const struct hv_options *o);
+int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd);
 
 /*
  * Runs every vCPU on its own thread; the calling thread feeds the serial

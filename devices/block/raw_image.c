@@ -255,6 +255,7 @@ int rawimg_open(struct rawimg *img, const char *path, bool readonly, bool direct
 			img->phys_block = rawimg_sane_block(img->dio_off_align);
 	}
 
+	img->depth = depth;
 	ret = rawimg_setup_ring(img, depth);
 	if (ret) {
 		hv_fail(err, errlen, ret, "%s: cannot set up io_uring: %s%s", path,

@@ -12,6 +12,10 @@
  * The image and its ring.  Not thread-safe: the owner serialises every call
  * (virtio-blk holds its device lock).  Every operation is tagged with a
  * caller value returned with its completion (io_uring's user_data).
+ *
+ * hvrun opens each image once, before it drops its privileges, and keeps it
+ * across guest reboots (hv/host.c): each boot's virtio-blk device borrows it,
+ * and leaves it drained (nothing in flight, no completion pending).
  */
 struct rawimg {
 	char *path;			/* for messages */
@@ -36,6 +40,7 @@ struct rawimg {
 	bool no_zero_range;
 
 	struct io_uring ring;
+	unsigned int depth;		/* operations in flight the ring was sized for (rawimg_open) */
 	bool restricted;		/* IORING_REGISTER_RESTRICTIONS applied */
 	int event_fd;			/* signalled for every completion (io_uring_register_eventfd) */
 	unsigned int in_flight;		/* operations prepared and not yet reaped */

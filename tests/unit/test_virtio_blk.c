@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/block/raw_image.h"
 #include "devices/virtio_blk.h"
 #include "tests/unit/mock_virtio.h"
 
@@ -36,6 +37,8 @@ struct env {
 	struct mock_vm m;
 	struct ev_loop loop;
 	struct virtio_dev *d;
+	struct rawimg img;		/* the image the device borrows, as hv/host.c keeps it */
+	bool img_open;
 	struct mock_queue q[MAX_Q];
 	uint16_t nr_queues, qsize;
 	uint64_t drop_features;
@@ -91,10 +94,27 @@ static void env_activate(struct env *e)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Image, guest RAM, loop, device; returns vblk_create()'s result (the device is active if 0). */
+/* A device on the open image e->img (a reboot makes a new one on the same image). */
+static int env_create(struct env *e, const char *serial)
+{
+	struct vblk_options vo = { .img = &e->img, .serial = serial };
+	int ret;
+
+	ret = vblk_create(&vo, &e->m.gm, &e->loop, e->nr_queues, &e->d, e->err, sizeof(e->err));
+	if (ret)
+		return ret;
+	e->d->raise = raise_fn;
+	e->d->transport = e;
+	env_activate(e);
+	return 0;
+}
+
+/*
+ * Image (opened as hv/host.c opens it), guest RAM, loop, device; returns
+ * vblk_open_image()'s or vblk_create()'s result (the device is active if 0).
+ */
 static int env_try(struct env *e, const struct env_opts *o)
 {
-	struct vblk_options vo;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -107,18 +127,12 @@ static int env_try(struct env *e, const struct env_opts *o)
 	if (e->m.gm.nr_regions == 0)
 		assert_int_equal(gm_add_region(&e->m.gm, RAM_BASE, RAM_SIZE, e->m.ram), 0);
 	assert_int_equal(ev_loop_init(&e->loop, "test-blk"), 0);
-	memset(&vo, 0, sizeof(vo));
-	vo.path = e->path;
-	vo.readonly = o->readonly;
-	vo.cache_none = o->cache_none;
-	vo.serial = o->serial;
-	ret = vblk_create(&vo, &e->m.gm, &e->loop, e->nr_queues, &e->d, e->err, sizeof(e->err));
+	ret = vblk_open_image(&e->img, e->path, o->readonly, o->cache_none, e->nr_queues,
+			      e->err, sizeof(e->err));
 	if (ret)
 		return ret;
-	e->d->raise = raise_fn;
-	e->d->transport = e;
-	env_activate(e);
-	return 0;
+	e->img_open = true;
+	return env_create(e, o->serial);
 }
 
 static void env_start(struct env *e, const struct env_opts *o)
@@ -129,7 +143,8 @@ static void env_start(struct env *e, const struct env_opts *o)
 		fail_msg("vblk_create: %s (%s)", strerror(-ret), e->err);
 }
 
-static void env_stop(struct env *e)
+/* What hvrun does to a device at the end of a boot: reset, destroy; the image stays open. */
+static void env_destroy_device(struct env *e)
 {
 	if (e->d) {
 		pthread_mutex_lock(&e->d->lock);
@@ -138,6 +153,14 @@ static void env_stop(struct env *e)
 		e->d->ops->destroy(e->d);
 		e->d = NULL;
 	}
+}
+
+static void env_stop(struct env *e)
+{
+	env_destroy_device(e);
+	if (e->img_open)
+		rawimg_close(&e->img);
+	e->img_open = false;
 	ev_loop_destroy(&e->loop);
 	mock_vm_free(&e->m);
 	unlink(e->path);
@@ -969,6 +992,77 @@ static void test_reset_in_flight_then_reactivate(void **state)
 	env_stop(&e);
 }
 
+/*
+ * A guest reboot: hvrun destroys the device but keeps the image (opened once,
+ * before the privilege drop; hv/host.c) for the next boot's device.  The
+ * device must leave it open and idle, even when destroyed with I/O in flight.
+ */
+static void test_image_outlives_device(void **state)
+{
+	struct env_opts o = { .fill = 0x44, .size = 8 * MiB };
+	struct env e;
+	uint64_t st, w, r;
+	unsigned int i;
+
+	(void)state;
+	env_start(&e, &o);
+	w = gpa_alloc(&e, 4096, 0x99);
+	assert_int_equal(do_req(&e, 0, VIRTIO_BLK_T_OUT, 64, w, 4096), VIRTIO_BLK_S_OK);
+	for (i = 0; i < 16; i++)
+		add_req(&e, 0, VIRTIO_BLK_T_IN, 512ull * i, gpa_alloc(&e, 256 * 1024, 0),
+			256 * 1024, &st);
+	kick(&e, 0);
+	/* Destroyed at once, without a reset first: destroy itself waits for the reads. */
+	e.d->ops->destroy(e.d);
+	e.d = NULL;
+	assert_int_equal(e.img.in_flight, 0);
+	assert_true(fcntl(e.img.fd, F_GETFD) >= 0);
+	assert_true(fcntl(e.img.event_fd, F_GETFD) >= 0);
+
+	/* The next boot: a new device on the same image sees what the first one wrote. */
+	assert_int_equal(env_create(&e, NULL), 0);
+	r = gpa_alloc(&e, 4096, 0);
+	assert_int_equal(do_req(&e, 0, VIRTIO_BLK_T_IN, 64, r, 4096), VIRTIO_BLK_S_OK);
+	assert_true(all_bytes(mock_host(&e.m, r), 4096, 0x99));
+	assert_int_equal(do_req(&e, 0, VIRTIO_BLK_T_IN, 0, r, 4096), VIRTIO_BLK_S_OK);
+	assert_true(all_bytes(mock_host(&e.m, r), 4096, 0x44));
+
+	/* And a third, after the usual reset + destroy. */
+	env_destroy_device(&e);
+	assert_int_equal(env_create(&e, NULL), 0);
+	assert_int_equal(do_req(&e, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_OK);
+	env_stop(&e);
+}
+
+/* What vblk_create() checks of a borrowed image, at every boot. */
+static void test_create_on_image(void **state)
+{
+	struct env_opts o = { .fill = -1, .size = 2 * MiB };
+	struct vblk_options vo = { 0 };
+	struct virtio_dev *d = NULL;
+	struct env e;
+
+	(void)state;
+	env_start(&e, &o);
+	env_destroy_device(&e);
+	/* No image. */
+	assert_int_equal(vblk_create(&vo, &e.m.gm, &e.loop, 1, &d, e.err, sizeof(e.err)), -EINVAL);
+	/* More queues than the ring was sized for. */
+	vo.img = &e.img;
+	assert_int_equal(vblk_create(&vo, &e.m.gm, &e.loop, 2, &d, e.err, sizeof(e.err)), -EINVAL);
+	assert_non_null(strstr(e.err, "opened for 1 queue(s), not 2"));
+	assert_null(d);
+	/* The size is read again at each boot: grown, then shrunk below a sector. */
+	assert_int_equal(truncate(e.path, 3 * MiB), 0);
+	assert_int_equal(env_create(&e, NULL), 0);
+	assert_int_equal(vblk_capacity(e.d), 3 * MiB / 512);
+	env_destroy_device(&e);
+	assert_int_equal(truncate(e.path, 100), 0);
+	assert_int_equal(vblk_create(&vo, &e.m.gm, &e.loop, 1, &d, e.err, sizeof(e.err)), -EINVAL);
+	assert_non_null(strstr(e.err, "less than one 512-byte sector"));
+	env_stop(&e);
+}
+
 /* ---- configuration, creation errors ---- */
 
 static void test_config_space(void **state)
@@ -1048,22 +1142,27 @@ static void test_resize(void **state)
 	env_stop(&e);
 }
 
-/* vblk_create() on a bad path: -errno and one clear line. */
+/* vblk_open_image() + vblk_create() on a bad path: -errno and one clear line. */
 static int create_err(const char *path, bool ro, bool cache_none, const char *serial, char *err,
 		      size_t errlen)
 {
-	struct vblk_options vo = { .path = path, .readonly = ro, .cache_none = cache_none,
-				   .serial = serial };
+	struct vblk_options vo = { .serial = serial };
 	struct virtio_dev *d = NULL;
+	struct rawimg img;
 	struct mock_vm m;
 	struct ev_loop loop;
 	int ret;
 
 	mock_vm_init(&m, RAM_BASE, 1 << 20);
 	assert_int_equal(ev_loop_init(&loop, "test-blk"), 0);
-	ret = vblk_create(&vo, &m.gm, &loop, 1, &d, err, errlen);
-	if (ret == 0)
-		d->ops->destroy(d);
+	ret = vblk_open_image(&img, path, ro, cache_none, 1, err, errlen);
+	if (ret == 0) {
+		vo.img = &img;
+		ret = vblk_create(&vo, &m.gm, &loop, 1, &d, err, errlen);
+		if (ret == 0)
+			d->ops->destroy(d);
+		rawimg_close(&img);
+	}
 	ev_loop_destroy(&loop);
 	mock_vm_free(&m);
 	return ret;
@@ -1222,6 +1321,8 @@ int main(void)
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_slots_bound_in_flight),
 		cmocka_unit_test(test_reset_in_flight_then_reactivate),
+		cmocka_unit_test(test_image_outlives_device),
+		cmocka_unit_test(test_create_on_image),
 		cmocka_unit_test(test_config_space),
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_create_errors),
