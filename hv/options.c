@@ -31,6 +31,14 @@ enum {
 	OPT_MAC,
 	OPT_USER,
 	OPT_GROUP,
+	OPT_NAME,
+	OPT_CONTROL,
+	OPT_DAEMONIZE,
+	OPT_PIDFILE,
+	OPT_CONSOLE_LOG,
+	OPT_NO_BALLOON,
+	OPT_STATS,
+	OPT_TRACE,
 };
 
 static const struct option long_options[] = {
@@ -48,6 +56,14 @@ static const struct option long_options[] = {
 	{ "mac",	required_argument, NULL, OPT_MAC },
 	{ "user",	required_argument, NULL, OPT_USER },
 	{ "group",	required_argument, NULL, OPT_GROUP },
+	{ "name",	required_argument, NULL, OPT_NAME },
+	{ "control",	required_argument, NULL, OPT_CONTROL },
+	{ "daemonize",	no_argument,	   NULL, OPT_DAEMONIZE },
+	{ "pidfile",	required_argument, NULL, OPT_PIDFILE },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "no-balloon",	no_argument,	   NULL, OPT_NO_BALLOON },
+	{ "stats",	no_argument,	   NULL, OPT_STATS },
+	{ "trace",	required_argument, NULL, OPT_TRACE },
 	{ "rtc",	required_argument, NULL, OPT_RTC },
 	{ "no-reboot",	no_argument,	   NULL, OPT_NO_REBOOT },
 	{ "hugepages",	no_argument,	   NULL, OPT_HUGEPAGES },
@@ -105,6 +121,7 @@ void options_print_help(FILE *out)
 "                      last console= of the kernel command line\n"
 "      --no-virtio-console  no virtio console (hvc0)\n"
 "      --no-rng        no virtio entropy device (/dev/hwrng)\n"
+"      --no-balloon    no virtio memory balloon (hvctl balloon SIZE)\n"
 "\n"
 "Networking (virtio-net; with -k; at most %d NICs: eth0, eth1, ... in order):\n"
 "  -t, --tap NAME      a NIC on the TAP device NAME (e.g. -t tap2), MAC\n"
@@ -129,12 +146,28 @@ void options_print_help(FILE *out)
 "      --group NAME|GID  and to this group (with only --group: no\n"
 "                      supplementary groups)\n"
 "\n"
+"Control (see docs/control.md; hvctl talks to the socket):\n"
+"      --name NAME     the VM's name (default: the first disk's or the\n"
+"                      kernel's file name); letters, digits, . _ -\n"
+"      --control PATH  the control socket (default: $XDG_RUNTIME_DIR/hvrun/\n"
+"                      NAME.sock, or /run/hvrun/NAME.sock for root); mode 0600\n"
+"      --daemonize     detach once the VM is set up (errors before that are\n"
+"                      printed, exit status non-zero); the console then goes to\n"
+"                      the control socket (hvctl console) and --console-log\n"
+"      --pidfile FILE  write hvrun's process id to FILE\n"
+"      --console-log FILE  also append the guest's console output to FILE\n"
+"\n"
 "Diagnostics:\n"
 "  --check             check this host: /dev/kvm, CPU flags, kvm modules,\n"
 "                      KVM API version and capabilities, io_uring,\n"
 "                      /dev/net/tun and the TAP devices this user may use;\n"
 "                      says how to fix each missing item\n"
 "  --exit-stats        print how many VM exits of each kind the guest caused\n"
+"  --stats             at exit, print VM exits per vCPU and per reason, and per\n"
+"                      device and queue: kicks, interrupts, requests, bytes\n"
+"  --trace LIST        print a line per event of the kinds in LIST (comma-\n"
+"                      separated: exits,pio,mmio,pci,virtio,irq,boot, or all),\n"
+"                      naming the hvrun function that handled it\n"
 "  -v, --verbose       say what hvrun is doing, step by step\n"
 "  -h, --help          show this help\n"
 "      --version       show the version\n"
@@ -651,6 +684,49 @@ static int check_input_file(const char *opt, const char *path, char *err, size_t
 	return 0;
 }
 
+/* A VM name: it becomes a file name (NAME.sock), so a plain one. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '.')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+int options_parse_trace(const char *list, uint32_t *mask, char *err, size_t errlen)
+{
+	static const struct { const char *name; uint32_t bit; } kinds[] = {
+		{ "exits", HV_TRACE_EXITS }, { "pio", HV_TRACE_PIO }, { "mmio", HV_TRACE_MMIO },
+		{ "pci", HV_TRACE_PCI }, { "virtio", HV_TRACE_VIRTIO }, { "irq", HV_TRACE_IRQ },
+		{ "boot", HV_TRACE_BOOT }, { "all", HV_TRACE_ALL },
+	};
+	const char *p = list;
+
+	*mask = 0;
+	while (*p) {
+		size_t len = strcspn(p, ","), k;
+
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (strlen(kinds[k].name) == len && strncmp(p, kinds[k].name, len) == 0)
+				break;
+		if (k == sizeof(kinds) / sizeof(kinds[0])) {
+			snprintf(err, errlen, "--trace %s: unknown kind '%.*s' (give exits, pio, mmio, "
+				 "pci, virtio, irq, boot or all, comma-separated)", list, (int)len, p);
+			return -EINVAL;
+		}
+		*mask |= kinds[k].bit;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!*mask) {
+		snprintf(err, errlen, "--trace needs at least one kind (e.g. --trace virtio)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int options_parse_all(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	unsigned long n;
@@ -761,6 +837,17 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		case OPT_DEMO:		o->demo = true; break;
 		case OPT_CHECK:		o->check = true; break;
 		case OPT_EXIT_STATS:	o->exit_stats = true; break;
+		case OPT_NAME:		o->name = optarg; break;
+		case OPT_CONTROL:	o->control_path = optarg; break;
+		case OPT_DAEMONIZE:	o->daemonize = true; break;
+		case OPT_PIDFILE:	o->pidfile = optarg; break;
+		case OPT_CONSOLE_LOG:	o->console_log = optarg; break;
+		case OPT_NO_BALLOON:	o->no_balloon = true; break;
+		case OPT_STATS:		o->stats = true; break;
+		case OPT_TRACE:
+			if (options_parse_trace(optarg, &o->trace, err, errlen))
+				return -EINVAL;
+			break;
 		case 'v':		o->verbose = true; break;
 		case 'h':		o->help = true; break;
 		case OPT_VERSION:	o->version = true; break;
@@ -807,6 +894,15 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		return -EINVAL;
 	if (o->console == HV_CONSOLE_VIRTIO && o->no_virtio_console) {
 		snprintf(err, errlen, "--console virtio and --no-virtio-console contradict each other");
+		return -EINVAL;
+	}
+	if (!o->kernel && o->no_balloon) {
+		snprintf(err, errlen, "--no-balloon goes with -k KERNEL");
+		return -EINVAL;
+	}
+	if (o->name && !valid_name(o->name)) {
+		snprintf(err, errlen, "--name %s: use 1 to 64 letters, digits, '.', '_' or '-' "
+			 "(not starting with '.')", o->name);
 		return -EINVAL;
 	}
 	if (!o->kernel && (o->initrd || o->append)) {

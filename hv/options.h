@@ -83,6 +83,14 @@ struct hv_options {
 	unsigned int nr_nics;
 	const char *run_user;	/* --user NAME|UID: switch to it after set-up */
 	const char *run_group;	/* --group NAME|GID */
+	const char *name;	/* --name: the VM's name (NULL: derived, see options_vm_name) */
+	const char *control_path;	/* --control PATH (NULL: the default place) */
+	bool daemonize;		/* --daemonize */
+	const char *pidfile;	/* --pidfile FILE */
+	const char *console_log;	/* --console-log FILE */
+	bool no_balloon;	/* --no-balloon */
+	bool stats;		/* --stats: counters at exit */
+	uint32_t trace;		/* --trace LIST: HV_TRACE_* bits */
 	bool rtc_localtime;	/* --rtc localtime (default utc) */
 	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
 	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
@@ -118,6 +126,19 @@ int options_parse_nic(const char *arg, bool tap_short_form, unsigned int index, 
 
 /* "ba:ad:00:ca:fe:02" -> 6 bytes; refuses multicast and all-zero MACs.  0 or -EINVAL with err. */
 int options_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen);
+
+/* --trace kinds (hv/trace.h prints them). */
+#define HV_TRACE_EXITS		(1u << 0)	/* every VM exit that reaches hvrun */
+#define HV_TRACE_PIO		(1u << 1)	/* port I/O and the device that took it */
+#define HV_TRACE_MMIO		(1u << 2)	/* MMIO exits and the device that took them */
+#define HV_TRACE_PCI		(1u << 3)	/* PCI config space, BAR moves */
+#define HV_TRACE_VIRTIO		(1u << 4)	/* status, features, notifications, chains, used */
+#define HV_TRACE_IRQ		(1u << 5)	/* interrupts raised (irqfd, MSI-X, INTx, SCI) */
+#define HV_TRACE_BOOT		(1u << 6)	/* loading the kernel, tables, vCPU set-up */
+#define HV_TRACE_ALL		0x7fu
+
+/* "virtio,irq" -> HV_TRACE_VIRTIO | HV_TRACE_IRQ.  0 or -EINVAL with err. */
+int options_parse_trace(const char *list, uint32_t *mask, char *err, size_t errlen);
 
 /* The console stdin feeds: --console, or for auto the last console= of the command line. */
 enum hv_console options_console(const struct hv_options *o);

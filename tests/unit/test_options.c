@@ -161,7 +161,8 @@ static void test_help_mentions_every_option(void **state)
 		"Exit status", "2  bad usage", "--disk", "cache=none", "serial=ID", "--console",
 		"--no-virtio-console", "--no-rng", "--tap", "--net tap=NAME", "queues=N",
 		"--net user", "hostfwd=tcp:5555-:22", "10.0.2.15", "--mac", "--user", "--group",
-		"no_new_privs" };
+		"no_new_privs", "--name", "--control", "--daemonize", "--pidfile", "--console-log",
+		"--no-balloon", "--stats", "--trace" };
 	char buf[16384] = "";
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
 	size_t i;
@@ -535,6 +536,42 @@ static void test_user_and_group(void **state)
 	privs_reset();
 }
 
+static void test_control_options(void **state)
+{
+	char err[256];
+	struct hv_options o;
+	uint32_t mask;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--demo", "--name", "vm0-debian", "--control", "/tmp/x.sock",
+			       "--daemonize", "--pidfile", "/tmp/x.pid", "--console-log", "/tmp/x.log",
+			       "--stats"), 0);
+	assert_string_equal(o.name, "vm0-debian");
+	assert_string_equal(o.control_path, "/tmp/x.sock");
+	assert_true(o.daemonize);
+	assert_string_equal(o.pidfile, "/tmp/x.pid");
+	assert_string_equal(o.console_log, "/tmp/x.log");
+	assert_true(o.stats);
+	assert_int_equal(PARSE(&o, err, "--demo", "--name", "../etc"), -EINVAL);
+	assert_non_null(strstr(err, "--name ../etc: use 1 to 64 letters"));
+	assert_int_equal(PARSE(&o, err, "--demo", "--name", ".hidden"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--demo", "--no-balloon"), -EINVAL);
+	assert_string_equal(err, "--no-balloon goes with -k KERNEL");
+
+	assert_int_equal(options_parse_trace("virtio,irq", &mask, err, sizeof(err)), 0);
+	assert_int_equal(mask, HV_TRACE_VIRTIO | HV_TRACE_IRQ);
+	assert_int_equal(options_parse_trace("all", &mask, err, sizeof(err)), 0);
+	assert_int_equal(mask, HV_TRACE_ALL);
+	assert_int_equal(options_parse_trace("exits,pio,mmio,pci,boot", &mask, err, sizeof(err)), 0);
+	assert_int_equal(mask, HV_TRACE_EXITS | HV_TRACE_PIO | HV_TRACE_MMIO | HV_TRACE_PCI |
+			 HV_TRACE_BOOT);
+	assert_int_equal(options_parse_trace("virtio,disk", &mask, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown kind 'disk'"));
+	assert_int_equal(options_parse_trace(",", &mask, err, sizeof(err)), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--demo", "--trace", "exits"), 0);
+	assert_int_equal(o.trace, HV_TRACE_EXITS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_mac_option),
 		cmocka_unit_test(test_nic_function),
 		cmocka_unit_test(test_user_and_group),
+		cmocka_unit_test(test_control_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
