@@ -39,7 +39,7 @@ readonly CACHE_DIR
 #   crc32c_generic: ext4's soft dependency (metadata checksums need crc32c).
 #   kvm_amd pulls kvm, irqbypass and ccp in through modules.dep.
 readonly WANTED_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk
-	crc32c_generic ext4 kvm_amd tun vhost_net?)
+	crc32c_generic ext4 kvm_amd tun vhost_net? bridge)
 
 # Console lines that mean the emulated machine is stuck (TCG faults).
 readonly LOCKUP_RE='soft lockup|rcu_sched self-detected stall|rcu: INFO'

@@ -1,0 +1,81 @@
+# lib_net.sh: sourced by the network tests (after lib.sh and lib_debian.sh).  The lab has
+# no link to the outside: every packet stays between the guest and the lab itself.
+#
+# net_lab_setup: lines for a lab script that make the teaching guide's host set-up: a
+# group kvm owning /dev/kvm (0660), /dev/net/tun usable by all (0666, as Debian's udev
+# leaves it), and a user hvuser in group kvm (the student's account).
+net_lab_setup() {
+	cat <<-'EOF'
+		getent group kvm >/dev/null || groupadd -r kvm
+		chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+		chmod 0666 /dev/net/tun
+		id hvuser >/dev/null 2>&1 || useradd -M -d /nonexistent -s /usr/sbin/nologin -G kvm hvuser
+	EOF
+}
+
+# net_ovs_start: lines that start Open vSwitch by hand in the lab (no systemd there):
+# ovsdb-server on a fresh database, then ovs-vswitchd.  Bridges use the userspace
+# datapath (datapath_type=netdev): the kernel datapath did not forward in the lab.
+net_ovs_start() {
+	cat <<-'EOF'
+		mkdir -p /run/openvswitch /var/log/openvswitch /etc/openvswitch
+		rm -f /etc/openvswitch/conf.db
+		ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema
+		ovsdb-server --remote=punix:/run/openvswitch/db.sock --pidfile --detach --log-file \
+			/etc/openvswitch/conf.db
+		ovs-vsctl --no-wait init
+		# The guest leaves TCP/UDP checksums to the "hardware" (virtio-net CSUM, through
+		# the TAP's vnet header); the userspace datapath must then read the TAP with that
+		# header (PACKET_VNET_HDR) and finish them: userspace TSO mode does, read at start.
+		ovs-vsctl --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true
+		ovs-vswitchd --pidfile --detach --log-file
+	EOF
+}
+
+# An SSH key for root in the guest: SSH_KEY (private, in $T, shared with the lab) and
+# the guest command that installs its public half.
+SSH_KEY=$T/id_ed25519
+ssh-keygen -q -t ed25519 -N '' -C hvrun-test -f "$SSH_KEY" || fail "ssh-keygen failed"
+SSH_OPTS="-i $SSH_KEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=60 -o LogLevel=ERROR"
+GUEST_SSH_SETUP="mkdir -p /root/.ssh && echo '$(cat "$SSH_KEY.pub")' >/root/.ssh/authorized_keys && chmod 700 /root/.ssh && chmod 600 /root/.ssh/authorized_keys"
+
+# guest_if MAC: the guest command that sets IF to the interface that has MAC.
+guest_if() {
+	printf 'IF=$(grep -l %s /sys/class/net/*/address | cut -d/ -f5); echo "$IF"' "$1"
+}
+
+# transfer_cmds PREFIX SIZE DEST: the items of a TCP transfer of SIZE (head -c syntax)
+# each way over SSH to root@DEST (an address, maybe with %zone; SSH_PORT if set):
+# lab -> guest (PREFIX_UP: the lab's and the guest's sha256) and guest -> lab (PREFIX_MK
+# makes the file in the guest, PREFIX_DOWN copies it back and hashes it in the lab).
+transfer_cmds() {
+	local p=$1 size=$2 dest=$3 port=${SSH_PORT:+-p $SSH_PORT}
+	hcmd "${p}_UP" "head -c $size /dev/urandom >/tmp/$p.up && sha256sum </tmp/$p.up && s=\$(date +%s%N) && ssh $SSH_OPTS $port root@$dest 'cat >/root/$p.up && sha256sum </root/$p.up' </tmp/$p.up && echo ms=\$(( (\$(date +%s%N) - s) / 1000000 ))"
+	gcmd "${p}_MK" "head -c $size /dev/urandom >/root/$p.down && sha256sum </root/$p.down"
+	hcmd "${p}_DOWN" "s=\$(date +%s%N) && ssh $SSH_OPTS $port root@$dest 'cat /root/$p.down' >/tmp/$p.down && sha256sum </tmp/$p.down && echo ms=\$(( (\$(date +%s%N) - s) / 1000000 ))"
+}
+
+# transfer_check PREFIX WHAT: both hashes of each direction match.
+transfer_check() {
+	local p=$1 up mk down a b ms1 ms2
+	up=${p}_UP; mk=${p}_MK; down=${p}_DOWN
+	need_ok "$2" "${!up}" "${!mk}" "${!down}"
+	a=$(item_out "${!up}" | sed -n 1p | cut -c1-64); b=$(item_out "${!up}" | sed -n 2p | cut -c1-64)
+	[ ${#a} = 64 ] && [ "$a" = "$b" ] || session_fail "$2: lab -> guest: sha256 $a sent, $b received"
+	ms1=$(item_out "${!up}" | sed -n 's/^ms=//p')
+	a=$(item_out "${!mk}" | sed -n 1p | cut -c1-64); b=$(item_out "${!down}" | sed -n 1p | cut -c1-64)
+	[ ${#a} = 64 ] && [ "$a" = "$b" ] || session_fail "$2: guest -> lab: sha256 $a sent, $b received"
+	ms2=$(item_out "${!down}" | sed -n 's/^ms=//p')
+	echo "$2: lab -> guest ${ms1} ms, guest -> lab ${ms2} ms (sha256 equal both ways)"
+}
+
+# need_ok PART N...: items N... of session $SESSION ran and returned 0.
+need_ok() {
+	local part=$1 n rc
+	shift
+	for n in "$@"; do
+		rc=$(item_rc "$n")
+		[ -n "$rc" ] || session_fail "$part: command $n never finished (see HVSESSION above): $(sed -n "${n}p" "$CMDS")"
+		[ "$rc" = 0 ] || session_fail "$part: command $n failed (status $rc): $(sed -n "${n}p" "$CMDS"): $(item_out "$n" | tail -n 5 | tr '\n' ' ')"
+	done
+}
