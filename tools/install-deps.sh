@@ -5,17 +5,19 @@
 set -euo pipefail
 
 # libslirp-dev: user-mode networking; its slirp.pc requires glib-2.0.pc, which
-# Debian's libslirp-dev does not pull in: libglib2.0-dev.
+# Debian's libslirp-dev does not pull in: libglib2.0-dev.  libjansson-dev: JSON on
+# the control socket (hvrun, hvctl).
 pkgs=(build-essential cmake pkg-config liburing-dev libcap-ng-dev libfdt-dev libslirp-dev
-      libglib2.0-dev)
+      libglib2.0-dev libjansson-dev)
 if [ "${1-}" = --tests ] || [ "${1-}" = --lab ]; then
 	# cmocka: unit tests.  The lab (tests/lab/lab.sh): QEMU, a static busybox,
 	# cpio/kmod for its initramfs, e2fsprogs for scratch disks, xz/zstd for modules.
 	pkgs+=(libcmocka-dev qemu-system-x86 qemu-system-data busybox-static cpio kmod python3 file
 	       e2fsprogs xz-utils zstd util-linux
 	       mmdebstrap	# the Debian guest image (tests/guests/mkdebian.sh)
-	       # used inside the lab by the network tests: a switch, throughput, ssh
-	       openvswitch-switch iperf3 openssh-client openssh-server)
+	       # used inside the lab by the network tests: a switch, throughput, ssh, ping,
+	       # ethtool (OVS's internal port), ps
+	       openvswitch-switch iperf3 openssh-client openssh-server iputils-ping ethtool procps)
 fi
 
 missing=()
