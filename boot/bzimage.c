@@ -7,6 +7,8 @@
 
 #include <asm/bootparam.h>
 
+#include "hv/trace.h"
+
 #define MiB			(1ULL << 20)
 #define PAGE_SIZE		0x1000ULL
 #define LARGE_PAGE_SIZE		(2 * MiB)
@@ -295,6 +297,8 @@ static int e820_add(struct e820_map *m, uint64_t addr, uint64_t size, uint32_t t
 	m->e[at].size = size;
 	m->e[at].type = type;
 	m->n++;
+	HV_TRACE(HV_TRACE_BOOT, "e820: 0x%09llx-0x%09llx %s", (unsigned long long)addr,
+		 (unsigned long long)(end - 1), e820_name(type));
 	return 0;
 }
 
@@ -351,6 +355,8 @@ static int put(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64
 			 (unsigned long long)gpa, (unsigned long long)(gpa + len - 1));
 		return -EFAULT;
 	}
+	HV_TRACE(HV_TRACE_BOOT, "%s: %llu B at 0x%llx-0x%llx", what, (unsigned long long)len,
+		 (unsigned long long)gpa, (unsigned long long)(gpa + len - 1));
 	return 0;
 }
 
@@ -617,6 +623,8 @@ void bzimage_fill_regs(const struct bzimage_entry *e, struct kvm_regs *regs)
 	memset(regs, 0, sizeof(*regs));
 	regs->rip = e->rip;
 	regs->rsi = e->rsi;
+	HV_TRACE(HV_TRACE_BOOT, "boot vCPU: 64-bit entry at rip 0x%llx, rsi (zero page) 0x%llx, cr3 0x%llx",
+		 (unsigned long long)e->rip, (unsigned long long)e->rsi, (unsigned long long)e->cr3);
 	/* boot.rst: "interrupt must be disabled": IF clear; bit 1 always reads 1. */
 	regs->rflags = 0x2;
 }

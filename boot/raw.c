@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hv/file.h"
+#include "hv/trace.h"
 
 int raw_load_image(const struct guest_mem *gm, const void *img, size_t len,
 		   char *err, size_t errlen)
@@ -27,6 +28,7 @@ int raw_load_image(const struct guest_mem *gm, const void *img, size_t len,
 			 RAW_LOAD_ADDR + len - 1);
 		return -EFAULT;
 	}
+	HV_TRACE(HV_TRACE_BOOT, "program: %zu B at 0x%x", len, RAW_LOAD_ADDR);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hv/trace.h"
+
 /* Offsets in the standard header (PCI Local Bus 3.0 §6.1). */
 #define PCI_VENDOR_ID		0x00
 #define PCI_DEVICE_ID		0x02
@@ -95,6 +97,8 @@ uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t devfn, uint16_t reg, unsigned
 		dev->reading(dev, reg, size);
 	for (i = 0; i < size; i++)
 		v |= (uint32_t)dev->cfg[reg + i] << (8 * i);
+	HV_TRACE(HV_TRACE_PCI, "00:%02x.%u %s: config read 0x%02x (%u B) = 0x%x", devfn >> 3, devfn & 7u,
+		 dev->name, reg, size, v);
 	return v;
 }
 
@@ -105,12 +109,19 @@ void pci_cfg_write(struct pci_bus *bus, uint8_t devfn, uint16_t reg, uint32_t va
 
 	if (!dev || !pci_access_ok(reg, size))
 		return;		/* writes to nothing vanish, as on a real bus */
+	HV_TRACE(HV_TRACE_PCI, "00:%02x.%u %s: config write 0x%02x (%u B) <- 0x%x", devfn >> 3,
+		 devfn & 7u, dev->name, reg, size, val);
 	for (i = 0; i < size; i++) {
 		uint8_t b = (uint8_t)(val >> (8 * i)), r = (uint8_t)(reg + i);
 
 		dev->cfg[r] = (uint8_t)((dev->cfg[r] & ~dev->wmask[r]) | (b & dev->wmask[r]));
 		dev->cfg[r] &= (uint8_t)~(b & dev->w1cmask[r]);
 	}
+	if (reg >= PCI_BASE_ADDRESS_0 && reg < PCI_BASE_ADDRESS_0 + 4 * PCI_NR_BARS &&
+	    dev->bar[(reg - PCI_BASE_ADDRESS_0) / 4].size)
+		HV_TRACE(HV_TRACE_PCI, "00:%02x.%u %s: BAR%u now decodes at 0x%x (0: sizing or off)",
+			 devfn >> 3, devfn & 7u, dev->name, (reg - PCI_BASE_ADDRESS_0) / 4u,
+			 pci_bar_addr(dev, (reg - PCI_BASE_ADDRESS_0) / 4u));
 	if (dev->written)
 		dev->written(dev, reg, size);
 }
@@ -168,6 +179,8 @@ bool pci_mmio(struct pci_bus *bus, uint64_t addr, uint8_t *data, unsigned int le
 	pthread_mutex_unlock(&bus->lock);
 	if (!hit)
 		return false;
+	HV_TRACE(HV_TRACE_MMIO, "0x%llx %s (%u B): %s BAR%u + 0x%llx", (unsigned long long)addr,
+		 is_write ? "write" : "read", len, hit->name, bar, (unsigned long long)off);
 	hit->bar[bar].access(hit, bar, off, data, len, is_write);
 	return true;
 }

@@ -13,6 +13,7 @@
 
 #include "devices/block/raw_image.h"
 #include "hv/log.h"
+#include "hv/trace.h"
 
 #define VBLK_SECTOR		VIRTIO_BLK_SECTOR_SIZE
 #define VBLK_HDR_LEN		((uint32_t)sizeof(struct virtio_blk_outhdr))
@@ -118,6 +119,8 @@ struct vblk {
 
 	/* Counters. */
 	uint64_t nr_requests, nr_refused, nr_io_errors;
+	uint64_t nr_type[VIRTIO_BLK_T_WRITE_ZEROES + 1];	/* parsed requests by VIRTIO_BLK_T_* */
+	uint64_t bytes_read, bytes_written;
 };
 
 /* §5.2.4, byte for byte. */
@@ -153,6 +156,8 @@ static unsigned int vblk_slot_index(const struct vblk_req *r)
 static void vblk_refuse(struct vblk *b, const struct vblk_req *r, enum vblk_req_error e)
 {
 	b->nr_refused++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: refused: %s", b->vdev.vq[0].dev_name, r->q->index,
+		 r->chain.head, vblk_req_error_name[e]);
 	if (vblk_log_ok(b))
 		hv_warn("%s: %s: queue %u head %u: request refused: %s", b->vdev.ops->name,
 			b->img->path, r->q->index, r->chain.head, vblk_req_error_name[e]);
@@ -181,6 +186,9 @@ static void vblk_complete(struct vblk *b, struct vblk_req *r, uint8_t status)
 	struct vblk_queue *q = r->q;
 
 	*r->status = status;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: request done, status %s", b->vdev.vq[0].dev_name,
+		 q->index, r->chain.head, status == VIRTIO_BLK_S_OK ? "OK" :
+		 status == VIRTIO_BLK_S_IOERR ? "IOERR" : "UNSUPP");
 	/*
 	 * Used length: the whole writable part, as QEMU does; drivers read the
 	 * status byte, and the legacy interface says to ignore the length.
@@ -457,6 +465,7 @@ static int vblk_step_done(struct vblk *b, struct vblk_req *r, int32_t res)
 			vblk_io_error(b, r, res);
 			return VIRTIO_BLK_S_IOERR;
 		}
+		*(r->type == VIRTIO_BLK_T_IN ? &b->bytes_read : &b->bytes_written) += (uint64_t)res;
 		return vblk_transfer_done(b, r, res, &r->iov, &r->nr_iov);
 	case VBLK_STEP_PUNCH:
 		if (res == -EOPNOTSUPP) {
@@ -550,6 +559,14 @@ static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
 			      VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR);
 		return;
 	}
+	b->nr_type[r->type]++;	/* parsed: a type vblk_parse() knows, <= WRITE_ZEROES */
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: %s, sector %" PRIu64 ", %" PRIu64 " B%s",
+		 b->vdev.vq[0].dev_name, q->index, c->head, r->type == VIRTIO_BLK_T_IN ? "IN (read)" :
+		 r->type == VIRTIO_BLK_T_OUT ? "OUT (write)" : r->type == VIRTIO_BLK_T_FLUSH ? "FLUSH" :
+		 r->type == VIRTIO_BLK_T_GET_ID ? "GET_ID" : r->type == VIRTIO_BLK_T_DISCARD ? "DISCARD" :
+		 "WRITE_ZEROES", r->nr_seg ? r->seg[0].sector : r->off / VBLK_SECTOR,
+		 r->nr_seg ? (uint64_t)r->seg[0].num_sectors * VBLK_SECTOR : r->len,
+		 r->nr_seg > 1 ? " (the first segment)" : "");
 	switch (r->type) {
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t room = c->in_len - 1;
@@ -648,6 +665,8 @@ static void vblk_io_ready(void *opaque, int fd, uint32_t events)
 	(void)fd;
 	(void)events;
 	pthread_mutex_lock(&b->vdev.lock);
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring completions signalled: the I/O thread woke",
+		 b->vdev.vq[0].dev_name);
 	/* After a reset the ring is empty: a late call just clears the eventfd. */
 	rawimg_reap(b->img, b->active ? vblk_io_done : NULL, b);
 	if (b->active) {
@@ -1006,4 +1025,28 @@ int vblk_resize(struct virtio_dev *d)
 uint64_t vblk_capacity(struct virtio_dev *d)
 {
 	return to_vblk(d)->capacity;
+}
+
+void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out)
+{
+	struct vblk *b = to_vblk(d);
+
+	pthread_mutex_lock(&d->lock);
+	*out = (struct vblk_stats){
+		.requests = b->nr_requests,
+		.reads = b->nr_type[VIRTIO_BLK_T_IN], .writes = b->nr_type[VIRTIO_BLK_T_OUT],
+		.flushes = b->nr_type[VIRTIO_BLK_T_FLUSH],
+		.discards = b->nr_type[VIRTIO_BLK_T_DISCARD],
+		.write_zeroes = b->nr_type[VIRTIO_BLK_T_WRITE_ZEROES],
+		.get_ids = b->nr_type[VIRTIO_BLK_T_GET_ID],
+		.refused = b->nr_refused, .io_errors = b->nr_io_errors,
+		.bytes_read = b->bytes_read, .bytes_written = b->bytes_written,
+		.backend_submissions = b->img->nr_submitted,
+		.backend_completions = b->img->nr_completed,
+		.backend_errors = b->img->nr_errors,
+		.backend_bytes_read = b->img->bytes_read,
+		.backend_bytes_written = b->img->bytes_written,
+		.backend_in_flight = b->img->in_flight,
+	};
+	pthread_mutex_unlock(&d->lock);
 }

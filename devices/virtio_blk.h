@@ -160,4 +160,20 @@ int vblk_resize(struct virtio_dev *d);
 /* The capacity the guest sees, in 512-byte sectors.  Caller holds d->lock. */
 uint64_t vblk_capacity(struct virtio_dev *d);
 
+/* Counters since the device was created (hvrun --stats, hvctl stats; hv/stats.c). */
+struct vblk_stats {
+	uint64_t requests;		/* chains taken from the queues */
+	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;	/* by type, once parsed */
+	uint64_t refused;		/* malformed or unsupported: answered IOERR/UNSUPP at once */
+	uint64_t io_errors;		/* the host file failed them */
+	uint64_t bytes_read, bytes_written;	/* data moved by IN and OUT requests */
+	/* The image's io_uring (devices/block/raw_image.h, counted since the image was opened). */
+	uint64_t backend_submissions, backend_completions, backend_errors;
+	uint64_t backend_bytes_read, backend_bytes_written;	/* as requested by each readv/writev */
+	unsigned int backend_in_flight;
+};
+
+/* A copy of the device's counters; takes d->lock itself. */
+void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out);
+
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 /* §5.3.4: the device configuration layout (little-endian). */
 struct vcon_config {
@@ -129,6 +130,8 @@ static void vcon_tx(struct vcon *c)
 				c->nr_bad_chains++;
 			for (i = 0; i < c->chain.nr_out; i++)
 				vcon_write_out(c, c->chain.iov[i].iov_base, c->chain.iov[i].iov_len);
+			HV_TRACE(HV_TRACE_VIRTIO, "%s: %u B of guest output", c->vdev.vq[0].dev_name,
+				 c->chain.out_len);
 			/* §5.3.6.2: transmit buffers are only read; nothing was written into them. */
 			vq_push(vq, c->chain.head, 0);
 			pushed = true;

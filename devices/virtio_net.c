@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 #define VNET_QUEUE_MAX		256
 
@@ -356,6 +357,8 @@ static int vnet_rx_read(struct vnet *n, struct vnet_pair *p, bool hangup)
 		vnet_backend_failed(n, p, errno, "read");
 		return -1;
 	}
+	HV_TRACE(HV_TRACE_VIRTIO, "%s pair %u: backend read: a %zd-byte frame", n->vdev.vq[0].dev_name,
+		 p->index, r);
 	memset(p->rx_buf, 0, add);
 	p->rx_len = (size_t)r + add;
 	p->rx_done = 0;
@@ -372,6 +375,8 @@ static bool vnet_rx_drop(struct vnet *n, struct vnet_pair *p)
 	for (i = 0; i < p->nr_held; i++)
 		vq_push(vq, p->rx_held[i].head, 0);
 	n->stats.rx_dropped++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: frame of %zu B dropped", n->vdev.vq[0].dev_name, vnet_rxq(p),
+		 p->rx_len);
 	p->nr_held = 0;
 	p->rx_len = 0;
 	p->rx_done = 0;
@@ -390,6 +395,8 @@ static void vnet_rx_complete(struct vnet *n, struct vnet_pair *p)
 		vq_push(vq, p->rx_held[i].head, p->rx_held[i].len);
 	n->stats.rx_frames++;
 	n->stats.rx_bytes += p->rx_len - NET_VNET_HDR_LEN;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: frame of %zu B received into %u chain(s)", n->vdev.vq[0].dev_name,
+		 vnet_rxq(p), p->rx_len - NET_VNET_HDR_LEN, (unsigned int)p->nr_held);
 	p->nr_held = 0;
 	p->rx_len = 0;
 	p->rx_done = 0;
@@ -610,6 +617,9 @@ static int vnet_tx_one(struct vnet *n, struct vnet_pair *p)
 	}
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += c->out_len - NET_VNET_HDR_LEN;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: frame of %u B sent (backend writev %zd B)",
+		 n->vdev.vq[0].dev_name, vnet_txq(p), (unsigned int)c->head,
+		 (unsigned int)(c->out_len - NET_VNET_HDR_LEN), r);
 	return 0;
 }
 

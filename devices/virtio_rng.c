@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 #define VRNG_QUEUE_MAX		64
 #define NSEC_PER_SEC		1000000000ull
@@ -187,6 +188,8 @@ static void vrng_process(struct vrng *r)
 		}
 		r->tokens -= got;
 		r->nr_bytes += got;
+		HV_TRACE(HV_TRACE_VIRTIO, "%s: %zu random bytes for head %u (asked %u)",
+			 r->vdev.vq[0].dev_name, (size_t)got, (unsigned int)r->chain.head, r->chain.in_len);
 		vq_push(vq, r->chain.head, (uint32_t)got);
 		pushed = true;
 	}

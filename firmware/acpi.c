@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 /* Identity in every table header (ACPI 6.4 §5.2.6). */
 #define ACPI_OEM_ID		"HVRUN "	/* 6 bytes */
@@ -1126,6 +1127,10 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 	}
 	if (used)
 		*used = b.len;
+	HV_TRACE(HV_TRACE_BOOT, "ACPI: RSDP 0x%" PRIx64 ", FACS 0x%" PRIx64 ", DSDT 0x%" PRIx64
+		 ", FACP 0x%" PRIx64 ", APIC 0x%" PRIx64 ", MCFG 0x%" PRIx64 ", XSDT 0x%" PRIx64 ", RSDT 0x%"
+		 PRIx64 " (%zu B of tables)", rsdp_gpa, facs, dsdt, sdt[0], sdt[1], nsdt > 2 ? sdt[2] : 0,
+		 xsdt, rsdt, b.len);
 out:
 	free(b.data);
 	return ret;

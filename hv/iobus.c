@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hv/trace.h"
+
 int iobus_register(struct iobus *bus, const char *name, uint16_t base, uint16_t len,
 		   pio_handler_fn fn, void *opaque)
 {
@@ -36,10 +38,15 @@ bool iobus_dispatch(const struct iobus *bus, uint16_t port, bool is_write,
 
 		if (port >= e->base && (uint32_t)port + size <= (uint32_t)e->base + e->len) {
 			e->fn(e->opaque, (uint16_t)(port - e->base), is_write, data, size);
+			HV_TRACE(HV_TRACE_PIO, "port 0x%x %s (%u B) 0x%x: %s", port, is_write ? "out" : "in",
+				 size, size == 1 ? data[0] : size == 2 ? (unsigned int)(data[0] | data[1] << 8)
+				 : (unsigned int)(data[0] | data[1] << 8 | data[2] << 16 | (unsigned int)data[3] << 24),
+				 e->name);
 			return true;
 		}
 	}
 	if (!is_write)
 		memset(data, 0xff, size);
+	HV_TRACE(HV_TRACE_PIO, "port 0x%x %s (%u B): no device", port, is_write ? "out" : "in", size);
 	return false;
 }

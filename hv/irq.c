@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 #define IRQ_FIRST_MSI_GSI	24	/* after the IOAPIC's pins */
 
@@ -148,6 +149,7 @@ int irq_commit(struct irq_routes *r)
 		hv_err("KVM_SET_GSI_ROUTING (%u routes): %s", r->table->nr, strerror(errno));
 	}
 	r->nr_commits++;
+	HV_TRACE(HV_TRACE_IRQ, "KVM_SET_GSI_ROUTING: %u routes", r->table->nr);
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
@@ -156,6 +158,7 @@ int irqfd_assign(int vm_fd, int efd, uint32_t gsi)
 {
 	struct kvm_irqfd f = { .fd = (uint32_t)efd, .gsi = gsi };
 
+	HV_TRACE(HV_TRACE_IRQ, "irqfd: eventfd %d -> GSI %u", efd, gsi);
 	return ioctl(vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
 }
 
@@ -179,6 +182,8 @@ static int ioeventfd(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio, 
 
 int ioeventfd_assign(int vm_fd, int efd, uint64_t addr, uint32_t len, bool pio)
 {
+	HV_TRACE(HV_TRACE_VIRTIO, "ioeventfd: a guest write to %s 0x%llx (%u B, 0: any) signals eventfd %d",
+		 pio ? "port" : "MMIO", (unsigned long long)addr, len, efd);
 	return ioeventfd(vm_fd, efd, addr, len, pio, false);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 /* The SQ needs no more than a batch; the CQ holds every operation that can be in flight. */
 #define RAWIMG_SQ_MAX		256u
@@ -304,6 +305,24 @@ bool rawimg_dio_aligned(const struct rawimg *img, const struct iovec *iov, unsig
 	return true;
 }
 
+static uint64_t rawimg_iov_len(const struct iovec *iov, unsigned int nr)
+{
+	uint64_t n = 0;
+
+	while (nr--)
+		n += iov++->iov_len;
+	return n;
+}
+
+/* One completion, reaped or drained: the counters and the --trace line. */
+static void rawimg_done(struct rawimg *img, uint64_t tag, int32_t res)
+{
+	img->nr_completed++;
+	img->nr_errors += res < 0;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring completion: tag 0x%llx, res %d%s%s", img->path,
+		 (unsigned long long)tag, res, res < 0 ? " " : "", res < 0 ? strerror(-res) : "");
+}
+
 /* The next free SQE; a full SQ is submitted first. */
 static struct io_uring_sqe *rawimg_sqe(struct rawimg *img)
 {
@@ -326,6 +345,11 @@ int rawimg_readv(struct rawimg *img, const struct iovec *iov, unsigned int nr, u
 	io_uring_prep_readv(sqe, buffered ? img->fd_buffered : img->fd, iov, nr, off);
 	io_uring_sqe_set_data64(sqe, tag);
 	img->in_flight++;
+	img->nr_submitted++;
+	img->bytes_read += rawimg_iov_len(iov, nr);
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring READV fd %d, offset %llu, %llu B in %u iovec(s)%s, tag 0x%llx",
+		 img->path, sqe->fd, (unsigned long long)off, (unsigned long long)rawimg_iov_len(iov, nr),
+		 nr, buffered && img->direct ? " (page cache)" : "", (unsigned long long)tag);
 	return 0;
 }
 
@@ -341,6 +365,12 @@ int rawimg_writev(struct rawimg *img, const struct iovec *iov, unsigned int nr, 
 		sqe->rw_flags = RWF_DSYNC;
 	io_uring_sqe_set_data64(sqe, tag);
 	img->in_flight++;
+	img->nr_submitted++;
+	img->bytes_written += rawimg_iov_len(iov, nr);
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring WRITEV fd %d, offset %llu, %llu B in %u iovec(s)%s%s, tag 0x%llx",
+		 img->path, sqe->fd, (unsigned long long)off, (unsigned long long)rawimg_iov_len(iov, nr),
+		 nr, buffered && img->direct ? " (page cache)" : "", dsync ? ", RWF_DSYNC" : "",
+		 (unsigned long long)tag);
 	return 0;
 }
 
@@ -354,6 +384,9 @@ int rawimg_flush(struct rawimg *img, uint64_t tag)
 	io_uring_prep_fsync(sqe, img->fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data64(sqe, tag);
 	img->in_flight++;
+	img->nr_submitted++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring FSYNC (datasync) fd %d, tag 0x%llx", img->path, img->fd,
+		 (unsigned long long)tag);
 	return 0;
 }
 
@@ -366,6 +399,10 @@ int rawimg_fallocate(struct rawimg *img, int mode, uint64_t off, uint64_t len, u
 	io_uring_prep_fallocate(sqe, img->fd, mode, (off_t)off, (off_t)len);
 	io_uring_sqe_set_data64(sqe, tag);
 	img->in_flight++;
+	img->nr_submitted++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring FALLOCATE mode 0x%x fd %d, offset %llu, %llu B, tag 0x%llx",
+		 img->path, mode, img->fd, (unsigned long long)off, (unsigned long long)len,
+		 (unsigned long long)tag);
 	return 0;
 }
 
@@ -376,6 +413,8 @@ int rawimg_submit(struct rawimg *img)
 	do {
 		ret = io_uring_submit(&img->ring);
 	} while (ret == -EINTR);
+	if (ret > 0)
+		HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring_submit: %d operation(s) to the kernel", img->path, ret);
 	/* -EAGAIN/-EBUSY: the SQEs stay queued; the next completion's handler submits again. */
 	return ret < 0 ? ret : 0;
 }
@@ -396,6 +435,7 @@ unsigned int rawimg_reap(struct rawimg *img, rawimg_done_fn fn, void *opaque)
 		io_uring_cqe_seen(&img->ring, cqe);
 		if (img->in_flight)
 			img->in_flight--;
+		rawimg_done(img, tag, res);
 		n++;
 		if (fn)
 			fn(opaque, tag, res);
@@ -431,6 +471,7 @@ int rawimg_drain(struct rawimg *img, rawimg_done_fn fn, void *opaque)
 		res = cqe->res;
 		io_uring_cqe_seen(&img->ring, cqe);
 		img->in_flight--;
+		rawimg_done(img, tag, res);
 		if (fn)
 			fn(opaque, tag, res);
 	}

@@ -44,6 +44,12 @@ struct rawimg {
 	bool restricted;		/* IORING_REGISTER_RESTRICTIONS applied */
 	int event_fd;			/* signalled for every completion (io_uring_register_eventfd) */
 	unsigned int in_flight;		/* operations prepared and not yet reaped */
+
+	/* Counters since rawimg_open() (--stats), under the owner's lock like everything here. */
+	uint64_t nr_submitted;		/* operations queued (readv, writev, fsync, fallocate) */
+	uint64_t nr_completed;		/* completions reaped or drained */
+	uint64_t nr_errors;		/* completions with res < 0 */
+	uint64_t bytes_read, bytes_written;	/* requested by readv / writev (a short one is re-queued) */
 };
 
 /*

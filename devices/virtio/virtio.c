@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
 		    const struct guest_mem *mem, struct ev_loop *loop, uint16_t nr_queues,
@@ -48,6 +49,7 @@ void virtio_used(struct virtio_dev *d, unsigned int q)
 		return;
 	if (vq_should_interrupt(&d->vq[q])) {
 		d->nr_irqs++;
+		d->vq[q].nr_irqs++;
 		d->raise(d, (int)q);
 	}
 }
@@ -55,6 +57,8 @@ void virtio_used(struct virtio_dev *d, unsigned int q)
 void virtio_config_changed(struct virtio_dev *d)
 {
 	d->config_generation++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: configuration changed (generation %u)", d->vq[0].dev_name,
+		 (unsigned int)d->config_generation);
 	/* §2.5: the driver learns of it only once it is running. */
 	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->raise) {
 		d->nr_irqs++;
@@ -69,6 +73,7 @@ void virtio_needs_reset(struct virtio_dev *d)
 	hv_warn("%s: the driver broke a virtio rule; the device waits for a reset (NEEDS_RESET)",
 		d->ops->name);
 	d->status |= VIRTIO_STATUS_NEEDS_RESET;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: status |= NEEDS_RESET", d->vq[0].dev_name);
 	/* §2.1.2: if DRIVER_OK is set, the device MUST send a configuration change notification. */
 	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->raise) {
 		d->nr_irqs++;

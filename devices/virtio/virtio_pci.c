@@ -9,6 +9,7 @@
 
 #include "hv/irq.h"
 #include "hv/log.h"
+#include "hv/trace.h"
 
 #define VIRTIO_PCI_VENDOR	0x1af4
 #define VIRTIO_PCI_DEVICE_BASE	0x1040		/* §4.1.2.1: 0x1040 + device id, modern */
@@ -58,6 +59,44 @@ static void put_le(uint8_t *data, unsigned int len, uint64_t v)
 	memcpy(data, &v, len);
 }
 
+/* The device's name in --trace lines: "vda", or its kind before the platform named it. */
+static const char *vpci_name(const struct virtio_pci *p)
+{
+	return p->dev->vq[0].dev_name;
+}
+
+/* --trace: "ACKNOWLEDGE|DRIVER|FEATURES_OK" for a status byte (§2.1). */
+static const char *vpci_status_str(uint8_t st, char *buf, size_t len)
+{
+	static const char *const bit[8] = { "ACKNOWLEDGE", "DRIVER", "DRIVER_OK", "FEATURES_OK",
+					    "0x10", "0x20", "NEEDS_RESET", "FAILED" };
+	size_t at = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < 8 && at < len; i++)
+		if (st & (1u << i))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? "|" : "", bit[i]);
+	return buf;
+}
+
+/* --trace: the common configuration field at off (§4.1.4.3). */
+static const char *vpci_common_name(uint32_t off)
+{
+	static const char *const names[] = {
+		[CC_DFSELECT] = "device_feature_select", [CC_GFSELECT] = "driver_feature_select",
+		[CC_GF] = "driver_feature", [CC_MSIX] = "config_msix_vector",
+		[CC_STATUS] = "device_status", [CC_Q_SELECT] = "queue_select",
+		[CC_Q_SIZE] = "queue_size", [CC_Q_MSIX] = "queue_msix_vector",
+		[CC_Q_ENABLE] = "queue_enable", [CC_Q_DESCLO] = "queue_desc",
+		[CC_Q_DESCHI] = "queue_desc_hi", [CC_Q_AVAILLO] = "queue_driver",
+		[CC_Q_AVAILHI] = "queue_driver_hi", [CC_Q_USEDLO] = "queue_device",
+		[CC_Q_USEDHI] = "queue_device_hi",
+	};
+
+	return off < sizeof(names) / sizeof(names[0]) && names[off] ? names[off] : "read-only field";
+}
+
 static struct vpci_queue *vpci_selected(struct virtio_pci *p)
 {
 	/* GUEST: queue_select is any 16-bit value; only existing queues answer. */
@@ -83,6 +122,8 @@ static void vpci_route(struct virtio_pci *p, unsigned int v)
 
 	if (p->host.vm_fd < 0)
 		return;
+	HV_TRACE(HV_TRACE_IRQ, "%s: MSI-X vector %u -> GSI %u (address 0x%x, data 0x%x)", vpci_name(p),
+		 v, e->gsi, e->addr_lo, e->data);
 	if (!irq_set_msi(p->host.irq, e->gsi, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data))
 		irq_commit(p->host.irq);
 }
@@ -94,6 +135,9 @@ static void vpci_fire(struct virtio_pci *p, unsigned int v)
 	pthread_mutex_lock(&p->msix_lock);
 	if (v < p->nr_vectors) {
 		e = &p->vec[v];
+		HV_TRACE(HV_TRACE_IRQ, "%s: MSI-X vector %u: %s", vpci_name(p), v,
+			 (e->ctrl & MSIX_ENTRY_MASKED) || vpci_msix_maskall(p) ? "masked, left pending"
+			 : "irqfd signalled (KVM injects the MSI)");
 		if ((e->ctrl & MSIX_ENTRY_MASKED) || vpci_msix_maskall(p))
 			e->pending = true;	/* the PBA bit; delivered at unmask */
 		else if (eventfd_write(e->irq_fd, 1) < 0)
@@ -110,6 +154,8 @@ static void vpci_set_intx(struct virtio_pci *p, bool level)
 	if (level == p->intx_level)
 		return;
 	p->intx_level = level;
+	HV_TRACE(HV_TRACE_IRQ, "%s: INTx %s (GSI %u, ISR 0x%x)", vpci_name(p),
+		 level ? "asserted" : "deasserted", p->host.intx_gsi, (unsigned int)p->isr);
 	if (p->host.set_intx)
 		p->host.set_intx(p->host.intx_opaque, p->host.intx_gsi, level);
 }
@@ -146,7 +192,10 @@ static void vpci_kick(void *opaque, int fd, uint32_t events)
 	pthread_mutex_lock(&d->lock);
 	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET) &&
 	    d->vq[k->index].ready) {
+		HV_TRACE(HV_TRACE_VIRTIO, "%s q%u notified (ioeventfd count %llu): the I/O thread woke",
+			 vpci_name(p), (unsigned int)k->index, (unsigned long long)n);
 		d->nr_kicks++;
+		d->vq[k->index].nr_kicks++;
 		d->ops->notify(d, k->index);
 		if (d->vq[k->index].broken)
 			virtio_needs_reset(d);
@@ -192,6 +241,8 @@ static void vpci_update_notify(struct virtio_pci *p)
 		p->q[i].kick_addr = addr;
 	}
 	p->notify_base = base;
+	HV_TRACE(HV_TRACE_PCI, "%s: BAR0 at 0x%x: queue notify ioeventfds at 0x%llx + %u * queue",
+		 vpci_name(p), base, (unsigned long long)base + VPCI_NOTIFY_OFF, VPCI_NOTIFY_MULT);
 	hv_info("%s: BAR0 at 0x%x, notifications by ioeventfd", p->dev->ops->name, base);
 }
 
@@ -223,7 +274,10 @@ static void vpci_write_status(struct virtio_pci *p, uint8_t val)
 {
 	struct virtio_dev *d = p->dev;
 	uint8_t old = d->status, st = val;
+	char sbuf[96];
 
+	HV_TRACE(HV_TRACE_VIRTIO, "%s: device_status <- 0x%02x %s", vpci_name(p), val,
+		 val ? vpci_status_str(val, sbuf, sizeof(sbuf)) : "(reset)");
 	if (val == 0) {
 		vpci_reset(p);
 		return;
@@ -243,6 +297,8 @@ static void vpci_write_status(struct virtio_pci *p, uint8_t val)
 			st &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 		} else {
 			d->features = f;
+			HV_TRACE(HV_TRACE_VIRTIO, "%s: features 0x%llx accepted (offered 0x%llx)",
+				 vpci_name(p), (unsigned long long)f, (unsigned long long)d->host_features);
 		}
 	}
 	st |= old & VIRTIO_STATUS_NEEDS_RESET;	/* only a reset clears it */
@@ -286,6 +342,9 @@ static void vpci_common_write(struct virtio_pci *p, uint32_t off, uint64_t v, un
 	struct vpci_queue *q = vpci_selected(p);
 	uint64_t *addr = NULL;
 
+	if (off != CC_STATUS)
+		HV_TRACE(HV_TRACE_VIRTIO, "%s: %s <- 0x%llx (%u B, queue_select %u)", vpci_name(p),
+			 vpci_common_name(off), (unsigned long long)v, len, (unsigned int)p->queue_select);
 	switch (off) {
 	case CC_DFSELECT:
 		if (len == 4)
@@ -391,6 +450,8 @@ static void vpci_virtio_access(struct virtio_pci *p, uint64_t off, uint8_t *data
 		/* Reached only without an ioeventfd (or at another width): relay to the same eventfd. */
 		uint64_t qi = (off - VPCI_NOTIFY_OFF) / VPCI_NOTIFY_MULT;
 
+		HV_TRACE(HV_TRACE_VIRTIO, "%s q%llu: notify by MMIO exit (no ioeventfd here): relayed",
+			 vpci_name(p), (unsigned long long)qi);
 		if (is_write && qi < d->nr_queues)
 			eventfd_write(p->q[qi].kick_fd, 1);
 		else if (!is_write)
@@ -542,6 +603,8 @@ static void vpci_cfg_written(struct pci_device *dev, uint16_t off, unsigned int 
 	if (overlaps(off, size, PCI_COMMAND, 2) && !p->intx_level && p->isr && !vpci_msix_enabled(p))
 		vpci_set_intx(p, true);		/* INTx re-enabled with an interrupt pending */
 	if (overlaps(off, size, p->msix_cap + 2, 2)) {
+		HV_TRACE(HV_TRACE_PCI, "%s: MSI-X %s%s", vpci_name(p),
+			 vpci_msix_enabled(p) ? "enabled" : "disabled", vpci_msix_maskall(p) ? ", all masked" : "");
 		pthread_mutex_lock(&p->msix_lock);
 		if (vpci_msix_enabled(p)) {
 			/* Enabled (or unmasked): routes for every unmasked vector, then what waited. */

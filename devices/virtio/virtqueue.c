@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hv/log.h"
+#include "hv/trace.h"
 
 /*
  * The ring layout, as the driver writes it (virtio 1.2 §2.7.5-§2.7.8), all
@@ -112,6 +113,30 @@ const char *vq_error_name(enum vq_error e)
 	if ((unsigned int)e >= VQ_NR_ERRORS || !vq_error_names[e])
 		return "unknown virtqueue error";
 	return vq_error_names[e];
+}
+
+/* vq_pop()'s --trace virtio line: "vda q0: chain head 3: 1 out (16 B) + 2 in (4096+1 B)". */
+static void vq_trace_pop(const struct virtqueue *vq, const struct vq_chain *c)
+{
+	char lens[2][96];
+	unsigned int part, i, first, n;
+
+	for (part = 0; part < 2; part++) {
+		size_t at = 0;
+
+		first = part ? c->nr_out : 0;
+		n = part ? c->nr_in : c->nr_out;
+		lens[part][0] = '\0';
+		for (i = 0; i < n && at < sizeof(lens[part]) - 16; i++)
+			at += (size_t)snprintf(lens[part] + at, sizeof(lens[part]) - at, "%s%zu",
+					       i ? "+" : "", c->iov[first + i].iov_len);
+		if (i < n)
+			snprintf(lens[part] + at, sizeof(lens[part]) - at, "+...");
+	}
+	trace_line(HV_TRACE_VIRTIO, __FILE__, "vq_pop", "%s q%u: chain head %u: %u out (%s B) + %u in (%s B)",
+		   vq->dev_name, (unsigned int)vq->index, (unsigned int)c->head,
+		   (unsigned int)c->nr_out, c->nr_out ? lens[0] : "0", (unsigned int)c->nr_in,
+		   c->nr_in ? lens[1] : "0");
 }
 
 /*
@@ -256,6 +281,11 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size,
 	vq->used_idx = 0;
 	vq->error = VQ_OK;
 	vq->ready = true;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: enabled: size %u, desc 0x%llx, avail 0x%llx, used 0x%llx%s%s",
+		 vq->dev_name, (unsigned int)vq->index, (unsigned int)size,
+		 (unsigned long long)desc_gpa, (unsigned long long)avail_gpa,
+		 (unsigned long long)used_gpa, vq->event_idx ? ", EVENT_IDX" : "",
+		 vq->indirect ? ", INDIRECT_DESC" : "");
 	return 0;
 }
 
@@ -447,6 +477,8 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	vq->in_len_of[head] = c->in_len;
 	vq->last_avail++;
 	vq->nr_pop++;
+	if (trace_on(HV_TRACE_VIRTIO))
+		vq_trace_pop(vq, c);
 	return 1;
 }
 
@@ -490,12 +522,14 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 	vq->used_idx++;
 	__atomic_store_n(used16(vq, USED_IDX), htole16(vq->used_idx), __ATOMIC_RELAXED);
 	vq->nr_push++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: used: head %u, len %u (used idx now %u)", vq->dev_name,
+		 (unsigned int)vq->index, (unsigned int)head, len, (unsigned int)vq->used_idx);
 	return 0;
 }
 
 bool vq_should_interrupt(struct virtqueue *vq)
 {
-	uint16_t old, new, event;
+	uint16_t old, new, event = 0;
 	bool valid, need;
 
 	if (!vq->ready)
@@ -511,6 +545,9 @@ bool vq_should_interrupt(struct virtqueue *vq)
 	if (!vq->event_idx) {
 		/* virtio 1.2 §2.7.7.2: without EVENT_IDX, honour NO_INTERRUPT (a hint). */
 		need = !(vq_avail_flags(vq) & VRING_AVAIL_F_NO_INTERRUPT);
+		HV_TRACE(HV_TRACE_IRQ, "%s q%u: %s (avail NO_INTERRUPT flag %s)", vq->dev_name,
+			 (unsigned int)vq->index, need ? "interrupt" : "interrupt suppressed",
+			 need ? "clear" : "set");
 	} else {
 		old = vq->signalled_used;
 		new = vq->used_idx;
@@ -527,6 +564,9 @@ bool vq_should_interrupt(struct virtqueue *vq)
 			event = vq_used_event(vq);
 			need = (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 		}
+		HV_TRACE(HV_TRACE_IRQ, "%s q%u: %s (EVENT_IDX: used idx %u -> %u, driver's used_event %u)",
+			 vq->dev_name, (unsigned int)vq->index, need ? "interrupt" : "interrupt suppressed",
+			 (unsigned int)old, (unsigned int)new, (unsigned int)event);
 	}
 	if (!need)
 		vq->nr_notify_suppressed++;

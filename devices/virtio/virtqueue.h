@@ -92,6 +92,7 @@ struct virtqueue {
 
 	/* Counters (for --stats / benchmarks); nr_notify_suppressed counts interrupts not sent. */
 	uint64_t nr_pop, nr_push, nr_notify_suppressed;
+	uint64_t nr_kicks, nr_irqs;	/* notifications taken (transport), interrupts sent (virtio_used) */
 };
 
 /*

@@ -1,0 +1,290 @@
+/* stats.c: --stats and hvctl stats: VM exits per vCPU, and per virtio device and queue the counters a benchmark needs. */
+#include "hv/stats.h"
+
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "devices/virtio/virtio.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
+#include "hv/kvm.h"
+#include "hv/vm.h"
+
+/*
+ * The vCPU counters are plain uint64_t, incremented by their vCPU thread
+ * alone.  Another thread reads them with relaxed atomic loads: an aligned
+ * 64-bit load never tears on x86-64, and a count a few exits stale is fine
+ * for statistics.  Device counters are read under the device's lock.
+ */
+static uint64_t stats_peek(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static const char *stats_exit_name(unsigned int r)
+{
+	return r < KVM_NR_EXIT_NAMES ? kvm_exit_name(r) : "other";
+}
+
+/* Sets key to v (json_integer is signed: counters stay far below 2^63). */
+static void stats_set(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+static json_t *stats_vcpus(struct vm *vm, json_t *total)
+{
+	json_t *arr = json_array();
+	unsigned int i, r;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *c = &vm->vcpus[i];
+		json_t *o = json_object(), *exits = json_object();
+
+		for (r = 0; r <= KVM_NR_EXIT_NAMES; r++) {
+			uint64_t n = stats_peek(&c->exits[r]);
+			json_t *t;
+
+			if (!n)
+				continue;
+			/* Two KVM reasons could share "?": add, never overwrite. */
+			t = json_object_get(exits, stats_exit_name(r));
+			stats_set(exits, stats_exit_name(r), n + (t ? (uint64_t)json_integer_value(t) : 0));
+			t = json_object_get(total, stats_exit_name(r));
+			stats_set(total, stats_exit_name(r), n + (t ? (uint64_t)json_integer_value(t) : 0));
+		}
+		stats_set(o, "index", c->index);
+		json_object_set_new(o, "exits", exits);
+		stats_set(o, "unclaimed_pio", stats_peek(&c->unclaimed_pio));
+		stats_set(o, "unclaimed_mmio", stats_peek(&c->unclaimed_mmio));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/* What every virtio device has: status, kicks, interrupts, and its queues.  Takes d->lock. */
+static void stats_virtio_common(struct virtio_dev *d, json_t *o)
+{
+	json_t *queues = json_array();
+	uint16_t i;
+
+	pthread_mutex_lock(&d->lock);
+	stats_set(o, "status", d->status);
+	stats_set(o, "features", d->features);
+	stats_set(o, "kicks", d->nr_kicks);
+	stats_set(o, "irqs", d->nr_irqs);
+	for (i = 0; i < d->nr_queues; i++) {
+		const struct virtqueue *vq = &d->vq[i];
+		json_t *q = json_object();
+
+		stats_set(q, "index", i);
+		json_object_set_new(q, "enabled", json_boolean(vq->ready));
+		stats_set(q, "size", vq->size);
+		stats_set(q, "kicks", vq->nr_kicks);
+		stats_set(q, "irqs", vq->nr_irqs);
+		stats_set(q, "popped", vq->nr_pop);
+		stats_set(q, "used", vq->nr_push);
+		stats_set(q, "irqs_suppressed", vq->nr_notify_suppressed);
+		json_array_append_new(queues, q);
+	}
+	pthread_mutex_unlock(&d->lock);
+	json_object_set_new(o, "queues", queues);
+}
+
+static void stats_blk(struct virtio_dev *d, json_t *o)
+{
+	struct vblk_stats s;
+	json_t *blk = json_object(), *be = json_object();
+
+	vblk_get_stats(d, &s);		/* takes d->lock */
+	stats_set(blk, "requests", s.requests);
+	stats_set(blk, "reads", s.reads);
+	stats_set(blk, "writes", s.writes);
+	stats_set(blk, "flushes", s.flushes);
+	stats_set(blk, "discards", s.discards);
+	stats_set(blk, "write_zeroes", s.write_zeroes);
+	stats_set(blk, "get_ids", s.get_ids);
+	stats_set(blk, "bytes_read", s.bytes_read);
+	stats_set(blk, "bytes_written", s.bytes_written);
+	stats_set(blk, "refused", s.refused);
+	stats_set(blk, "errors", s.io_errors);
+	stats_set(be, "submissions", s.backend_submissions);
+	stats_set(be, "completions", s.backend_completions);
+	stats_set(be, "errors", s.backend_errors);
+	stats_set(be, "bytes_read", s.backend_bytes_read);
+	stats_set(be, "bytes_written", s.backend_bytes_written);
+	stats_set(be, "in_flight", s.backend_in_flight);
+	json_object_set_new(o, "blk", blk);
+	json_object_set_new(o, "backend", be);
+}
+
+static void stats_net(struct virtio_dev *d, json_t *o)
+{
+	struct vnet_stats s;
+	json_t *net = json_object(), *be = json_object();
+
+	vnet_get_stats(d, &s);		/* takes d->lock */
+	stats_set(net, "rx_frames", s.rx_frames);
+	stats_set(net, "rx_bytes", s.rx_bytes);
+	stats_set(net, "rx_dropped", s.rx_dropped);
+	stats_set(net, "tx_frames", s.tx_frames);
+	stats_set(net, "tx_bytes", s.tx_bytes);
+	stats_set(net, "tx_errors", s.tx_errors);
+	stats_set(be, "reads", s.backend_reads);
+	stats_set(be, "writes", s.backend_writes);
+	json_object_set_new(o, "net", net);
+	json_object_set_new(o, "backend", be);
+}
+
+static json_t *stats_devices(struct vm *vm)
+{
+	json_t *arr = json_array();
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++) {
+		struct vm_virtio *v = &vm->virtio[i];
+		struct virtio_dev *d = v->dev;
+		json_t *o;
+
+		if (!d)
+			continue;	/* creation failed half-way */
+		o = json_object();
+		json_object_set_new(o, "kind", json_string(d->ops->name));
+		json_object_set_new(o, "name", json_string(v->name[0] ? v->name : d->ops->name));
+		stats_set(o, "slot", v->slot);
+		stats_virtio_common(d, o);
+		if (d->ops->device_id == VIRTIO_ID_BLOCK)
+			stats_blk(d, o);
+		else if (d->ops->device_id == VIRTIO_ID_NET)
+			stats_net(d, o);
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+json_t *stats_json(struct vm *vm)
+{
+	json_t *root = json_object(), *total = json_object();
+
+	json_object_set_new(root, "vcpus", stats_vcpus(vm, total));
+	json_object_set_new(root, "exits_total", total);
+	json_object_set_new(root, "devices", stats_devices(vm));
+	return root;
+}
+
+/* ---- the table (built from the JSON: one source for both) ---- */
+
+static uint64_t stats_get(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* "4096 (4.0 MiB)": a byte count with its size in a human unit. */
+static const char *stats_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	unsigned int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+#define STATS_MAX_COLUMNS	8	/* vCPU columns in the exit table; the total is always there */
+
+static void stats_print_exits(json_t *root, FILE *out)
+{
+	json_t *vcpus = json_object_get(root, "vcpus"), *total = json_object_get(root, "exits_total");
+	size_t n = json_array_size(vcpus), i, cols = n <= STATS_MAX_COLUMNS ? n : 0;
+	const char *reason;
+	json_t *count;
+
+	fprintf(out, "VM exits that reached hvrun (%zu vCPU%s)\n  %-18s", n, n == 1 ? "" : "s",
+		"reason");
+	for (i = 0; i < cols; i++)
+		fprintf(out, " %10s%-2zu", "vCPU ", i);
+	fprintf(out, " %12s\n", "total");
+	json_object_foreach(total, reason, count) {
+		fprintf(out, "  %-18s", reason);
+		for (i = 0; i < cols; i++)
+			fprintf(out, " %12" PRIu64,
+				stats_get(json_object_get(json_array_get(vcpus, i), "exits"), reason));
+		fprintf(out, " %12" PRIu64 "\n", (uint64_t)json_integer_value(count));
+	}
+	for (i = 0; i < n; i++) {
+		json_t *c = json_array_get(vcpus, i);
+
+		if (stats_get(c, "unclaimed_pio") || stats_get(c, "unclaimed_mmio"))
+			fprintf(out, "  vCPU %zu: %" PRIu64 " port and %" PRIu64
+				" MMIO accesses no device claimed\n", i, stats_get(c, "unclaimed_pio"),
+				stats_get(c, "unclaimed_mmio"));
+	}
+}
+
+static void stats_print_device(json_t *d, FILE *out)
+{
+	json_t *q, *blk = json_object_get(d, "blk"), *net = json_object_get(d, "net");
+	json_t *be = json_object_get(d, "backend");
+	char b1[32], b2[32];
+	size_t i;
+
+	fprintf(out, "  %-8s 00:%02" PRIx64 ".0 %-12s kicks %-10" PRIu64 " irqs %" PRIu64 "\n",
+		json_string_value(json_object_get(d, "name")), stats_get(d, "slot"),
+		json_string_value(json_object_get(d, "kind")), stats_get(d, "kicks"),
+		stats_get(d, "irqs"));
+	json_array_foreach(json_object_get(d, "queues"), i, q) {
+		if (!json_is_true(json_object_get(q, "enabled")) && !stats_get(q, "popped"))
+			continue;
+		fprintf(out, "    q%-3zu kicks %-9" PRIu64 " irqs %-9" PRIu64 " suppressed %-9" PRIu64
+			" chains popped %-9" PRIu64 " used %" PRIu64 "\n", i, stats_get(q, "kicks"),
+			stats_get(q, "irqs"), stats_get(q, "irqs_suppressed"), stats_get(q, "popped"),
+			stats_get(q, "used"));
+	}
+	if (blk) {
+		fprintf(out, "    requests: %" PRIu64 " reads (%s), %" PRIu64 " writes (%s), %" PRIu64
+			" flushes, %" PRIu64 " discards, %" PRIu64 " write-zeroes; %" PRIu64
+			" refused, %" PRIu64 " I/O errors\n", stats_get(blk, "reads"),
+			stats_bytes(stats_get(blk, "bytes_read"), b1, sizeof(b1)), stats_get(blk, "writes"),
+			stats_bytes(stats_get(blk, "bytes_written"), b2, sizeof(b2)),
+			stats_get(blk, "flushes"), stats_get(blk, "discards"),
+			stats_get(blk, "write_zeroes"), stats_get(blk, "refused"), stats_get(blk, "errors"));
+		fprintf(out, "    io_uring: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64
+			" failed, %" PRIu64 " in flight\n", stats_get(be, "submissions"),
+			stats_get(be, "completions"), stats_get(be, "errors"), stats_get(be, "in_flight"));
+	}
+	if (net) {
+		fprintf(out, "    rx: %" PRIu64 " frames (%s), %" PRIu64 " dropped; tx: %" PRIu64
+			" frames (%s), %" PRIu64 " errors; backend: %" PRIu64 " reads, %" PRIu64
+			" writes\n", stats_get(net, "rx_frames"),
+			stats_bytes(stats_get(net, "rx_bytes"), b1, sizeof(b1)),
+			stats_get(net, "rx_dropped"), stats_get(net, "tx_frames"),
+			stats_bytes(stats_get(net, "tx_bytes"), b2, sizeof(b2)),
+			stats_get(net, "tx_errors"), stats_get(be, "reads"), stats_get(be, "writes"));
+	}
+}
+
+void stats_print(struct vm *vm, FILE *out)
+{
+	json_t *root = stats_json(vm), *devices, *d;
+	size_t i;
+
+	if (!root)
+		return;
+	fprintf(out, "hvrun: statistics\n");
+	stats_print_exits(root, out);
+	devices = json_object_get(root, "devices");
+	if (json_array_size(devices))
+		fprintf(out, "virtio devices (kicks: notifications from the driver; irqs: interrupts "
+			"sent; suppressed: interrupts EVENT_IDX or NO_INTERRUPT made unnecessary)\n");
+	json_array_foreach(devices, i, d)
+		stats_print_device(d, out);
+	json_decref(root);
+}
