@@ -4,18 +4,24 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "boot/raw.h"
 #include "hv/check.h"
 #include "hv/console.h"
+#include "hv/control.h"
 #include "hv/host.h"
 #include "hv/log.h"
 #include "hv/options.h"
 #include "hv/platform.h"
 #include "hv/privs.h"
+#include "hv/stats.h"
 #include "hv/vcpu.h"
+#include "hv/trace.h"
 #include "hv/vm.h"
 
 /* The first-VM program, assembled from boot/hello16.S and embedded by boot/demo_blob.S. */
@@ -82,12 +88,134 @@ static void keep_stdio_open(void)
 }
 
 /*
+ * --daemonize, step 1 (docs/control.md, "Daemon mode").  fork() copies only
+ * the thread that calls it, and hvrun soon has more (user-mode networking
+ * starts one in host_open(), the control and I/O threads follow), so it forks
+ * first, while it is still one thread.  The parent only waits: for a byte on
+ * a pipe once the child has the VM built ("ready": exit 0), or for the pipe
+ * to close without it (the child failed and said why on the terminal: exit
+ * with the child's status).  Returns the child's end of the pipe, or -1.
+ */
+static int daemon_fork(void)
+{
+	int p[2], st = 0;
+	pid_t pid;
+	ssize_t n;
+	char byte;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		hv_err("--daemonize: pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		hv_err("--daemonize: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		return p[1];
+	}
+	close(p[1]);
+	do {
+		n = read(p[0], &byte, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n == 1)
+		exit(HV_EXIT_OK);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	exit(WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : HV_EXIT_FAILURE);
+}
+
+/*
+ * --daemonize, step 2: the VM is built, nothing can fail on the terminal any
+ * more.  hvrun's messages go to the console log (or nowhere), it leaves the
+ * terminal's session and the current directory, and lets the parent go.
+ */
+static void daemon_ready(struct control *ctl, int *ready_fd)
+{
+	int log_fd = control_console_log_fd(ctl);
+	int fd = log_fd >= 0 ? log_fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	hv_info("running in the background as pid %d: hvctl -n %s status", (int)getpid(),
+		control_name(ctl));
+	fflush(stderr);
+	if (fd >= 0 && dup2(fd, STDERR_FILENO) < 0)
+		hv_warn("--daemonize: dup2: %s", strerror(errno));
+	if (fd >= 0 && fd != log_fd)
+		close(fd);
+	setsid();		/* cannot fail: a forked child is no process group leader */
+	if (chdir("/") < 0)
+		hv_warn("--daemonize: chdir /: %s", strerror(errno));
+	if (write(*ready_fd, "", 1) != 1)
+		hv_warn("--daemonize: the parent is gone: %s", strerror(errno));
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* --pidfile: written while privileged (a path in /run), the absolute path kept for the unlink. */
+static char *write_pidfile(const char *path)
+{
+	char cwd[PATH_MAX], *abs = NULL;
+	FILE *f;
+
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+		hv_err("--pidfile %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (path[0] == '/')
+		abs = strdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) && asprintf(&abs, "%s/%s", cwd, path) < 0)
+		abs = NULL;
+	return abs ? abs : strdup(path);
+}
+
+/*
+ * The control socket, in the privileged phase (a socket in /run/hvrun).  A
+ * socket asked for (--control, --name, --daemonize) must work; the default
+ * one is a convenience: without it hvrun warns and runs on.  Also the
+ * console pipe of --daemonize and --console-log.  HV_EXIT_*.
+ */
+static int control_setup(struct control **out, const struct hv_options *o)
+{
+	struct control *ctl = control_new(o, NULL);
+	char err[512];
+
+	*out = ctl;
+	if (!ctl) {
+		hv_err("control socket: out of memory");
+		return HV_EXIT_FAILURE;
+	}
+	if (control_listen(ctl, err, sizeof(err))) {
+		if (o->control_path || o->name || o->daemonize) {
+			hv_err("%s", err);
+			return HV_EXIT_FAILURE;
+		}
+		hv_warn("%s; running without a control socket", err);
+	} else {
+		hv_info("control socket %s: hvctl -n %s", control_socket_path(ctl), control_name(ctl));
+	}
+	if ((o->daemonize || o->console_log) &&
+	    control_console_setup(ctl, o->daemonize, err, sizeof(err))) {
+		hv_err("%s", err);
+		return HV_EXIT_FAILURE;
+	}
+	return HV_EXIT_OK;
+}
+
+/*
  * One life of the VM: create, load, run, destroy.  Everything it needs from
  * the host (/dev/kvm, images, NIC backends, kernel) is in host, opened before
- * the privilege drop: nothing here opens a file.  Sets *reason; returns HV_EXIT_*.
+ * the privilege drop: nothing here opens a file.  The control socket acts on
+ * it while it runs.  With --daemonize, the first boot that gets as far as
+ * running lets the parent go (*ready_fd).  Sets *reason; returns HV_EXIT_*.
  */
-static int run_once(const struct hv_options *o, struct hv_host *host, int signal_fd,
-		    enum vm_stop_reason *reason)
+static int run_once(const struct hv_options *o, struct hv_host *host, struct control *ctl,
+		    int signal_fd, int *ready_fd, enum vm_stop_reason *reason)
 {
 	struct vm vm;
 	int status;
@@ -98,10 +226,18 @@ static int run_once(const struct hv_options *o, struct hv_host *host, int signal
 		status = o->kernel ? platform_setup(&vm, o, host) : load_program(&vm, o, host);
 	if (status == HV_EXIT_OK) {
 		vm.signal_fd = signal_fd;
+		control_attach_vm(ctl, &vm);
+		/* Attached first: once hvrun --daemonize returns, hvctl finds the VM there. */
+		if (*ready_fd >= 0)
+			daemon_ready(ctl, ready_fd);
 		*reason = vm_run(&vm);
+		/* Waits for a command in progress; then nothing but this function touches vm. */
+		control_detach_vm(ctl, *reason == VM_STOP_RESET && !o->no_reboot);
 		status = *reason == VM_STOP_ERROR ? HV_EXIT_FAILURE : HV_EXIT_OK;
 		if (o->exit_stats)
 			vm_print_exit_stats(&vm);
+		if (o->stats)
+			stats_print(&vm, stderr);
 	}
 	fflush(stdout);
 	vm_destroy(&vm);	/* the VM only: host's resources serve the next boot */
@@ -111,10 +247,11 @@ static int run_once(const struct hv_options *o, struct hv_host *host, int signal
 int main(int argc, char *argv[])
 {
 	enum vm_stop_reason reason;
+	struct control *ctl = NULL;
 	struct hv_options o;
 	struct hv_host host;
-	char err[512];
-	int status, signal_fd;
+	char err[512], *pidfile = NULL;
+	int status, signal_fd, ready_fd = -1, ret;
 	unsigned int boots = 0;
 
 	keep_stdio_open();
@@ -134,6 +271,22 @@ int main(int argc, char *argv[])
 		return status;
 	}
 	hv_verbose = o.verbose;
+	trace_init(o.trace);	/* --trace: before host_open(), so the boot is traced too */
+
+	/*
+	 * --daemonize forks now, while hvrun is one thread (see daemon_fork());
+	 * the child goes on below with its stderr still on the terminal, so
+	 * that every error up to "ready" is printed there.  A daemon writes to
+	 * pipes whose reader may be gone (the waiting parent): EPIPE, not death.
+	 */
+	if (o.daemonize) {
+		ready_fd = daemon_fork();
+		if (ready_fd < 0) {
+			options_free(&o);
+			return HV_EXIT_FAILURE;
+		}
+		signal(SIGPIPE, SIG_IGN);
+	}
 
 	/*
 	 * Block the stop signals before any thread exists (user-mode networking
@@ -142,11 +295,20 @@ int main(int argc, char *argv[])
 	 */
 	signal_fd = stop_signals_fd();
 
-	/* Phase 1, privileged: open everything the VM will ever need, once. */
+	/* Phase 1, privileged: open everything the VM will ever need, once; bind the control socket. */
 	status = host_open(&host, &o);
+	if (status == HV_EXIT_OK)
+		status = control_setup(&ctl, &o);
+	if (status == HV_EXIT_OK && o.pidfile && !(pidfile = write_pidfile(o.pidfile)))
+		status = HV_EXIT_FAILURE;
 	/* Phase 2: drop every capability (and switch to --user/--group) before any guest code. */
 	if (status == HV_EXIT_OK && privs_drop(err, sizeof(err))) {
 		hv_err("%s", err);
+		status = HV_EXIT_FAILURE;
+	}
+	/* The control thread starts unprivileged: privs_drop() refuses while a thread holds a capability. */
+	if (status == HV_EXIT_OK && (ret = control_start(ctl)) < 0) {
+		hv_err("cannot start the control thread: %s", strerror(-ret));
 		status = HV_EXIT_FAILURE;
 	}
 	/* Phase 3, unprivileged: boot, and boot again on the same host resources after a reset. */
@@ -154,7 +316,7 @@ int main(int argc, char *argv[])
 		if (o.kernel)
 			console_raw();		/* restored at exit, whatever the way out */
 		for (;;) {
-			status = run_once(&o, &host, signal_fd, &reason);
+			status = run_once(&o, &host, ctl, signal_fd, &ready_fd, &reason);
 			if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
 				break;
 			if (o.no_reboot) {
@@ -165,6 +327,10 @@ int main(int argc, char *argv[])
 		}
 		console_restore();
 	}
+	control_close(ctl);		/* the socket file goes with it */
+	if (pidfile && unlink(pidfile) < 0)
+		hv_warn("cannot remove --pidfile %s: %s", pidfile, strerror(errno));
+	free(pidfile);
 	host_close(&host);
 	if (signal_fd >= 0)
 		close(signal_fd);

@@ -37,6 +37,7 @@ enum {
 	OPT_PIDFILE,
 	OPT_CONSOLE_LOG,
 	OPT_NO_BALLOON,
+	OPT_NO_PAGE_REPORTING,
 	OPT_STATS,
 	OPT_TRACE,
 };
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
 	{ "pidfile",	required_argument, NULL, OPT_PIDFILE },
 	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
 	{ "no-balloon",	no_argument,	   NULL, OPT_NO_BALLOON },
+	{ "no-free-page-reporting", no_argument, NULL, OPT_NO_PAGE_REPORTING },
 	{ "stats",	no_argument,	   NULL, OPT_STATS },
 	{ "trace",	required_argument, NULL, OPT_TRACE },
 	{ "rtc",	required_argument, NULL, OPT_RTC },
@@ -122,6 +124,8 @@ void options_print_help(FILE *out)
 "      --no-virtio-console  no virtio console (hvc0)\n"
 "      --no-rng        no virtio entropy device (/dev/hwrng)\n"
 "      --no-balloon    no virtio memory balloon (hvctl balloon SIZE)\n"
+"      --no-free-page-reporting  the balloon does not offer free page\n"
+"                      reporting (pages the guest frees then stay with hvrun)\n"
 "\n"
 "Networking (virtio-net; with -k; at most %d NICs: eth0, eth1, ... in order):\n"
 "  -t, --tap NAME      a NIC on the TAP device NAME (e.g. -t tap2), MAC\n"
@@ -843,6 +847,7 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		case OPT_PIDFILE:	o->pidfile = optarg; break;
 		case OPT_CONSOLE_LOG:	o->console_log = optarg; break;
 		case OPT_NO_BALLOON:	o->no_balloon = true; break;
+		case OPT_NO_PAGE_REPORTING: o->no_page_reporting = true; break;
 		case OPT_STATS:		o->stats = true; break;
 		case OPT_TRACE:
 			if (options_parse_trace(optarg, &o->trace, err, errlen))

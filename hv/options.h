@@ -89,6 +89,7 @@ struct hv_options {
 	const char *pidfile;	/* --pidfile FILE */
 	const char *console_log;	/* --console-log FILE */
 	bool no_balloon;	/* --no-balloon */
+	bool no_page_reporting;	/* --no-free-page-reporting: the balloon without PAGE_REPORTING */
 	bool stats;		/* --stats: counters at exit */
 	uint32_t trace;		/* --trace LIST: HV_TRACE_* bits */
 	bool rtc_localtime;	/* --rtc localtime (default utc) */

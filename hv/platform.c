@@ -11,6 +11,7 @@
 
 #include "boot/bzimage.h"
 #include "devices/virtio/virtio_pci.h"
+#include "devices/virtio_balloon.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
@@ -28,6 +29,7 @@
 #define PM1_CNT_SLP_TYP_SHIFT	10
 #define PM1_CNT_SLP_TYP_MASK	(7u << PM1_CNT_SLP_TYP_SHIFT)
 #define PM1_CNT_SLP_EN		0x2000
+#define PM1_PWRBTN		0x0100	/* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN (§4.8.3.1) */
 #define PC_DEFAULT_CMDLINE	"console=ttyS0"
 
 #define I8042_DATA_PORT		0x60
@@ -67,7 +69,48 @@ void platform_set_irq(struct vm *vm, unsigned int irq, int level)
 		hv_warn("KVM_IRQ_LINE %u: %s", irq, strerror(errno));
 }
 
-/* ---- ACPI PM1a: the guest's "power off" (S5) ---- */
+/* ---- ACPI PM1a: the guest's "power off" (S5), and the power button (hvctl powerdown) ---- */
+
+/*
+ * The SCI follows the PM1 events (ACPI 6.4 §4.8.3.1): high while a status bit
+ * and its enable bit are both set.  Level triggered, active high (the MADT's
+ * interrupt source override for IRQ 9): it stays up until the OS writes 1 to
+ * the status bit, so a missed edge cannot lose the button press.  The power
+ * button is the only PM1 event hvrun raises.  Called with pm_lock held.
+ */
+static void pm_update_sci(struct vm *vm)
+{
+	bool level = (vm->pm1_sts & vm->pm1_en & PM1_PWRBTN) != 0;
+
+	if (level != vm->sci_level) {
+		vm->sci_level = level;
+		platform_set_irq(vm, PC_SCI_IRQ, level);
+	}
+}
+
+int platform_powerdown(struct vm *vm)
+{
+	int ret = 0;
+
+	if (!vm->pc)
+		return -ENOTSUP;	/* --demo, --raw: no ACPI */
+	pthread_mutex_lock(&vm->pm_lock);
+	/*
+	 * Until the OS enabled the button (Linux's button driver sets PWRBTN_EN
+	 * when it loads), a press would only latch a status bit that ACPICA
+	 * clears when it starts: say so instead of pretending.
+	 */
+	if (!(vm->pm1_en & PM1_PWRBTN)) {
+		ret = -EAGAIN;
+	} else {
+		vm->pm1_sts |= PM1_PWRBTN;
+		pm_update_sci(vm);
+	}
+	pthread_mutex_unlock(&vm->pm_lock);
+	if (!ret)
+		hv_info("power button pressed (hvctl powerdown): SCI raised on IRQ %u", PC_SCI_IRQ);
+	return ret;
+}
 
 static void pm_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
@@ -105,6 +148,7 @@ static void pm_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, 
 		s5 = (cnt & PM1_CNT_SLP_EN) &&
 		     ((cnt & PM1_CNT_SLP_TYP_MASK) >> PM1_CNT_SLP_TYP_SHIFT) == PC_S5_SLP_TYP;
 		vm->pm1_cnt = (uint16_t)((cnt & ~PM1_CNT_SLP_EN) | PM1_CNT_SCI_EN);
+		pm_update_sci(vm);	/* the OS acknowledged (cleared) or masked an event */
 	}
 	pthread_mutex_unlock(&vm->pm_lock);
 	if (s5) {
@@ -330,9 +374,10 @@ enum platform_virtio_kind {
 	PLATFORM_VIRTIO_NIC,		/* -t / --net: eth0, eth1, ... */
 	PLATFORM_VIRTIO_CONSOLE,	/* hvc0, unless --no-virtio-console */
 	PLATFORM_VIRTIO_RNG,		/* unless --no-rng */
+	PLATFORM_VIRTIO_BALLOON,	/* unless --no-balloon */
 };
 
-/* Slot order: disks, then NICs, then the console, then rng.  Sets *index within its kind. */
+/* Slot order: disks, NICs, the console, rng, the balloon.  Sets *index within its kind. */
 static enum platform_virtio_kind platform_virtio_kind(const struct hv_options *o,
 						      const struct hv_host *host, unsigned int i,
 						      unsigned int *index)
@@ -348,8 +393,11 @@ static enum platform_virtio_kind platform_virtio_kind(const struct hv_options *o
 		*index = i - first_nic;
 		return PLATFORM_VIRTIO_NIC;
 	}
-	return i == after_nics && !o->no_virtio_console ? PLATFORM_VIRTIO_CONSOLE
-							 : PLATFORM_VIRTIO_RNG;
+	if (!o->no_virtio_console && i == after_nics)
+		return PLATFORM_VIRTIO_CONSOLE;
+	if (!o->no_rng && i == after_nics + !o->no_virtio_console)
+		return PLATFORM_VIRTIO_RNG;
+	return PLATFORM_VIRTIO_BALLOON;
 }
 
 /*
@@ -388,8 +436,13 @@ static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct
 		if (!ret && options_console(o) == HV_CONSOLE_VIRTIO)
 			vm->console_in = v->dev;
 		break;
-	default:
+	case PLATFORM_VIRTIO_RNG:
 		ret = vrng_create(&vm->mem, v->loop, 0, &v->dev);
+		break;
+	default:
+		/* As the teaching guide's "-balloon virtio": stats every 2 s, free page reporting. */
+		ret = vballoon_create(&vm->mem, v->loop, o->mem_bytes, 0, !o->no_page_reporting,
+				      &v->dev);
 		break;
 	}
 	if (ret)
@@ -400,7 +453,8 @@ static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct
 static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
 	uint32_t mmio_next = PC_PCI_MMIO_BASE;
-	unsigned int i, index, n = host->nr_disks + host->nr_nics + !o->no_virtio_console + !o->no_rng;
+	unsigned int i, index, n = host->nr_disks + host->nr_nics + !o->no_virtio_console +
+				   !o->no_rng + !o->no_balloon;
 	char name[16];
 	int ret = 0;
 
@@ -422,8 +476,9 @@ static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct
 		else if (kind == PLATFORM_VIRTIO_NIC)
 			snprintf(name, sizeof(name), "io-net%c", '0' + index);	/* < HV_MAX_NICS */
 		else
-			snprintf(name, sizeof(name), "io-%s",
-				 kind == PLATFORM_VIRTIO_CONSOLE ? "con" : "rng");
+			snprintf(name, sizeof(name), "io-%s", kind == PLATFORM_VIRTIO_CONSOLE ? "con"
+				 : kind == PLATFORM_VIRTIO_RNG ? "rng" : "balloon");
+		snprintf(v->name, sizeof(v->name), "%s", kind == PLATFORM_VIRTIO_CONSOLE ? "console" : name + 3);
 		ret = ev_loop_init(v->loop, name);
 		if (ret) {
 			free(v->loop);
@@ -432,6 +487,8 @@ static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct
 		}
 		vm->nr_virtio++;
 		ret = platform_new_virtio(vm, o, host, kind, index, v);
+		for (unsigned int q = 0; !ret && q < v->dev->nr_queues; q++)
+			v->dev->vq[q].dev_name = v->name;	/* "vda q0" in --trace and ring diagnostics */
 		if (!ret)
 			ret = platform_plug_virtio(vm, v, &mmio_next);
 	}

@@ -64,4 +64,12 @@ bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bo
 /* Raises or lowers an ISA IRQ line on the in-kernel PIC and IOAPIC. */
 void platform_set_irq(struct vm *vm, unsigned int irq, int level);
 
+/*
+ * Presses the ACPI fixed power button (hvctl powerdown): sets PWRBTN_STS and
+ * raises the SCI; the guest's OS then shuts down cleanly (systemd-logind) and
+ * enters S5.  0; -EAGAIN if the guest has not enabled the button (no ACPI OS
+ * running yet); -ENOTSUP without the PC platform (--demo, --raw).
+ */
+int platform_powerdown(struct vm *vm);
+
 #endif

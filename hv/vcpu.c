@@ -13,6 +13,7 @@
 
 #include "hv/log.h"
 #include "hv/platform.h"
+#include "hv/trace.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index)
 {
@@ -67,6 +68,7 @@ int vcpu_set_real_mode_entry(struct vcpu *cpu, uint16_t entry)
 	regs.rip = entry;
 	regs.rsi = cpu->index;
 	regs.rflags = 0x2;	/* bit 1 is always set; IF clear: no interrupts */
+	HV_TRACE(HV_TRACE_BOOT, "vCPU %u: real-mode entry at 0000:%04x", cpu->index, entry);
 	if (ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
 	return 0;
@@ -140,6 +142,9 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		vcpu_handle_pio(cpu);
 		return 1;
 	case KVM_EXIT_MMIO:
+		HV_TRACE(HV_TRACE_MMIO, "vCPU %u: MMIO %s 0x%llx (%u B)", cpu->index,
+			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
+			 run->mmio.len);
 		/* Devices the PC maps (ECAM); elsewhere reads see an empty bus, writes vanish. */
 		if (cpu->vm->pc && platform_mmio(cpu->vm, run->mmio.phys_addr, run->mmio.data,
 						 run->mmio.len, run->mmio.is_write))
@@ -147,6 +152,8 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		if (!run->mmio.is_write)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 		cpu->unclaimed_mmio++;
+		HV_TRACE(HV_TRACE_MMIO, "vCPU %u: 0x%llx: no device", cpu->index,
+			 (unsigned long long)run->mmio.phys_addr);
 		return 1;
 	case KVM_EXIT_HLT:
 		/* Without an in-kernel LAPIC, HLT comes to us: this vCPU is done. */
@@ -178,13 +185,22 @@ void *vcpu_thread(void *arg)
 {
 	struct vcpu *cpu = arg;
 	struct kvm_run *run = cpu->run;
+	char name[16];
 	sigset_t kick;
 
+	/* "vcpu0" in top -H, perf and --trace lines. */
+	snprintf(name, sizeof(name), "vcpu%u", cpu->index);
+	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (!atomic_load(&cpu->vm->stopping)) {
+		/* hvctl pause: wait here, outside KVM_RUN, until resumed or stopped. */
+		if (atomic_load(&cpu->vm->pause_requested)) {
+			vm_vcpu_park(cpu->vm);
+			continue;
+		}
 		if (ioctl(cpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;
@@ -197,6 +213,7 @@ void *vcpu_thread(void *arg)
 		}
 		cpu->exits[run->exit_reason < KVM_NR_EXIT_NAMES ? run->exit_reason
 								: KVM_NR_EXIT_NAMES]++;
+		HV_TRACE(HV_TRACE_EXITS, "vCPU %u: exit %s", cpu->index, kvm_exit_name(run->exit_reason));
 		if (!vcpu_handle_exit(cpu))
 			break;
 	}
@@ -205,5 +222,6 @@ void *vcpu_thread(void *arg)
 		vm_request_stop(cpu->vm, VM_STOP_HALTED);
 	else
 		eventfd_write(cpu->vm->event_fd, 1);
+	vm_vcpu_ended(cpu->vm);	/* a pause may have been waiting for this thread */
 	return NULL;
 }

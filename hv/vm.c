@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/virtio_console.h"
@@ -67,6 +68,19 @@ static int vm_setup_memory(struct vm *vm, const struct hv_options *o)
 	return 0;
 }
 
+/* The pause machinery exists from the start: vm_destroy() frees it whatever vm_create() reached. */
+static void vm_pause_init(struct vm *vm)
+{
+	pthread_condattr_t attr;
+
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	/* vm_pause() waits with a deadline: on the monotonic clock, not the settable one. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->pause_cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
 static void vm_com1_irq(void *opaque, int level)
 {
 	platform_set_irq(opaque, SERIAL_COM1_IRQ, level);
@@ -78,6 +92,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 	unsigned int i;
 
 	memset(vm, 0, sizeof(*vm));
+	vm_pause_init(vm);
 	vm->kvm_fd = kvm_fd;
 	vm->vm_fd = -1;
 	vm->signal_fd = -1;
@@ -172,9 +187,125 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why)
 
 	atomic_compare_exchange_strong(&vm->stop_reason, &none, (int)why);
 	atomic_store(&vm->stopping, true);
+	/* Paused vCPUs wait on pause_cond: a stop (hvctl stop, reset, a signal) must wake them. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	eventfd_write(vm->event_fd, 1);
+}
+
+/* ---- pause and resume (hvctl pause / resume) ---- */
+
+/*
+ * Called with pause_lock held whenever a vCPU parks or ends: once every vCPU
+ * thread still running is parked, no vCPU is in KVM_RUN and the guest's clock
+ * can be frozen.  KVM's clock (what kvmclock and the guest's timekeeping read)
+ * goes on counting host time; KVM_GET_CLOCK now and KVM_SET_CLOCK at resume
+ * take the paused time out of it, as QEMU does on stop/cont.
+ */
+static void vm_pause_check_parked(struct vm *vm)
+{
+	struct kvm_clock_data clock = { 0 };
+
+	if (!atomic_load(&vm->pause_requested) || vm->all_parked ||
+	    vm->parked < atomic_load(&vm->running))
+		return;
+	vm->all_parked = true;
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) == 0) {
+		vm->clock_ns = clock.clock;
+		vm->clock_valid = true;
+	} else {
+		hv_warn("KVM_GET_CLOCK: %s; the guest's clock will jump at resume", strerror(errno));
+	}
+	pthread_cond_broadcast(&vm->pause_cond);	/* vm_pause() may be waiting */
+}
+
+void vm_vcpu_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	vm_pause_check_parked(vm);
+	while (atomic_load(&vm->pause_requested) && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_vcpu_ended(struct vm *vm)
+{
+	/* One fewer thread to wait for: the others may all be parked now. */
+	pthread_mutex_lock(&vm->pause_lock);
+	vm_pause_check_parked(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	struct timespec deadline;
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (atomic_load(&vm->pause_requested)) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	atomic_store(&vm->pause_requested, true);
+	vm->all_parked = vm->clock_valid = false;
+	vm_pause_check_parked(vm);	/* no vCPU thread running at all */
+	pthread_mutex_unlock(&vm->pause_lock);
+
+	/* The flag is set before the kick: a vCPU sees it at the top of its loop either way. */
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+
+	/*
+	 * Wait a little for them, so that "paused" means the guest stopped.  Not
+	 * for ever: a vCPU blocked writing to a full console pipe is waiting for
+	 * the very thread that called us (the control thread drains that pipe).
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_nsec += 500 * 1000 * 1000;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (!vm->all_parked && atomic_load(&vm->pause_requested) && !atomic_load(&vm->stopping))
+		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &deadline) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+int vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!atomic_load(&vm->pause_requested)) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	/* Every vCPU is parked (clock_valid says so): none can enter KVM_RUN before the clock is back. */
+	if (vm->clock_valid) {
+		struct kvm_clock_data clock = { .clock = vm->clock_ns };
+
+		if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+			hv_warn("KVM_SET_CLOCK: %s; the guest's clock jumps by the paused time",
+				strerror(errno));
+	}
+	atomic_store(&vm->pause_requested, false);
+	vm->all_parked = vm->clock_valid = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+const char *vm_state_name(struct vm *vm)
+{
+	if (atomic_load(&vm->stopping))
+		return "stopping";
+	return atomic_load(&vm->pause_requested) ? "paused" : "running";
 }
 
 /* Console input waiting for room in the UART's receive FIFO. */
@@ -327,6 +458,8 @@ void vm_destroy(struct vm *vm)
 	gm_free(&vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
 	/* kvm_fd belongs to struct hv_host: the next boot's VM is created on it. */
 	vm->vm_fd = vm->kvm_fd = -1;
 }

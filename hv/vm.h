@@ -30,6 +30,7 @@ struct vm_virtio {
 	struct virtio_pci *pci;
 	struct ev_loop *loop;
 	unsigned int slot;
+	char name[16];			/* "vda", "net0", "console", "rng": --trace, --stats */
 };
 struct kvm_cpuid2;
 struct vm;
@@ -85,6 +86,20 @@ struct vm {
 	struct virtio_dev *console_in;	/* the virtio console stdin feeds, or NULL: COM1 */
 	pthread_mutex_t pm_lock;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;	/* ACPI PM1a event and control registers */
+	bool sci_level;			/* the SCI line as last driven (under pm_lock) */
+
+	/*
+	 * Pause (hvctl pause): each vCPU thread parks before its next KVM_RUN
+	 * until vm_resume().  pause_requested is read without the lock by the
+	 * vCPU loop; the rest is under pause_lock.
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;	/* a vCPU parked or ended; resume; stop */
+	atomic_bool pause_requested;
+	unsigned int parked;		/* vCPU threads waiting in vm_vcpu_park() */
+	bool all_parked;		/* every running vCPU thread is parked */
+	bool clock_valid;		/* clock_ns holds the guest's frozen time */
+	uint64_t clock_ns;		/* KVM_GET_CLOCK when the last vCPU parked */
 };
 
 /*
@@ -101,8 +116,28 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd);
  */
 enum vm_stop_reason vm_run(struct vm *vm);
 
-/* Asks every vCPU thread to return (from any thread); the first reason is kept. */
+/* Asks every vCPU thread to return (from any thread); the first reason is kept.  Wakes paused vCPUs. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why);
+
+/*
+ * Pauses the guest (any thread but a vCPU's): every vCPU thread leaves
+ * KVM_RUN (a kick) and waits before the next one.  When the last one has
+ * parked, the guest's clock (kvmclock) is read with KVM_GET_CLOCK, so that
+ * vm_resume() can put it back and the guest sees no time pass.  Waits up to
+ * half a second for the vCPUs to park (one may be blocked writing console
+ * output); the pause completes by itself after that.  0, or -EALREADY.
+ */
+int vm_pause(struct vm *vm);
+
+/* Undoes vm_pause(): KVM_SET_CLOCK to the saved time, then wakes the vCPUs.  0, or -EALREADY. */
+int vm_resume(struct vm *vm);
+
+/* "running", "paused" or "stopping": what hvctl status shows. */
+const char *vm_state_name(struct vm *vm);
+
+/* For vCPU threads (hv/vcpu.c): park while a pause is asked for; account a thread that ended. */
+void vm_vcpu_park(struct vm *vm);
+void vm_vcpu_ended(struct vm *vm);
 
 void vm_print_exit_stats(const struct vm *vm);
 void vm_destroy(struct vm *vm);
