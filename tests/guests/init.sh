@@ -3,6 +3,7 @@
 # that hvrun booted.  It reports what the guest sees as "HVTEST key=value" lines on the
 # serial console and powers off; the integration tests assert on those lines.
 # The kernel command line picks the job: hvtest=report (default) | shell | reboot | marker
+# | read (one 4 KiB read of /dev/vda)
 # (marker: print "HVTEST marker" at once and power off; bench/boot times it).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -87,6 +88,14 @@ virtio_report() {
 }
 
 case $mode in
+read)
+	# One 4 KiB O_DIRECT read of /dev/vda at byte 777 * 4096 (sector 6216), between two
+	# console lines: what --trace virtio,irq shows for one request (docs/13-one-request.md).
+	echo "HVTEST read begin"
+	dd if=/dev/vda of=/dev/null bs=4096 skip=777 count=1 iflag=direct 2>/dev/null
+	echo "HVTEST read rc=$?"
+	poweroff -f
+	;;
 hvcin)
 	# A line typed on hvrun's standard input (--console virtio) arrives on hvc0.
 	echo "HVTEST hvcin ready"
