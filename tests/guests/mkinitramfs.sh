@@ -21,7 +21,8 @@ ln -s busybox "$stage/bin/sh"
 cp "$src/init.sh" "$stage/init"
 chmod 755 "$stage/init"
 if [ -n "$moddir" ]; then
-	stage_modules "$moddir" "$stage/modules" virtio_pci virtio_blk virtio_console virtio_rng
+	stage_modules "$moddir" "$stage/modules" virtio_pci virtio_blk virtio_console virtio_rng \
+		virtio_balloon
 fi
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# virtio_devices: what a Linux guest sees of hvrun's virtio-pci devices (block, console,
+# virtio_devices: what a Linux guest sees of hvrun's virtio-pci devices (block, console, balloon,
 # entropy), driven by Debian's own drivers in the test initramfs: PCI ids and MSI-X,
 # disk geometry and serial, a read-only disk, a write the host reads back from the image,
 # entropy from /dev/hwrng, output and input through hvc0, devices turned off by options.
@@ -41,7 +41,7 @@ du -k \$D/disk.raw | cut -f1 >disk.du
 truncate -s 128M \$D/disk.raw
 # No console, no rng; a writeback-cached disk.
 timeout 300 "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -d \$D/disk.raw,cache=writeback \
-	--no-virtio-console --no-rng -a "$q hvtest=virtio" >bare.out 2>bare.err; echo \$? >bare.rc
+	--no-virtio-console --no-rng --no-balloon -a "$q hvtest=virtio" >bare.out 2>bare.err; echo \$? >bare.rc
 # INTx instead of MSI-X (pci=nomsi): the ISR and the IOAPIC line routed by the DSDT's _PRT.
 timeout 300 "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -d \$D/disk.raw \
 	-a "$q pci=nomsi hvtest=virtio" >intx.out 2>intx.err; echo \$? >intx.rc
@@ -61,7 +61,8 @@ expect_status 0 "$rc" "the boot script"
 
 cp "$T/full.out" "$T/out"; cp "$T/full.err" "$T/err"
 expect_status 0 "$(cat "$T/full.rc")" "boot with two disks, console and rng"
-for id in "0x1af4:0x1042 class=0x010000" "0x1af4:0x1043 class=0x078000" "0x1af4:0x1044 class=0x00ff00"; do
+for id in "0x1af4:0x1042 class=0x010000" "0x1af4:0x1043 class=0x078000" "0x1af4:0x1044 class=0x00ff00" \
+	"0x1af4:0x1045 class=0x00ff00"; do
 	grep -q "^HVTEST pci=.* id=$id .*driver=virtio-pci" "$T/out" || fail "no PCI function $id bound to virtio-pci"
 done
 [ "$(grep -c '^HVTEST pci=.*0x1af4:0x1042' "$T/out")" = 2 ] || fail "not two virtio-blk functions"
@@ -86,11 +87,12 @@ grep -q '^HVTEST irq: .*virtio[0-9]-req' "$T/out" || fail "no virtio-blk request
 grep -E '^HVTEST dmesg: .*(WARNING:|BUG:)' "$T/out" | grep -v 'fpu/xstate' && fail "kernel warning in dmesg"
 
 cp "$T/bare.out" "$T/out"; cp "$T/bare.err" "$T/err"
-expect_status 0 "$(cat "$T/bare.rc")" "boot with --no-virtio-console --no-rng"
+expect_status 0 "$(cat "$T/bare.rc")" "boot with --no-virtio-console --no-rng --no-balloon"
 expect_in out "HVTEST pci=0000:00:02.0 id=0x1af4:0x1042"
 expect_in out "HVTEST disk=vda size=262144 "	# 128 MiB after the resize
 expect_not_in out "0x1af4:0x1043"
 expect_not_in out "0x1af4:0x1044"
+expect_not_in out "0x1af4:0x1045"
 expect_in out "HVTEST vda_back_sha=$sha_pattern"
 
 cp "$T/intx.out" "$T/out"; cp "$T/intx.err" "$T/err"
