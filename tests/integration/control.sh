@@ -26,7 +26,8 @@ if [ -z "${HVRUN_CONTROL_INSIDE:-}" ] && [ "${HVRUN_KVM:-auto}" != direct ]; the
 	if [ "${HVRUN_KVM:-auto}" = lab ] ||
 	   ! timeout 20 "$HVRUN" --raw "$T/halt.bin" >/dev/null 2>&1; then
 		echo "control: this host's /dev/kvm cannot run a program: running in the lab"
-		rc=0; lab_run env HVRUN_CONTROL_INSIDE=lab HVCTL="$HVCTL" bash "$0" || rc=$?
+		rc=0; lab_run env HVRUN_CONTROL_INSIDE=lab HVRUN="$HVRUN" HVRUN_SRC="$HVRUN_SRC" \
+			HVCTL="$HVCTL" bash "$0" || rc=$?
 		cat "$T/out"
 		[ $rc = 0 ] || { cat "$T/err" >&2; exit $rc; }
 		exit 0
@@ -34,7 +35,13 @@ if [ -z "${HVRUN_CONTROL_INSIDE:-}" ] && [ "${HVRUN_KVM:-auto}" != direct ]; the
 fi
 
 # Every socket in a directory of our own: hvctl list sees only this test's VMs.
-export HVRUN_CONTROL_DIR="$T/run"
+# (In the lab $T is on 9p, where no unix socket can be made: /tmp there.)
+if [ -n "${HVRUN_CONTROL_INSIDE:-}" ]; then
+	HVRUN_CONTROL_DIR=$(mktemp -d /tmp/hvrun-control.XXXXXX)/run
+else
+	HVRUN_CONTROL_DIR="$T/run"
+fi
+export HVRUN_CONTROL_DIR
 D=$HVRUN_CONTROL_DIR
 PIDS=()
 cleanup() {

@@ -181,6 +181,27 @@ session_status() {
 	esac
 }
 
+# lab_watch PID: waits for the lab.sh of PID; returns its status, or 124 (a hang) after
+# killing it when the lab guest's heartbeat file (written every 10 s from inside the
+# lab) has not changed for LAB_STALL seconds (default 300): the whole emulated machine
+# stopped, and waiting for --timeout would only waste the rest of it.
+lab_watch() {
+	local pid=$1 rc=0 age
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 10
+		[ -s "$T/heartbeat" ] || continue
+		age=$(( $(date +%s) - $(stat -c %Y "$T/heartbeat") ))
+		if [ "$age" -gt "${LAB_STALL:-300}" ]; then
+			echo "lab: the lab guest's heartbeat stopped ${age} s ago: a hang" >>"$T/lab.log"
+			kill -TERM "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 124
+		fi
+	done
+	wait "$pid" || rc=$?
+	return $rc
+}
+
 # debian_run SCRIPT: runs bash SCRIPT where KVM is, with $SCRATCH, a directory that
 # supports O_DIRECT: the lab with a 4 GiB scratch disk at /scratch (or this host's own
 # KVM, with $T/scratch).  stdout/stderr in $T/out and $T/err; returns
@@ -197,10 +218,12 @@ debian_run() {
 	fi
 	for try in 1 2; do
 		rc=0
+		rm -f "$T/heartbeat"
 		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-1200}" --mem 3072 --cpus 2 \
 			--scratch 4G --share "$T" -- \
 			bash -c "(while sleep 10; do date +%T >'$T/heartbeat'; done) >/dev/null 2>&1 &
-				bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
+				bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 &
+		lab_watch $! || rc=$?
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
