@@ -220,7 +220,7 @@ def parse_console(path):
                                             (p.partition("=") for p in parts[2:]) if v.isdigit()}
                 else:
                     j["stat_" + parts[1]] = [int(x) for x in parts[2:] if x.isdigit()]
-        elif word == "FIOERR":
+        elif word in ("FIOERR", "JOBERR"):   # JOBERR: bench/net's (iperf3's stderr)
             name, _, msg = arg.partition(" ")
             fioerr.setdefault(name, []).append(msg)
         elif word == "JSON-BEGIN":
@@ -246,8 +246,9 @@ def parse_cpu(path):
 
 
 def is_vcpu(tid, pid, comm):
-    """QEMU names its vCPU threads "CPU n/KVM"; hvrun's keep the process name."""
-    return bool(re.match(r"CPU \d+/KVM", comm)) or (comm == "hvrun" and tid != pid)
+    """QEMU names its vCPU threads "CPU n/KVM"; hvrun's are "vcpuN" (older builds kept the
+    process name)."""
+    return bool(re.match(r"CPU \d+/KVM$|vcpu\d+$", comm)) or (comm == "hvrun" and tid != pid)
 
 
 def cpu_delta(begin, end, hz):
