@@ -5,7 +5,7 @@
 #   hvrun --daemonize --name d2 -m 256 -k vmlinuz -i test-initramfs      (busybox)
 # Both commands return 0 at once, after set-up.  "hvctl list" shows both; the Debian
 # guest is logged into through "hvctl -n d1 console" (the console session's VMM is
-# hvctl); "hvctl -n d2 stop" ends d2 only, d1 goes on; "hvctl -n d1 powerdown" shuts the
+# hvctl); "hvctl -n d2 reset" boots d2 again (boot 2); "hvctl -n d2 stop" ends d2 only, d1 goes on; "hvctl -n d1 powerdown" shuts the
 # Debian guest down cleanly: hvrun exits, its socket and pid file are gone, the console
 # log holds the boot.  A set-up error (a missing disk) is still printed, exit status 2.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +18,7 @@ need_hvctl
 
 gcmd G_HOST 'hostname; systemctl is-system-running --wait'
 hcmd H_LIST "$HVCTL list"
+hcmd H_RESET "$HVCTL -n d2 reset && sleep 5 && $HVCTL -n d2 status | grep -E '^(state|uptime):'"
 hcmd H_D2 "$HVCTL -n d2 status && $HVCTL -n d2 stop && sleep 2; $HVCTL list; $HVCTL -n d1 status | grep -i state"
 hcmd H_POWER "$HVCTL -n d1 powerdown"
 
@@ -58,6 +59,8 @@ need_ok "hvctl list" "$H_LIST"
 for v in d1 d2; do
 	item_out "$H_LIST" | grep -qw "$v" || session_fail "hvctl list lacks $v: $(item_out "$H_LIST" | tr '\n' '|')"
 done
+need_ok "reset d2" "$H_RESET"
+item_out "$H_RESET" | grep -q '(boot 2)' || session_fail "hvctl reset: d2 did not boot again: $(item_out "$H_RESET" | tr '\n' '|')"
 need_ok "stop d2" "$H_D2"
 item_out "$H_D2" >"$T/d2"
 tail -n 3 "$T/d2" | grep -qw d2 && session_fail "d2 still listed after hvctl stop: $(tr '\n' '|' <"$T/d2")"
@@ -69,4 +72,4 @@ grep -q 'No such file' "$T/after.txt" || session_fail "the pid file or socket of
 tr -d '\r' <"$T/d1.log" | grep -qE 'reboot: Power down|System Power Off' ||
 	session_fail "the console log does not show the clean shutdown"
 grep -q 'login:' "$T/d1.log" || session_fail "the console log lacks the login prompt"
-pass "--daemonize: two VMs, hvctl list/status/console/stop/powerdown, pid file and console log ($(kvm_mode))"
+pass "--daemonize: two VMs, hvctl list/status/console/reset/stop/powerdown, pid file and console log ($(kvm_mode))"
