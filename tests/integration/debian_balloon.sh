@@ -69,6 +69,11 @@ echo "boot 1: MemAvailable ${a0} -> ${a1} (balloon 256M) -> ${a2} kB (balloon 0)
 [ $((q0 - q1)) -ge $((128 * 1024)) ] || session_fail "inflating 256 MiB lowered hvrun's RSS by only $(((q0 - q1) / 1024)) MiB"
 [ $((a2 - a1)) -ge $((200 * 1024)) ] || session_fail "deflating gave back only $(((a2 - a1) / 1024)) MiB of MemAvailable"
 item_out "$B1_DEF" | grep -q '"actual_bytes": *0' || session_fail "after balloon 0 the balloon still holds pages: $(item_out "$B1_DEF" | tr '\n' ' ')"
+# The guest's own statistics (STATS_VQ): its total memory, about the 1 GiB it has.
+tot=$(item_out "$B1_DEF" | grep -o '"total_memory": *[0-9]*' | grep -o '[0-9]*$')
+[ "${tot:-0}" -ge $((900 * 1048576)) ] && [ "${tot:-0}" -le $((1024 * 1048576)) ] ||
+	session_fail "balloon-stats: the guest's total_memory is '${tot:-none}', expected 900-1024 MiB"
+echo "balloon-stats: the guest reports total_memory $((tot / 1048576)) MiB"
 item_out "$B1_INF" | sed -n '1,20p'
 # Powerdown: systemd shut the guest down (the console shows it), hvrun exited 0 (above).
 tr -d '\r' <"$T/b1.console" | grep -qE 'reboot: Power down|System Power Off' ||
