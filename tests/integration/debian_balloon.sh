@@ -10,7 +10,6 @@
 #           fills 400 MiB then frees it, and hvrun's RSS falls again without any command.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_debian.sh"
-. "$(dirname "$0")/lib_net.sh"
 
 debian_image
 need_hvctl

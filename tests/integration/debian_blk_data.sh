@@ -30,15 +30,6 @@ LAB_CACHE=${HVRUN_LAB_CACHE:-$HOME/.cache/hvrun-lab}
 hash_of() {	# hash_of FILE KEY: the value of "KEY VALUE" in $T/FILE
 	sed -n "s/^$2 //p" "$T/$1" | head -n 1
 }
-need_ok() {	# need_ok PART N...: guest items N... of session $SESSION ran and returned 0
-	local part=$1 n rc
-	shift
-	for n in "$@"; do
-		rc=$(item_rc "$n")
-		[ -n "$rc" ] || session_fail "$part command $n never finished (the session ended early: see HVSESSION above): $(sed -n "${n}p" "$CMDS")"
-		[ "$rc" = 0 ] || session_fail "$part command $n failed (status $rc): $(sed -n "${n}p" "$CMDS"): $(item_out "$n" | tail -n 3 | tr '\n' ' ')"
-	done
-}
 ran() {		# ran PART N...: items N... of session $SESSION ran to their end (any status)
 	local part=$1 n
 	shift

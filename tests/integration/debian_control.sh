@@ -12,7 +12,6 @@
 #   powerdown          the ACPI power button: systemd shuts down, hvrun exits 0
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_debian.sh"
-. "$(dirname "$0")/lib_net.sh"
 
 debian_image
 need_hvctl

@@ -11,7 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_linux.sh"
 . "$(dirname "$0")/lib_debian.sh"
-. "$(dirname "$0")/lib_net.sh"
 
 debian_image
 need_hvctl

@@ -139,6 +139,17 @@ item_rc() {
 	sed -n -E "s/^HV(CMD|HOST)-END $1 rc=([0-9]+)\$/\\2/p" "${2:-$T/${SESSION:-session}.out}" | head -n 1
 }
 
+# need_ok PART N...: items N... of session $SESSION ran and returned 0.
+need_ok() {
+	local part=$1 n rc
+	shift
+	for n in "$@"; do
+		rc=$(item_rc "$n")
+		[ -n "$rc" ] || session_fail "$part: command $n never finished (see HVSESSION above): $(sed -n "${n}p" "$CMDS")"
+		[ "$rc" = 0 ] || session_fail "$part: command $n failed (status $rc): $(sed -n "${n}p" "$CMDS"): $(item_out "$n" | tail -n 5 | tr '\n' ' ')"
+	done
+}
+
 # session_fail MSG: fail, showing the session's messages and the console's last lines.
 # SESSION (default "session") names the files: $T/SESSION.out, .err, and the console
 # log $T/SESSION.console (see session_cmd).

@@ -68,14 +68,3 @@ transfer_check() {
 	ms2=$(item_out "${!down}" | sed -n 's/^ms=//p')
 	echo "$2: lab -> guest ${ms1} ms, guest -> lab ${ms2} ms (sha256 equal both ways)"
 }
-
-# need_ok PART N...: items N... of session $SESSION ran and returned 0.
-need_ok() {
-	local part=$1 n rc
-	shift
-	for n in "$@"; do
-		rc=$(item_rc "$n")
-		[ -n "$rc" ] || session_fail "$part: command $n never finished (see HVSESSION above): $(sed -n "${n}p" "$CMDS")"
-		[ "$rc" = 0 ] || session_fail "$part: command $n failed (status $rc): $(sed -n "${n}p" "$CMDS"): $(item_out "$n" | tail -n 5 | tr '\n' ' ')"
-	done
-}
