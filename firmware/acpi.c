@@ -1,4 +1,4 @@
-/* acpi.c: builds RSDP, XSDT, RSDT, FADT, FACS, DSDT (AML), MADT and MCFG into guest memory. */
+/* acpi.c: builds RSDP, XSDT, RSDT, FADT, FACS, DSDT (AML), MADT and MCFG, for guest memory or for the firmware's table loader. */
 #include "firmware/acpi.h"
 
 #include <errno.h>
@@ -205,6 +205,16 @@ static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static uint64_t get_le(const uint8_t *p, unsigned int bytes)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
 static void buf_put(struct acpi_buf *b, const void *src, size_t n)
 {
 	uint8_t *p = buf_grow(b, n);
@@ -266,6 +276,108 @@ static uint8_t acpi_sum(const uint8_t *p, size_t n)
 	return sum;
 }
 
+/*
+ * ---- the staged image ----
+ *
+ * The tables are generated once, into two "files" as QEMU's BIOS
+ * linker/loader names them (hw/acpi/bios-linker-loader.c): the RSDP, and
+ * all other tables in one blob.  A pointer field holds the offset of its
+ * target from the start of the tables file, every checksum byte is 0, and
+ * two lists say which fields are pointers and which bytes are checksums.
+ * Linking adds the address the tables file was placed at to each pointer
+ * field, then fills each checksum.  acpi_build() links in place and
+ * writes the result to guest memory; acpi_build_blobs() turns the lists
+ * into loader commands and the firmware links (SeaBIOS
+ * src/fw/romfile_loader.c, OVMF's QemuFwCfgAcpi.c): one generator, so both
+ * paths hand the guest the same bytes.
+ */
+enum acpi_file { ACPI_FILE_RSDP, ACPI_FILE_TABLES };
+
+/* A pointer field: the file holding it, where, its width, and the file it points into. */
+struct acpi_pointer {
+	uint8_t file;			/* enum acpi_file */
+	uint8_t size;			/* 4 or 8 bytes, little-endian */
+	uint8_t target_file;		/* enum acpi_file; always the tables */
+	uint32_t offset;
+};
+
+/*
+ * A checksum byte at offset, chosen so that [start, start + length), which
+ * covers the byte itself, sums to zero.
+ */
+struct acpi_checksum {
+	uint8_t file;			/* enum acpi_file */
+	uint32_t offset;
+	uint32_t start;
+	uint32_t length;
+};
+
+#define ACPI_MAX_POINTERS	12	/* at most 11: FADT 3, XSDT 3, RSDT 3, RSDP 2 */
+#define ACPI_MAX_CHECKSUMS	8	/* DSDT, FADT, MADT, MCFG, XSDT, RSDT, RSDP twice */
+#define ACPI_MAX_SDT_ENTRIES	3	/* FADT, MADT, MCFG */
+
+struct acpi_image {
+	struct acpi_buf tables;		/* ACPI_FILE_TABLES; its err is the image's */
+	uint8_t rsdp[ACPI_RSDP_SIZE];	/* ACPI_FILE_RSDP */
+	struct acpi_pointer ptr[ACPI_MAX_POINTERS];
+	unsigned int nptr;
+	struct acpi_checksum sum[ACPI_MAX_CHECKSUMS];
+	unsigned int nsum;		/* in the order they must be computed */
+	/* Where each table starts in the tables file. */
+	size_t facs, dsdt, xsdt, rsdt;
+	size_t sdt[ACPI_MAX_SDT_ENTRIES];	/* what the XSDT and RSDT list */
+	unsigned int nsdt;
+	bool has_rsdt;
+};
+
+static uint8_t *image_file(struct acpi_image *img, unsigned int file)
+{
+	return file == ACPI_FILE_RSDP ? img->rsdp : img->tables.data;
+}
+
+/* Records the pointer field at offset of file, width size, pointing target bytes into the tables. */
+static void image_pointer(struct acpi_image *img, enum acpi_file file, size_t offset,
+			  unsigned int size, size_t target)
+{
+	if (img->tables.err)
+		return;
+	if (img->nptr == ACPI_MAX_POINTERS) {
+		img->tables.err = -E2BIG;
+		return;
+	}
+	put_le(image_file(img, file) + offset, target, size);
+	img->ptr[img->nptr++] = (struct acpi_pointer){
+		.file = (uint8_t)file, .size = (uint8_t)size, .target_file = ACPI_FILE_TABLES,
+		.offset = (uint32_t)offset,
+	};
+}
+
+/* Records a checksum; computing it waits for the link, after the pointers. */
+static void image_checksum(struct acpi_image *img, enum acpi_file file, size_t offset,
+			   size_t start, size_t length)
+{
+	if (img->tables.err)
+		return;
+	if (img->nsum == ACPI_MAX_CHECKSUMS) {
+		img->tables.err = -E2BIG;
+		return;
+	}
+	image_file(img, file)[offset] = 0;
+	img->sum[img->nsum++] = (struct acpi_checksum){
+		.file = (uint8_t)file, .offset = (uint32_t)offset,
+		.start = (uint32_t)start, .length = (uint32_t)length,
+	};
+}
+
+/* [base + off, base + off + len) lies below 4 GiB, without wrapping. */
+static bool below_4g(uint64_t base, uint64_t off, uint64_t len)
+{
+	uint64_t end;
+
+	return !__builtin_add_overflow(base, off, &end) &&
+	       !__builtin_add_overflow(end, len, &end) && end <= ACPI_4GIB;
+}
+
 /* ACPI 6.4 §5.2.6: the header; Length and Checksum are filled by table_end(). */
 static size_t table_begin(struct acpi_buf *b, const char sig[4], uint8_t revision)
 {
@@ -284,18 +396,14 @@ static size_t table_begin(struct acpi_buf *b, const char sig[4], uint8_t revisio
 }
 
 /* The whole table, header included, must sum to zero (ACPI 6.4 §5.2.6). */
-static void table_end(struct acpi_buf *b, size_t start)
+static void table_end(struct acpi_image *img, size_t start)
 {
-	uint8_t *t;
-	size_t len;
+	struct acpi_buf *b = &img->tables;
 
 	if (b->err)
 		return;
-	t = b->data + start;
-	len = b->len - start;
-	put_le(t + 4, len, 4);
-	t[9] = 0;
-	t[9] = (uint8_t)-acpi_sum(t, len);
+	put_le(b->data + start + 4, b->len - start, 4);
+	image_checksum(img, ACPI_FILE_TABLES, start + 9, start, b->len - start);
 }
 
 /* ACPI 6.4 §5.2.3.2 */
@@ -758,8 +866,9 @@ static void build_com1(struct acpi_buf *b)
  *	Name (\_S5, Package (0x04) { typ, typ, Zero, Zero })
  *	Scope (\_SB) { Device (PCI0) {...}  Device (RES0) {...}  Device (COM1) {...} }
  */
-static void build_dsdt(struct acpi_buf *b, const struct acpi_config *cfg)
+static void build_dsdt(struct acpi_image *img, const struct acpi_config *cfg)
 {
+	struct acpi_buf *b = &img->tables;
 	size_t start = table_begin(b, "DSDT", DSDT_REVISION);
 	size_t pkg, sb;
 
@@ -783,7 +892,7 @@ static void build_dsdt(struct acpi_buf *b, const struct acpi_config *cfg)
 	if (cfg->com1)
 		build_com1(b);
 	aml_block_close(b, sb);
-	table_end(b, start);
+	table_end(img, start);
 }
 
 /*
@@ -814,10 +923,11 @@ static void build_facs(struct acpi_buf *b)
  * X_DSDT (ACPICA warns only when such pairs differ); DSDT is 0 above
  * 4 GiB.  The FACS goes in FIRMWARE_CTRL below 4 GiB, else in
  * X_FIRMWARE_CTRL, never both (what ACPI 4.0-5.0 demand; 6.x allows both).
+ * The tables file starts at base (see acpi_stage()).
  */
-static void build_fadt(struct acpi_buf *b, const struct acpi_config *cfg,
-		       uint64_t facs_gpa, uint64_t dsdt_gpa)
+static void build_fadt(struct acpi_image *img, const struct acpi_config *cfg, uint64_t base)
 {
+	struct acpi_buf *b = &img->tables;
 	size_t start = table_begin(b, "FACP", FADT_REVISION);
 	uint32_t flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON;
 	uint8_t *t;
@@ -834,13 +944,13 @@ static void build_fadt(struct acpi_buf *b, const struct acpi_config *cfg,
 	t = b->data + start;
 	memset(t + ACPI_HDR_SIZE, 0, FADT_SIZE - ACPI_HDR_SIZE);
 
-	if (facs_gpa < ACPI_4GIB)
-		put_le(t + FADT_FIRMWARE_CTRL, facs_gpa, 4);
+	if (below_4g(base, img->facs, 1))
+		image_pointer(img, ACPI_FILE_TABLES, start + FADT_FIRMWARE_CTRL, 4, img->facs);
 	else
-		put_le(t + FADT_X_FIRMWARE_CTRL, facs_gpa, 8);
-	if (dsdt_gpa < ACPI_4GIB)
-		put_le(t + FADT_DSDT, dsdt_gpa, 4);
-	put_le(t + FADT_X_DSDT, dsdt_gpa, 8);
+		image_pointer(img, ACPI_FILE_TABLES, start + FADT_X_FIRMWARE_CTRL, 8, img->facs);
+	if (below_4g(base, img->dsdt, 1))
+		image_pointer(img, ACPI_FILE_TABLES, start + FADT_DSDT, 4, img->dsdt);
+	image_pointer(img, ACPI_FILE_TABLES, start + FADT_X_DSDT, 8, img->dsdt);
 
 	t[FADT_PM_PROFILE] = 0;			/* Unspecified */
 	put_le(t + FADT_SCI_INT, cfg->sci_irq, 2);
@@ -872,12 +982,13 @@ static void build_fadt(struct acpi_buf *b, const struct acpi_config *cfg,
 	put_gas(t + FADT_X_PM1A_CNT_BLK, GAS_SPACE_SYSTEM_IO, 8 * PM1_CNT_LEN, GAS_ACCESS_WORD,
 		cfg->pm1a_cnt_port);
 	memcpy(t + FADT_HYPERVISOR_ID, ACPI_HYPERVISOR_ID, 8);
-	table_end(b, start);
+	table_end(img, start);
 }
 
 /* MADT (ACPI 6.4 §5.2.12) */
-static void build_madt(struct acpi_buf *b, const struct acpi_config *cfg)
+static void build_madt(struct acpi_image *img, const struct acpi_config *cfg)
 {
+	struct acpi_buf *b = &img->tables;
 	size_t start = table_begin(b, "APIC", MADT_REVISION);
 	unsigned int i;
 
@@ -920,12 +1031,13 @@ static void build_madt(struct acpi_buf *b, const struct acpi_config *cfg)
 	buf_u8(b, MADT_ALL_PROCESSORS);
 	buf_u16(b, MPS_INTI_CONFORMS);
 	buf_u8(b, 1);				/* Local APIC LINT# */
-	table_end(b, start);
+	table_end(img, start);
 }
 
 /* MCFG (PCI Firmware 3.2 §4.1.2): one ECAM allocation for segment 0. */
-static void build_mcfg(struct acpi_buf *b, const struct acpi_config *cfg)
+static void build_mcfg(struct acpi_image *img, const struct acpi_config *cfg)
 {
+	struct acpi_buf *b = &img->tables;
 	size_t start = table_begin(b, "MCFG", MCFG_REVISION);
 
 	buf_zero(b, 8);				/* Reserved */
@@ -934,33 +1046,127 @@ static void build_mcfg(struct acpi_buf *b, const struct acpi_config *cfg)
 	buf_u8(b, 0);				/* Start Bus */
 	buf_u8(b, cfg->ecam_bus_end);		/* End Bus */
 	buf_u32(b, 0);				/* Reserved */
-	table_end(b, start);
+	table_end(img, start);
 }
 
-/* XSDT (§5.2.8) with 64-bit entries, or RSDT (§5.2.7) with 32-bit ones. */
-static void build_sdt(struct acpi_buf *b, const char sig[4], uint8_t revision,
-		      unsigned int entry_size, const uint64_t *gpa, unsigned int n)
+/* XSDT (§5.2.8) with 64-bit entries, or RSDT (§5.2.7) with 32-bit ones: img->sdt[]. */
+static void build_sdt(struct acpi_image *img, const char sig[4], uint8_t revision,
+		      unsigned int entry_size)
 {
+	struct acpi_buf *b = &img->tables;
 	size_t start = table_begin(b, sig, revision);
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
-		buf_le(b, gpa[i], entry_size);
-	table_end(b, start);
+	for (i = 0; i < img->nsdt; i++) {
+		size_t field = b->len;
+
+		buf_zero(b, entry_size);
+		image_pointer(img, ACPI_FILE_TABLES, field, entry_size, img->sdt[i]);
+	}
+	table_end(img, start);
 }
 
-/* ACPI 6.4 §5.2.5.3 */
-static void build_rsdp(uint8_t r[ACPI_RSDP_SIZE], uint64_t rsdt_gpa, uint64_t xsdt_gpa)
+/* ACPI 6.4 §5.2.5.3; RsdtAddress stays 0 without an RSDT. */
+static void build_rsdp(struct acpi_image *img)
 {
+	uint8_t *r = img->rsdp;
+
 	memset(r, 0, ACPI_RSDP_SIZE);
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, ACPI_OEM_ID, 6);
 	r[15] = RSDP_REVISION;
-	put_le(r + 16, rsdt_gpa, 4);
 	put_le(r + 20, ACPI_RSDP_SIZE, 4);
-	put_le(r + 24, xsdt_gpa, 8);
-	r[8] = (uint8_t)-acpi_sum(r, 20);		/* the ACPI 1.0 part */
-	r[32] = (uint8_t)-acpi_sum(r, ACPI_RSDP_SIZE);	/* the whole, r[8] included */
+	if (img->has_rsdt)
+		image_pointer(img, ACPI_FILE_RSDP, 16, 4, img->rsdt);
+	image_pointer(img, ACPI_FILE_RSDP, 24, 8, img->xsdt);
+	/* The ACPI 1.0 part first: the extended checksum covers its byte. */
+	image_checksum(img, ACPI_FILE_RSDP, 8, 0, 20);
+	image_checksum(img, ACPI_FILE_RSDP, 32, 0, ACPI_RSDP_SIZE);
+}
+
+/*
+ * Generates every table into img, the tables file laid out as if it
+ * started at guest address base: base fixes the alignment padding (FACS
+ * on 64 bytes, the rest on 8) and which tables 32-bit fields can reach
+ * (the FADT's FIRMWARE_CTRL and DSDT, the RSDT).  acpi_build() passes the
+ * real address; acpi_build_blobs() passes 0, which holds modulo 64 and
+ * below 4 GiB for a file the loader allocates in the HIGH zone with
+ * alignment 64.  On failure img->tables.err is set.
+ */
+static void acpi_stage(struct acpi_image *img, const struct acpi_config *cfg, uint64_t base)
+{
+	struct acpi_buf *b = &img->tables;
+
+	buf_align(b, base, ACPI_FACS_ALIGN);
+	img->facs = b->len;
+	build_facs(b);
+	buf_align(b, base, ACPI_TABLE_ALIGN);
+	img->dsdt = b->len;
+	build_dsdt(img, cfg);
+	buf_align(b, base, ACPI_TABLE_ALIGN);
+	img->sdt[img->nsdt++] = b->len;
+	build_fadt(img, cfg, base);
+	buf_align(b, base, ACPI_TABLE_ALIGN);
+	img->sdt[img->nsdt++] = b->len;
+	build_madt(img, cfg);
+	if (cfg->ecam_base) {
+		buf_align(b, base, ACPI_TABLE_ALIGN);
+		img->sdt[img->nsdt++] = b->len;
+		build_mcfg(img, cfg);
+	}
+	buf_align(b, base, ACPI_TABLE_ALIGN);
+	img->xsdt = b->len;
+	build_sdt(img, "XSDT", XSDT_REVISION, 8);
+	/*
+	 * An RSDT too, for ACPI 1.0 readers (and SeaBIOS, which finds the
+	 * FADT through it), when 32-bit pointers reach every table: it goes
+	 * last, so it is enough that it ends below 4 GiB.
+	 */
+	buf_align(b, base, ACPI_TABLE_ALIGN);
+	if (below_4g(base, b->len, ACPI_HDR_SIZE + 4ULL * img->nsdt)) {
+		img->rsdt = b->len;
+		img->has_rsdt = true;
+		build_sdt(img, "RSDT", RSDT_REVISION, 4);
+	}
+	build_rsdp(img);
+}
+
+/* The one-line reason for a failed acpi_stage(). */
+static int image_fail(const struct acpi_image *img, char *err, size_t errlen)
+{
+	if (img->tables.err == -ENOMEM)
+		return hv_fail(err, errlen, -ENOMEM, "ACPI: out of memory staging the tables");
+	return hv_fail(err, errlen, -EINVAL, "ACPI: cannot encode the tables (%s)",
+		       strerror(-img->tables.err));
+}
+
+/*
+ * Links the image for tables placed at tables_gpa, as the firmware's table
+ * loader would: every pointer field gets tables_gpa added, then every
+ * checksum is computed in order (SeaBIOS subtracts the range's sum from
+ * the byte, which is 0 here).  -ERANGE if a 32-bit field cannot hold its
+ * address, which acpi_stage() rules out.
+ */
+static int image_link(struct acpi_image *img, uint64_t tables_gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < img->nptr; i++) {
+		const struct acpi_pointer *p = &img->ptr[i];
+		uint8_t *field = image_file(img, p->file) + p->offset;
+		uint64_t v = get_le(field, p->size);
+
+		if (__builtin_add_overflow(v, tables_gpa, &v) || (p->size < 8 && v >> (8 * p->size)))
+			return -ERANGE;
+		put_le(field, v, p->size);
+	}
+	for (i = 0; i < img->nsum; i++) {
+		const struct acpi_checksum *c = &img->sum[i];
+		uint8_t *data = image_file(img, c->file);
+
+		data[c->offset] = (uint8_t)(data[c->offset] - acpi_sum(data + c->start, c->length));
+	}
+	return 0;
 }
 
 /* [a, a + alen) and [b, b + blen) intersect; both non-empty, neither wraps. */
@@ -1029,10 +1235,8 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 	       uint64_t rsdp_gpa, uint64_t tables_gpa, uint64_t tables_max,
 	       uint64_t *used, char *err, size_t errlen)
 {
-	struct acpi_buf b = { 0 };
-	uint8_t rsdp[ACPI_RSDP_SIZE];
-	uint64_t facs, dsdt, sdt[3], xsdt, rsdt = 0, end;
-	unsigned int nsdt = 0;
+	struct acpi_image img = { 0 };
+	uint64_t end;
 	int ret;
 
 	if (err && errlen)
@@ -1050,59 +1254,23 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 		return hv_fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64
 			    " is not 16-byte aligned inside 0xe0000-0xfffff", rsdp_gpa);
 
-	/* Stage everything; every address is tables_gpa + offset in b. */
-	buf_align(&b, tables_gpa, ACPI_FACS_ALIGN);
-	facs = tables_gpa + b.len;
-	build_facs(&b);
-	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
-	dsdt = tables_gpa + b.len;
-	build_dsdt(&b, cfg);
-	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
-	sdt[nsdt++] = tables_gpa + b.len;
-	build_fadt(&b, cfg, facs, dsdt);
-	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
-	sdt[nsdt++] = tables_gpa + b.len;
-	build_madt(&b, cfg);
-	if (cfg->ecam_base) {
-		buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
-		sdt[nsdt++] = tables_gpa + b.len;
-		build_mcfg(&b, cfg);
-	}
-	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
-	xsdt = tables_gpa + b.len;
-	build_sdt(&b, "XSDT", XSDT_REVISION, 8, sdt, nsdt);
-	/*
-	 * An RSDT too, for ACPI 1.0 readers, when 32-bit pointers reach every
-	 * table: it goes last, so it is enough that it ends below 4 GiB.  (No
-	 * wrap: tables_gpa is below 4 GiB and b.len below ACPI_BUF_LIMIT.)
-	 */
-	buf_align(&b, tables_gpa, ACPI_TABLE_ALIGN);
-	if (tables_gpa < ACPI_4GIB &&
-	    tables_gpa + b.len + ACPI_HDR_SIZE + 4ULL * nsdt <= ACPI_4GIB) {
-		rsdt = tables_gpa + b.len;
-		build_sdt(&b, "RSDT", RSDT_REVISION, 4, sdt, nsdt);
-	}
-
-	if (b.err) {
-		if (b.err == -ENOMEM)
-			ret = hv_fail(err, errlen, -ENOMEM, "ACPI: out of memory staging the tables");
-		else
-			ret = hv_fail(err, errlen, -EINVAL, "ACPI: cannot encode the tables (%s)",
-				   strerror(-b.err));
+	acpi_stage(&img, cfg, tables_gpa);
+	if (img.tables.err) {
+		ret = image_fail(&img, err, errlen);
 		goto out;
 	}
-	if (b.len > tables_max) {
+	if (img.tables.len > tables_max) {
 		if (used)
-			*used = b.len;
+			*used = img.tables.len;
 		ret = hv_fail(err, errlen, -ENOSPC, "ACPI: tables need %zu bytes at 0x%" PRIx64
-			   ", only %" PRIu64 " allowed", b.len, tables_gpa, tables_max);
+			   ", only %" PRIu64 " allowed", img.tables.len, tables_gpa, tables_max);
 		goto out;
 	}
-	if (__builtin_add_overflow(tables_gpa, (uint64_t)b.len, &end)) {
+	if (__builtin_add_overflow(tables_gpa, (uint64_t)img.tables.len, &end)) {
 		ret = hv_fail(err, errlen, -EINVAL, "ACPI: tables at 0x%" PRIx64 " wrap around", tables_gpa);
 		goto out;
 	}
-	if (overlaps(rsdp_gpa, ACPI_RSDP_SIZE, tables_gpa, b.len)) {
+	if (overlaps(rsdp_gpa, ACPI_RSDP_SIZE, tables_gpa, img.tables.len)) {
 		ret = hv_fail(err, errlen, -EINVAL, "ACPI: RSDP at 0x%" PRIx64 " overlaps the tables at [0x%"
 			   PRIx64 ", 0x%" PRIx64 ")", rsdp_gpa, tables_gpa, end);
 		goto out;
@@ -1112,26 +1280,180 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 		ret = hv_fail(err, errlen, -EFAULT, "ACPI: RSDP at 0x%" PRIx64 " is not guest RAM", rsdp_gpa);
 		goto out;
 	}
-	if (!gm_ptr(gm, tables_gpa, b.len)) {
+	if (!gm_ptr(gm, tables_gpa, img.tables.len)) {
 		ret = hv_fail(err, errlen, -EFAULT, "ACPI: tables at [0x%" PRIx64 ", 0x%" PRIx64
 			   ") are not guest RAM", tables_gpa, end);
 		goto out;
 	}
-	build_rsdp(rsdp, rsdt, xsdt);
-	ret = gm_write(gm, tables_gpa, b.data, b.len);
+	ret = image_link(&img, tables_gpa);
+	if (ret) {
+		ret = hv_fail(err, errlen, -EINVAL, "ACPI: a 32-bit pointer cannot reach the tables at 0x%"
+			   PRIx64, tables_gpa);
+		goto out;
+	}
+	ret = gm_write(gm, tables_gpa, img.tables.data, img.tables.len);
 	if (!ret)
-		ret = gm_write(gm, rsdp_gpa, rsdp, ACPI_RSDP_SIZE);
+		ret = gm_write(gm, rsdp_gpa, img.rsdp, ACPI_RSDP_SIZE);
 	if (ret) {
 		ret = hv_fail(err, errlen, ret, "ACPI: writing the tables to guest memory failed");
 		goto out;
 	}
 	if (used)
-		*used = b.len;
+		*used = img.tables.len;
 	HV_TRACE(HV_TRACE_BOOT, "ACPI: RSDP 0x%" PRIx64 ", FACS 0x%" PRIx64 ", DSDT 0x%" PRIx64
 		 ", FACP 0x%" PRIx64 ", APIC 0x%" PRIx64 ", MCFG 0x%" PRIx64 ", XSDT 0x%" PRIx64 ", RSDT 0x%"
-		 PRIx64 " (%zu B of tables)", rsdp_gpa, facs, dsdt, sdt[0], sdt[1], nsdt > 2 ? sdt[2] : 0,
-		 xsdt, rsdt, b.len);
+		 PRIx64 " (%zu B of tables)", rsdp_gpa, tables_gpa + img.facs, tables_gpa + img.dsdt,
+		 tables_gpa + img.sdt[0], tables_gpa + img.sdt[1],
+		 img.nsdt > 2 ? tables_gpa + img.sdt[2] : 0, tables_gpa + img.xsdt,
+		 img.has_rsdt ? tables_gpa + img.rsdt : 0, img.tables.len);
 out:
-	free(b.data);
+	free(img.tables.data);
 	return ret;
+}
+
+/* ---- the same image for the firmware: QEMU's BIOS linker/loader ---- */
+
+/*
+ * One loader command (QEMU hw/acpi/bios-linker-loader.c, executed by
+ * SeaBIOS src/fw/romfile_loader.c): a 32-bit command, then its arguments,
+ * padded to 128 bytes, all little-endian.  File names are fw_cfg names,
+ * NUL-padded to 56 bytes (the last always NUL).  The firmware skips
+ * commands it does not know.
+ */
+#define LOADER_CMD_SIZE		128
+#define LOADER_FILE_SIZE	56
+_Static_assert(sizeof(ACPI_LOADER_FILE_RSDP) <= LOADER_FILE_SIZE, "the RSDP file name fits a command");
+_Static_assert(sizeof(ACPI_LOADER_FILE_TABLES) <= LOADER_FILE_SIZE, "the tables file name fits a command");
+
+enum {
+	LOADER_ALLOCATE		= 1,	/* copy a file into guest memory */
+	LOADER_ADD_POINTER	= 2,	/* add a file's address to a field of another */
+	LOADER_ADD_CHECKSUM	= 3,	/* subtract a range's sum from a byte */
+};
+
+enum { LOADER_ZONE_HIGH = 1, LOADER_ZONE_FSEG = 2 };	/* below 4 GiB; 0xe0000-0xfffff */
+
+/* Byte offsets inside a command. */
+enum {
+	LOADER_COMMAND		= 0,
+	LOADER_ALLOC_FILE	= 4,
+	LOADER_ALLOC_ALIGN	= 60,	/* a power of 2 */
+	LOADER_ALLOC_ZONE	= 64,	/* 1 byte */
+	LOADER_PTR_DEST_FILE	= 4,	/* the file holding the field */
+	LOADER_PTR_SRC_FILE	= 60,	/* the file whose address is added */
+	LOADER_PTR_OFFSET	= 116,	/* of the field in the destination */
+	LOADER_PTR_SIZE		= 120,	/* 1 byte: 1, 2, 4 or 8 */
+	LOADER_CKSUM_FILE	= 4,
+	LOADER_CKSUM_OFFSET	= 60,	/* the checksum byte */
+	LOADER_CKSUM_START	= 64,
+	LOADER_CKSUM_LENGTH	= 68,
+};
+
+/* The RSDP must lie on a 16-byte boundary (ACPI 6.4 §5.2.5.1). */
+#define LOADER_RSDP_ALIGN	16
+
+static const char *const loader_file_name[] = {
+	[ACPI_FILE_RSDP] = ACPI_LOADER_FILE_RSDP,
+	[ACPI_FILE_TABLES] = ACPI_LOADER_FILE_TABLES,
+};
+
+static void loader_name(uint8_t *cmd, unsigned int at, unsigned int file)
+{
+	memcpy(cmd + at, loader_file_name[file], strlen(loader_file_name[file]));
+}
+
+static void loader_allocate(uint8_t *cmd, enum acpi_file file, uint32_t align, uint8_t zone)
+{
+	put_le(cmd + LOADER_COMMAND, LOADER_ALLOCATE, 4);
+	loader_name(cmd, LOADER_ALLOC_FILE, file);
+	put_le(cmd + LOADER_ALLOC_ALIGN, align, 4);
+	cmd[LOADER_ALLOC_ZONE] = zone;
+}
+
+/*
+ * The loader script for img: ALLOCATE both files (which must come before
+ * any command naming them), every ADD_POINTER, then every ADD_CHECKSUM in
+ * the order image_link() computes them, so each sum covers final pointers.
+ */
+static uint8_t *loader_script(const struct acpi_image *img, size_t *len)
+{
+	size_t n = 2 + img->nptr + img->nsum;
+	uint8_t *script = calloc(n, LOADER_CMD_SIZE), *cmd;
+	unsigned int i;
+
+	if (!script)
+		return NULL;
+	cmd = script;
+	loader_allocate(cmd, ACPI_FILE_RSDP, LOADER_RSDP_ALIGN, LOADER_ZONE_FSEG);
+	cmd += LOADER_CMD_SIZE;
+	loader_allocate(cmd, ACPI_FILE_TABLES, ACPI_FACS_ALIGN, LOADER_ZONE_HIGH);
+	cmd += LOADER_CMD_SIZE;
+	for (i = 0; i < img->nptr; i++, cmd += LOADER_CMD_SIZE) {
+		const struct acpi_pointer *p = &img->ptr[i];
+
+		put_le(cmd + LOADER_COMMAND, LOADER_ADD_POINTER, 4);
+		loader_name(cmd, LOADER_PTR_DEST_FILE, p->file);
+		loader_name(cmd, LOADER_PTR_SRC_FILE, p->target_file);
+		put_le(cmd + LOADER_PTR_OFFSET, p->offset, 4);
+		cmd[LOADER_PTR_SIZE] = p->size;
+	}
+	for (i = 0; i < img->nsum; i++, cmd += LOADER_CMD_SIZE) {
+		const struct acpi_checksum *c = &img->sum[i];
+
+		put_le(cmd + LOADER_COMMAND, LOADER_ADD_CHECKSUM, 4);
+		loader_name(cmd, LOADER_CKSUM_FILE, c->file);
+		put_le(cmd + LOADER_CKSUM_OFFSET, c->offset, 4);
+		put_le(cmd + LOADER_CKSUM_START, c->start, 4);
+		put_le(cmd + LOADER_CKSUM_LENGTH, c->length, 4);
+	}
+	*len = n * LOADER_CMD_SIZE;
+	return script;
+}
+
+int acpi_build_blobs(const struct acpi_config *cfg, struct acpi_blobs *out, char *err, size_t errlen)
+{
+	struct acpi_image img = { 0 };
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out)
+		return hv_fail(err, errlen, -EINVAL, "ACPI: nowhere to put the tables");
+	*out = (struct acpi_blobs){ 0 };
+	if (!cfg)
+		return hv_fail(err, errlen, -EINVAL, "ACPI: no config");
+	ret = check_config(cfg, err, errlen);
+	if (ret)
+		return ret;
+
+	acpi_stage(&img, cfg, 0);
+	if (img.tables.err) {
+		ret = image_fail(&img, err, errlen);
+		free(img.tables.data);
+		return ret;
+	}
+	out->rsdp = malloc(ACPI_RSDP_SIZE);
+	out->loader = loader_script(&img, &out->loader_len);
+	if (!out->rsdp || !out->loader) {
+		free(img.tables.data);
+		acpi_blobs_free(out);
+		return hv_fail(err, errlen, -ENOMEM, "ACPI: out of memory for the loader blobs");
+	}
+	memcpy(out->rsdp, img.rsdp, ACPI_RSDP_SIZE);
+	out->rsdp_len = ACPI_RSDP_SIZE;
+	out->tables = img.tables.data;		/* handed over, not freed here */
+	out->tables_len = img.tables.len;
+	HV_TRACE(HV_TRACE_BOOT, "ACPI: %zu B of tables for the firmware, %u pointers, %u checksums",
+		 out->tables_len, img.nptr, img.nsum);
+	return 0;
+}
+
+void acpi_blobs_free(struct acpi_blobs *b)
+{
+	if (!b)
+		return;
+	free(b->rsdp);
+	free(b->tables);
+	free(b->loader);
+	*b = (struct acpi_blobs){ 0 };
 }

@@ -2,15 +2,22 @@
 #include "hv/host.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/bzimage.h"
 #include "devices/virtio/virtio_pci.h"
+#include "devices/scsi/scsi_cd.h"
 #include "devices/virtio_blk.h"
+#include "firmware/pcbios.h"
 #include "hv/file.h"
 #include "hv/kvm.h"
 #include "hv/log.h"
@@ -55,6 +62,7 @@ static int host_open_kvm(struct hv_host *h, const struct hv_options *o)
 static int host_read_boot_files(struct hv_host *h, const struct hv_options *o)
 {
 	struct bzimage_info info;
+	struct stat st;
 	char err[512];
 
 	if (o->kernel) {
@@ -71,6 +79,27 @@ static int host_read_boot_files(struct hv_host *h, const struct hv_options *o)
 		}
 		hv_info("kernel %s: %zu bytes, protocol %u.%02u; initrd: %zu bytes", o->kernel,
 			h->kernel.len, info.version >> 8, info.version & 0xff, h->initrd.len);
+	} else if (o->firmware_boot) {
+		const char *fw = o->firmware ? o->firmware : PCBIOS_DEFAULT;
+
+		if (!o->firmware && access(fw, R_OK) < 0) {
+			hv_err("a boot without -k runs the PC's BIOS, and %s is missing: apt-get "
+			       "install seabios, or give --firmware FILE (or -k KERNEL for a direct "
+			       "Linux boot)", fw);
+			return HV_EXIT_USAGE;
+		}
+		/* The size first: a file that cannot be a BIOS is not read into memory. */
+		if (stat(fw, &st) == 0 && pcbios_check_size((uint64_t)st.st_size, err, sizeof(err))) {
+			hv_err("--firmware %s: %s", fw, err);
+			return HV_EXIT_USAGE;
+		}
+		if (hv_read_file(fw, PCBIOS_MAX_SIZE, &h->firmware.data, &h->firmware.len,
+				 err, sizeof(err)) ||
+		    pcbios_check_size(h->firmware.len, err, sizeof(err))) {
+			hv_err("--firmware %s: %s", fw, err);
+			return HV_EXIT_USAGE;
+		}
+		hv_info("firmware %s: %zu KiB", fw, h->firmware.len / 1024);
 	} else if (o->raw_path) {
 		if (hv_read_file(o->raw_path, SIZE_MAX, &h->program.data, &h->program.len,
 				 err, sizeof(err))) {
@@ -105,6 +134,37 @@ static unsigned int host_nic_pairs(const struct hv_options *o, const struct hv_n
 		hv_warn("net%u: queues=%u: using %u queue pairs, the most hvrun offers",
 			index, nic->queues, HOST_MAX_PAIRS);
 	return want < HOST_MAX_PAIRS ? want : HOST_MAX_PAIRS;
+}
+
+/* --cdrom: opened read-only once and checked to be an ISO 9660 image (the guest only reads it). */
+static int host_open_cdrom(struct hv_host *h, const struct hv_options *o)
+{
+	struct stat st;
+	char err[512];
+
+	if (!o->cdrom)
+		return HV_EXIT_OK;
+	h->cdrom_fd = open(o->cdrom, O_RDONLY | O_CLOEXEC);
+	if (h->cdrom_fd < 0) {
+		hv_err("--cdrom %s: %s", o->cdrom, strerror(errno));
+		return errno == EACCES ? HV_EXIT_FAILURE : HV_EXIT_USAGE;
+	}
+	if (fstat(h->cdrom_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		hv_err("--cdrom %s: not a file or a block device", o->cdrom);
+		return HV_EXIT_USAGE;
+	}
+	h->cdrom_size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode) && ioctl(h->cdrom_fd, BLKGETSIZE64, &h->cdrom_size) < 0) {
+		hv_err("--cdrom %s: BLKGETSIZE64: %s", o->cdrom, strerror(errno));
+		return HV_EXIT_FAILURE;
+	}
+	if (iso9660_probe(h->cdrom_fd, h->cdrom_size, h->cdrom_label, err, sizeof(err))) {
+		hv_err("--cdrom %s: %s", o->cdrom, err);
+		return HV_EXIT_USAGE;
+	}
+	hv_info("CD-ROM %s: %" PRIu64 " MB, volume \"%s\"", o->cdrom, h->cdrom_size / HV_MIB,
+		h->cdrom_label);
+	return HV_EXIT_OK;
 }
 
 static int host_open_disks(struct hv_host *h, const struct hv_options *o)
@@ -171,10 +231,17 @@ int host_open(struct hv_host *h, const struct hv_options *o)
 
 	memset(h, 0, sizeof(*h));
 	h->kvm_fd = -1;
-	/* Cheapest and most likely to fail first; what changes the host last. */
-	status = host_open_kvm(h, o);
+	h->cdrom_fd = -1;
+	/*
+	 * Cheapest and most likely to fail first; what changes the host last.
+	 * The files come before /dev/kvm: a bad kernel, ISO or BIOS image is a
+	 * usage error whatever this host has.
+	 */
+	status = host_read_boot_files(h, o);
 	if (status == HV_EXIT_OK)
-		status = host_read_boot_files(h, o);
+		status = host_open_cdrom(h, o);
+	if (status == HV_EXIT_OK)
+		status = host_open_kvm(h, o);
 	if (status == HV_EXIT_OK)
 		status = host_open_disks(h, o);
 	if (status == HV_EXIT_OK)
@@ -208,6 +275,10 @@ void host_close(struct hv_host *h)
 		rawimg_close(&h->disks[i]);
 	h->nr_disks = 0;
 	host_free_blob(&h->program);
+	host_free_blob(&h->firmware);
+	if (h->cdrom_fd >= 0)
+		close(h->cdrom_fd);
+	h->cdrom_fd = -1;
 	host_free_blob(&h->initrd);
 	host_free_blob(&h->kernel);
 	if (h->kvm_fd >= 0)

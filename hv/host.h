@@ -29,6 +29,13 @@ struct hv_host {
 
 	struct hv_blob kernel, initrd;		/* -k, -i: loaded again at each boot */
 	struct hv_blob program;			/* --raw */
+	struct hv_blob firmware;		/* a firmware boot: the BIOS image (--firmware) */
+
+	int cdrom_fd;				/* --cdrom, read-only; -1 when none */
+	uint64_t cdrom_size;
+	char cdrom_label[33];			/* its ISO 9660 volume identifier */
+
+	unsigned int boots;			/* guest boots so far, this one included (main.c counts) */
 
 	struct rawimg disks[HV_MAX_DISKS];	/* -d, in order: vda, vdb, ... */
 	unsigned int nr_disks;
@@ -40,9 +47,10 @@ struct hv_host {
 };
 
 /*
- * Opens everything o names, in this order: /dev/kvm (and checks that its KVM
- * has what hvrun needs and allows -c vCPUs), the kernel and initrd or the
- * --raw program (read into memory), the disk images, the NIC backends (a TAP
+ * Opens everything o names, in this order: the kernel and initrd, the BIOS
+ * image or the --raw program (read into memory), the --cdrom ISO, /dev/kvm
+ * (and checks that its KVM has what hvrun needs and allows -c vCPUs), the
+ * disk images, the NIC backends (a TAP
  * may be created here; user-mode networking binds its forwarded ports).
  * Prints one clear line per failure and returns HV_EXIT_USAGE (a bad file,
  * too many vCPUs) or HV_EXIT_FAILURE (the host cannot: no KVM, an image or a

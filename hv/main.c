@@ -223,7 +223,7 @@ static int run_once(const struct hv_options *o, struct hv_host *host, struct con
 	*reason = VM_STOP_ERROR;
 	status = vm_create(&vm, o, host->kvm_fd) ? HV_EXIT_FAILURE : HV_EXIT_OK;
 	if (status == HV_EXIT_OK)
-		status = o->kernel ? platform_setup(&vm, o, host) : load_program(&vm, o, host);
+		status = options_pc(o) ? platform_setup(&vm, o, host) : load_program(&vm, o, host);
 	if (status == HV_EXIT_OK) {
 		vm.signal_fd = signal_fd;
 		control_attach_vm(ctl, &vm);
@@ -233,7 +233,8 @@ static int run_once(const struct hv_options *o, struct hv_host *host, struct con
 		*reason = vm_run(&vm);
 		/* Waits for a command in progress; then nothing but this function touches vm. */
 		control_detach_vm(ctl, *reason == VM_STOP_RESET && !o->no_reboot);
-		status = *reason == VM_STOP_ERROR ? HV_EXIT_FAILURE : HV_EXIT_OK;
+		status = *reason == VM_STOP_ERROR || *reason == VM_STOP_NO_BOOT ? HV_EXIT_FAILURE
+									       : HV_EXIT_OK;
 		if (o->exit_stats)
 			vm_print_exit_stats(&vm);
 		if (o->stats)
@@ -313,9 +314,10 @@ int main(int argc, char *argv[])
 	}
 	/* Phase 3, unprivileged: boot, and boot again on the same host resources after a reset. */
 	if (status == HV_EXIT_OK) {
-		if (o.kernel)
+		if (options_pc(&o))
 			console_raw();		/* restored at exit, whatever the way out */
 		for (;;) {
+			host.boots = boots + 1;
 			status = run_once(&o, &host, ctl, signal_fd, &ready_fd, &reason);
 			if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
 				break;

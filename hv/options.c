@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "firmware/pcbios.h"
 #include <unistd.h>
 
 #include "hv/privs.h"
@@ -40,6 +42,9 @@ enum {
 	OPT_NO_PAGE_REPORTING,
 	OPT_STATS,
 	OPT_TRACE,
+	OPT_CDROM,
+	OPT_FIRMWARE,
+	OPT_BOOT,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +71,9 @@ static const struct option long_options[] = {
 	{ "no-free-page-reporting", no_argument, NULL, OPT_NO_PAGE_REPORTING },
 	{ "stats",	no_argument,	   NULL, OPT_STATS },
 	{ "trace",	required_argument, NULL, OPT_TRACE },
+	{ "cdrom",	required_argument, NULL, OPT_CDROM },
+	{ "firmware",	required_argument, NULL, OPT_FIRMWARE },
+	{ "boot",	required_argument, NULL, OPT_BOOT },
 	{ "rtc",	required_argument, NULL, OPT_RTC },
 	{ "no-reboot",	no_argument,	   NULL, OPT_NO_REBOOT },
 	{ "hugepages",	no_argument,	   NULL, OPT_HUGEPAGES },
@@ -83,16 +91,27 @@ void options_print_help(FILE *out)
 {
 	fprintf(out,
 "Usage: hvrun [OPTIONS] -k KERNEL [-i INITRD] [-a CMDLINE] [-d DISK]...\n"
+"       hvrun [OPTIONS] [-d DISK]... [--cdrom ISO] [--boot order=cd]\n"
 "       hvrun [OPTIONS] --demo | --raw FILE\n"
 "       hvrun --check\n"
 "\n"
 "hvrun runs a virtual machine on the Linux KVM API (/dev/kvm).\n"
 "\n"
-"What to run:\n"
+"What to run (without -k, --demo or --raw: the PC boots its disk or CD-ROM\n"
+"through its BIOS, SeaBIOS; see docs/14-firmware.md):\n"
 "  -k, --kernel FILE   boot FILE, a Linux x86-64 bzImage (e.g. /boot/vmlinuz-*),\n"
 "                      through the 64-bit boot protocol, on a PC with ACPI\n"
 "  -i, --initrd FILE   the initial RAM disk for -k\n"
 "  -a, --append TEXT   the kernel command line for -k (default: console=ttyS0)\n"
+"      --cdrom FILE    an ISO 9660 image (an installer, a live system) as a\n"
+"                      read-only CD-ROM on a virtio-scsi controller (/dev/sr0);\n"
+"                      the firmware boots it first, once (as -boot once=d)\n"
+"      --boot order=LETTERS[,once=LETTERS][,menu=on]\n"
+"                      the firmware's boot order: c = the first disk, d = the\n"
+"                      CD-ROM (default: d then c on the first boot when there\n"
+"                      is a CD-ROM, then c then d); once= for the first boot\n"
+"                      only; menu=on offers the BIOS boot menu (Esc)\n"
+"      --firmware FILE the PC BIOS image (default " PCBIOS_DEFAULT ")\n"
 "  --demo              run the built-in first-VM program: every vCPU prints a\n"
 "                      greeting on the emulated serial port (COM1) and halts\n"
 "  --raw FILE          run FILE, a flat 16-bit real-mode program, loaded at\n"
@@ -110,7 +129,7 @@ void options_print_help(FILE *out)
 "      --rtc utc|localtime  what the guest's CMOS clock shows (default utc)\n"
 "      --no-reboot     when the guest reboots, exit (status 0) instead\n"
 "\n"
-"Devices (virtio-pci, modern, with MSI-X; with -k):\n"
+"Devices (virtio-pci, modern, with MSI-X; not with --demo or --raw):\n"
 "  -d, --disk FILE[,ro][,cache=none|writeback][,serial=ID]\n"
 "                      a raw disk image as a virtio-blk disk: the first is\n"
 "                      /dev/vda, the next /dev/vdb, ... (at most %d).  ro: the\n"
@@ -127,7 +146,7 @@ void options_print_help(FILE *out)
 "      --no-free-page-reporting  the balloon does not offer free page\n"
 "                      reporting (pages the guest frees then stay with hvrun)\n"
 "\n"
-"Networking (virtio-net; with -k; at most %d NICs: eth0, eth1, ... in order):\n"
+"Networking (virtio-net; not with --demo or --raw; at most %d NICs: eth0, eth1, ... in order):\n"
 "  -t, --tap NAME      a NIC on the TAP device NAME (e.g. -t tap2), MAC\n"
 "                      ba:ad:00:ca:fe:NN for tapNN (NN in hex: tap10 -> 0a)\n"
 "      --net tap=NAME[,mac=MAC][,queues=N]\n"
@@ -185,8 +204,8 @@ void options_print_help(FILE *out)
 "     --raw every vCPU halted; Ctrl-A x, SIGINT, SIGTERM); --check: the\n"
 "     host has everything hvrun needs\n"
 "  1  the host cannot run the VM (no usable /dev/kvm, ...) or the guest\n"
-"     crashed (triple fault, KVM internal error); --check: something is\n"
-"     missing\n"
+"     crashed (triple fault, KVM internal error), or the firmware found no\n"
+"     bootable device; --check: something is missing\n"
 "  2  bad usage: unknown option, bad value, missing file\n",
 		HV_CPUS_MAX, HV_MAX_DISKS, HV_SERIAL_MAX, HV_MAX_NICS, NET_MAX_QUEUE_PAIRS,
 		HV_MAX_HOSTFWD);
@@ -731,6 +750,71 @@ int options_parse_trace(const char *list, uint32_t *mask, char *err, size_t errl
 	return 0;
 }
 
+int options_parse_boot(const char *arg, struct hv_options *o, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	/* QEMU's -boot: "order=cd,once=d,menu=on", or its old bare form "dc". */
+	if (*p && !strchr(p, '=')) {
+		err[0] = '\0';
+		if (strlen(p) >= sizeof(o->boot_order) || pcbios_parse_order(p, err, errlen))
+			goto bad_order;
+		snprintf(o->boot_order, sizeof(o->boot_order), "%s", p);
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char val[16];
+		char *dst = NULL;
+
+		if (!strncmp(p, "order=", 6))
+			dst = o->boot_order;
+		else if (!strncmp(p, "once=", 5))
+			dst = o->boot_once;
+		if (dst) {
+			size_t key = (dst == o->boot_order) ? 6 : 5;
+
+			snprintf(val, sizeof(val), "%.*s", (int)(len - key), p + key);
+			err[0] = '\0';
+			if (len - key >= 3 || pcbios_parse_order(val, err, errlen))
+				goto bad_order;
+			memcpy(dst, val, strlen(val) + 1);
+		} else if (len == 7 && !strncmp(p, "menu=on", 7)) {
+			o->boot_menu = true;
+		} else if (len == 8 && !strncmp(p, "menu=off", 8)) {
+			o->boot_menu = false;
+		} else {
+			snprintf(err, errlen, "--boot %s: unknown setting '%.*s' (give order=LETTERS, "
+				 "once=LETTERS or menu=on|off)", arg, (int)len, p);
+			return -EINVAL;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+bad_order:
+	if (!err[0]) {
+		snprintf(err, errlen, "--boot %s: give 1 or 2 of the letters c (disk) and d (CD-ROM), "
+			 "e.g. --boot order=dc", arg);
+	} else {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "--boot: %s", why);
+	}
+	return -EINVAL;
+}
+
+const char *options_boot_order(const struct hv_options *o, unsigned int boot)
+{
+	if (boot <= 1 && o->boot_once[0])
+		return o->boot_once;
+	if (o->boot_order[0])
+		return o->boot_order;
+	return boot <= 1 && o->cdrom ? "dc" : "cd";
+}
+
 static int options_parse_all(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen)
 {
 	unsigned long n;
@@ -849,6 +933,25 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		case OPT_NO_BALLOON:	o->no_balloon = true; break;
 		case OPT_NO_PAGE_REPORTING: o->no_page_reporting = true; break;
 		case OPT_STATS:		o->stats = true; break;
+		case OPT_CDROM:
+			if (o->cdrom) {
+				snprintf(err, errlen, "--cdrom %s: one CD-ROM only (already --cdrom %s)",
+					 optarg, o->cdrom);
+				return -EINVAL;
+			}
+			if (check_input_file("--cdrom", optarg, err, errlen))
+				return -EINVAL;
+			o->cdrom = optarg;
+			break;
+		case OPT_FIRMWARE:
+			if (check_input_file("--firmware", optarg, err, errlen))
+				return -EINVAL;
+			o->firmware = optarg;
+			break;
+		case OPT_BOOT:
+			if (options_parse_boot(optarg, o, err, errlen))
+				return -EINVAL;
+			break;
 		case OPT_TRACE:
 			if (options_parse_trace(optarg, &o->trace, err, errlen))
 				return -EINVAL;
@@ -877,19 +980,28 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		snprintf(err, errlen, "-k, --demo and --raw each name what to run: give one");
 		return -EINVAL;
 	}
-	if (!o->demo && !o->raw_path && !o->kernel) {
-		snprintf(err, errlen, "nothing to run: give -k KERNEL, --demo or --raw FILE");
+	o->firmware_boot = !o->demo && !o->raw_path && !o->kernel;
+	if (o->firmware_boot && !o->nr_disks && !o->cdrom) {
+		snprintf(err, errlen, "nothing to run: give a disk (-d FILE) or a CD-ROM image "
+			 "(--cdrom ISO) to boot through the firmware, -k KERNEL, --demo or --raw FILE");
 		return -EINVAL;
 	}
-	if (!o->kernel && (o->nr_disks || o->console || o->no_virtio_console || o->no_rng)) {
-		snprintf(err, errlen, "%s goes with -k KERNEL (booting a disk through firmware "
-			 "is not supported yet)", o->nr_disks ? "-d" : o->console ? "--console"
+	if (!options_pc(o) && (o->nr_disks || o->cdrom || o->console || o->no_virtio_console ||
+			       o->no_rng)) {
+		snprintf(err, errlen, "%s is a PC device: not with --demo or --raw",
+			 o->nr_disks ? "-d" : o->cdrom ? "--cdrom" : o->console ? "--console"
 			 : o->no_rng ? "--no-rng" : "--no-virtio-console");
 		return -EINVAL;
 	}
-	if (!o->kernel && o->nr_nics) {
-		snprintf(err, errlen, "%s goes with -k KERNEL (the NICs are virtio-pci devices)",
+	if (!options_pc(o) && o->nr_nics) {
+		snprintf(err, errlen, "%s is a PC device (virtio-pci): not with --demo or --raw",
 			 o->nics[0].kind == HV_NIC_TAP ? "-t" : "--net");
+		return -EINVAL;
+	}
+	if (!o->firmware_boot && (o->firmware || o->boot_order[0] || o->boot_once[0] ||
+				  o->boot_menu)) {
+		snprintf(err, errlen, "%s is for a firmware boot (without -k, --demo or --raw)",
+			 o->firmware ? "--firmware" : "--boot");
 		return -EINVAL;
 	}
 	if (check_nics(o, err, errlen))
@@ -901,8 +1013,8 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		snprintf(err, errlen, "--console virtio and --no-virtio-console contradict each other");
 		return -EINVAL;
 	}
-	if (!o->kernel && o->no_balloon) {
-		snprintf(err, errlen, "--no-balloon goes with -k KERNEL");
+	if (!options_pc(o) && o->no_balloon) {
+		snprintf(err, errlen, "--no-balloon is a PC device: not with --demo or --raw");
 		return -EINVAL;
 	}
 	if (o->name && !valid_name(o->name)) {

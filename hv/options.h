@@ -95,6 +95,12 @@ struct hv_options {
 	bool rtc_localtime;	/* --rtc localtime (default utc) */
 	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
 	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
+	const char *cdrom;	/* --cdrom FILE: an ISO 9660 image on a virtio-scsi CD-ROM */
+	const char *firmware;	/* --firmware FILE (NULL: firmware/pcbios.h's PCBIOS_DEFAULT) */
+	char boot_order[3];	/* --boot order=: "c", "d", "cd", "dc"; "" = the default */
+	char boot_once[3];	/* --boot once=: the first boot only */
+	bool boot_menu;		/* --boot menu=on: the firmware's boot menu (Esc) */
+	bool firmware_boot;	/* no -k, --demo, --raw: the PC boots through its BIOS */
 	const char *raw_path;	/* --raw FILE: a flat real-mode program */
 	bool demo;		/* --demo: the built-in first-VM program */
 	bool check;		/* --check: the host check */
@@ -110,6 +116,23 @@ struct hv_options {
  * are checked for existence and readability here, before any VM exists.
  */
 int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_t errlen);
+
+/* The PC platform (ACPI, PCI, virtio): a -k direct boot or a firmware boot; not --demo/--raw. */
+static inline bool options_pc(const struct hv_options *o)
+{
+	return o->kernel || o->firmware_boot;
+}
+
+/*
+ * The boot order the firmware gets on boot number boot (1 = the first):
+ * --boot once= on the first boot, else --boot order=; by default the CD
+ * first on the first boot when there is one (QEMU's -boot once=d), then
+ * the disk first.
+ */
+const char *options_boot_order(const struct hv_options *o, unsigned int boot);
+
+/* Parses --boot's "order=LETTERS[,once=LETTERS][,menu=on|off]" (or bare "LETTERS").  0 or -EINVAL with err. */
+int options_parse_boot(const char *arg, struct hv_options *o, char *err, size_t errlen);
 
 /* Frees what options_parse() allocated. */
 void options_free(struct hv_options *o);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "boot/bzimage.h"
@@ -16,7 +17,10 @@
 #include "devices/virtio_console.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
+#include "devices/virtio_scsi.h"
 #include "firmware/acpi.h"
+#include "firmware/fw_cfg.h"
+#include "firmware/pcbios.h"
 #include "hv/event_loop.h"
 #include "hv/host.h"
 #include "hv/kvm.h"
@@ -36,6 +40,10 @@
 #define I8042_CMD_PORT		0x64
 #define I8042_CMD_RESET		0xfe	/* pulse the CPU reset line */
 #define PORT_POST		0x80	/* BIOS POST codes; Linux's I/O delay port */
+#define PORT_SYSCTL_A		0x92	/* System Control Port A: fast A20 gate (bit 1), fast reset (bit 0) */
+#define PORT_DEBUGCON		0x402	/* QEMU's debug console: SeaBIOS's log */
+#define DEBUGCON_READBACK	0xe9	/* what SeaBIOS reads back to know the port is there */
+#define PC_COM1_PORT		0x3f8u
 
 int platform_create_irqchip(struct vm *vm)
 {
@@ -190,6 +198,22 @@ static void i8042_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *dat
 	}
 }
 
+/*
+ * System Control Port A (0x92): A20 is always on in KVM (there is no
+ * address wrap to emulate), so bit 1 reads 1 and writes are ignored; a
+ * firmware writes the value back with bit 0 (fast reset) as it read it,
+ * so bit 0 reads 0 and is not acted on.
+ */
+static void sysctl_a_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+{
+	(void)opaque;
+	(void)offset;
+	if (!is_write) {
+		memset(data, 0, size);
+		data[0] = 0x02;
+	}
+}
+
 /* Port 0x80 (POST codes, Linux's I/O delay) and its like: answered, never counted as strays. */
 static void quiet_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
@@ -206,6 +230,12 @@ bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bo
 	uint16_t reg;
 	uint8_t devfn;
 
+	if (vm->rom && addr >= pcbios_rom_base((uint32_t)vm->rom_size) && addr < MEMMAP_4GIB) {
+		/* The BIOS image is a read-only slot: only writes exit, and ROM ignores them. */
+		if (!is_write)
+			memset(data, 0xff, len);
+		return true;
+	}
 	if (addr < PC_ECAM_BASE || off >= PC_ECAM_SIZE)
 		return pci_mmio(&vm->pci, addr, data, len, is_write);	/* device BARs */
 	/* PCIe 5.0 §7.2.2: offset = bus << 20 | device << 15 | function << 12 | register. */
@@ -251,6 +281,8 @@ static int platform_register_devices(struct vm *vm)
 	if (!ret)
 		ret = iobus_register(b, "i8042", I8042_DATA_PORT,
 				     I8042_CMD_PORT + 1 - I8042_DATA_PORT, i8042_pio, vm);
+	if (!ret)
+		ret = iobus_register(b, "sysctl-a", PORT_SYSCTL_A, 1, sysctl_a_pio, vm);
 	for (i = 0; !ret && i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		ret = iobus_register(b, quiet[i].name, quiet[i].base, quiet[i].len, quiet_pio, NULL);
 	if (ret)
@@ -259,7 +291,7 @@ static int platform_register_devices(struct vm *vm)
 	return ret;
 }
 
-static int platform_acpi(struct vm *vm)
+static void platform_acpi_config(const struct vm *vm, struct acpi_config *out)
 {
 	struct acpi_config cfg = {
 		.nr_cpus = vm->nr_vcpus,
@@ -279,9 +311,17 @@ static int platform_acpi(struct vm *vm)
 		.pci_intx_gsi_base = PC_PCI_INTX_GSI(0),
 		.com1 = true,
 	};
+
+	*out = cfg;
+}
+
+static int platform_acpi(struct vm *vm)
+{
+	struct acpi_config cfg;
 	uint64_t used;
 	char err[256];
 
+	platform_acpi_config(vm, &cfg);
 	if (acpi_build(&cfg, &vm->mem, PC_ACPI_RSDP, PC_ACPI_TABLES, PC_ACPI_END - PC_ACPI_TABLES,
 		       &used, err, sizeof(err))) {
 		hv_err("ACPI tables: %s", err);
@@ -371,24 +411,28 @@ static int platform_plug_virtio(struct vm *vm, struct vm_virtio *v, uint32_t *mm
 /* The kinds of virtio function, in PCI slot order. */
 enum platform_virtio_kind {
 	PLATFORM_VIRTIO_DISK,		/* -d: vda, vdb, ... */
+	PLATFORM_VIRTIO_SCSI,		/* --cdrom: the CD-ROM's controller */
 	PLATFORM_VIRTIO_NIC,		/* -t / --net: eth0, eth1, ... */
 	PLATFORM_VIRTIO_CONSOLE,	/* hvc0, unless --no-virtio-console */
 	PLATFORM_VIRTIO_RNG,		/* unless --no-rng */
 	PLATFORM_VIRTIO_BALLOON,	/* unless --no-balloon */
 };
 
-/* Slot order: disks, NICs, the console, rng, the balloon.  Sets *index within its kind. */
+/* Slot order: disks, the CD-ROM's SCSI controller, NICs, the console, rng, the balloon.  Sets *index within its kind. */
 static enum platform_virtio_kind platform_virtio_kind(const struct hv_options *o,
 						      const struct hv_host *host, unsigned int i,
 						      unsigned int *index)
 {
-	unsigned int first_nic = host->nr_disks, after_nics = first_nic + host->nr_nics;
+	unsigned int has_cd = host->cdrom_fd >= 0;
+	unsigned int first_nic = host->nr_disks + has_cd, after_nics = first_nic + host->nr_nics;
 
 	*index = 0;
-	if (i < first_nic) {
+	if (i < host->nr_disks) {
 		*index = i;
 		return PLATFORM_VIRTIO_DISK;
 	}
+	if (i < first_nic)
+		return PLATFORM_VIRTIO_SCSI;
 	if (i < after_nics) {
 		*index = i - first_nic;
 		return PLATFORM_VIRTIO_NIC;
@@ -424,6 +468,16 @@ static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct
 				  err, sizeof(err));
 		break;
 	}
+	case PLATFORM_VIRTIO_SCSI: {
+		struct vscsi_options so = {
+			.cd_fd = host->cdrom_fd,
+			.cd_size = host->cdrom_size,
+			.cd_name = o->cdrom,
+		};
+
+		ret = vscsi_create(&so, &vm->mem, v->loop, &v->dev, err, sizeof(err));
+		break;
+	}
 	case PLATFORM_VIRTIO_NIC:
 		ret = vnet_create(&vm->mem, v->loop, host->nics[index], o->nics[index].mac,
 				  host->nic_pairs[index], &v->dev);
@@ -453,8 +507,8 @@ static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct
 static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
 	uint32_t mmio_next = PC_PCI_MMIO_BASE;
-	unsigned int i, index, n = host->nr_disks + host->nr_nics + !o->no_virtio_console +
-				   !o->no_rng + !o->no_balloon;
+	unsigned int i, index, n = host->nr_disks + (host->cdrom_fd >= 0) + host->nr_nics +
+				   !o->no_virtio_console + !o->no_rng + !o->no_balloon;
 	char name[16];
 	int ret = 0;
 
@@ -475,6 +529,8 @@ static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct
 			snprintf(name, sizeof(name), "io-vd%c", 'a' + index);
 		else if (kind == PLATFORM_VIRTIO_NIC)
 			snprintf(name, sizeof(name), "io-net%c", '0' + index);	/* < HV_MAX_NICS */
+		else if (kind == PLATFORM_VIRTIO_SCSI)
+			snprintf(name, sizeof(name), "io-scsi0");
 		else
 			snprintf(name, sizeof(name), "io-%s", kind == PLATFORM_VIRTIO_CONSOLE ? "con"
 				 : kind == PLATFORM_VIRTIO_RNG ? "rng" : "balloon");
@@ -530,13 +586,209 @@ void platform_destroy(struct vm *vm)
 	vm->irq_ready = false;
 }
 
+/* ---- a firmware boot: the BIOS image, fw_cfg, the firmware's debug console ---- */
+
+/*
+ * Port 0x402, QEMU's "debugcon": SeaBIOS writes its log there (after
+ * checking that a read gives 0xe9).  hvrun shows it with -v and watches it
+ * for the one line that matters to a VMM: "No bootable device", after
+ * which SeaBIOS would wait and reboot forever; hvrun stops with status 1.
+ */
+static void debugcon_line(struct vm *vm, const char *line)
+{
+	hv_info("firmware: %s", line);
+	if (strstr(line, "No bootable device")) {
+		hv_err("the firmware found no bootable device (the disks and CD-ROM it tried have "
+		       "no boot sector or boot image): stopping");
+		vm_request_stop(vm, VM_STOP_NO_BOOT);
+	}
+}
+
+static void debugcon_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+{
+	struct vm *vm = opaque;
+
+	(void)offset;
+	if (!is_write) {
+		memset(data, 0, size);
+		data[0] = DEBUGCON_READBACK;
+		return;
+	}
+	pthread_mutex_lock(&vm->fw_lock);
+	for (unsigned int i = 0; i < size; i++) {
+		char c = (char)data[i];
+
+		if (c == '\n' || vm->fw_line_len == sizeof(vm->fw_line) - 1) {
+			vm->fw_line[vm->fw_line_len] = '\0';
+			debugcon_line(vm, vm->fw_line);
+			vm->fw_line_len = 0;
+		}
+		if (c != '\n' && c != '\r')
+			vm->fw_line[vm->fw_line_len++] = (c >= ' ' && c < 0x7f) ? c : '?';
+	}
+	pthread_mutex_unlock(&vm->fw_lock);
+}
+
+/* The devices the boot order can name, from the virtio functions on the bus. */
+static unsigned int platform_bootdevs(const struct vm *vm, struct pcbios_bootdev *devs,
+				      unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < vm->nr_virtio && n < max; i++) {
+		const struct vm_virtio *v = &vm->virtio[i];
+
+		if (v->dev->ops->device_id == VIRTIO_ID_BLOCK)
+			devs[n++] = (struct pcbios_bootdev){ PCBIOS_DEV_VIRTIO_BLK, v->slot, 0, 0 };
+		else if (v->dev->ops->device_id == VIRTIO_ID_SCSI)
+			devs[n++] = (struct pcbios_bootdev){ PCBIOS_DEV_SCSI_CD, v->slot, 0, 0 };
+	}
+	return n;
+}
+
+/* What SeaBIOS reads from fw_cfg (QEMU's names and formats; docs/14-firmware.md). */
+static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const struct hv_host *host)
+{
+	const struct pcbios_range reserved[] = {
+		{ PC_ECAM_BASE, PC_ECAM_SIZE },
+		{ 0xfeffc000, 0x4000 },		/* KVM's identity map and TSS pages (hv/vm.c) */
+		{ pcbios_rom_base((uint32_t)host->firmware.len), host->firmware.len },
+	};
+	uint8_t e820[PCBIOS_E820_MAX * PCBIOS_E820_ENTRY_SIZE];
+	struct pcbios_bootdev devs[VM_MAX_VIRTIO];
+	const char *order = options_boot_order(o, host->boots);
+	struct acpi_config cfg;
+	struct acpi_blobs acpi = { 0 };
+	char bootorder[512], err[256];
+	int len, ret;
+
+	vm->fw_cfg = fw_cfg_new(&vm->mem);
+	if (!vm->fw_cfg)
+		return -ENOMEM;
+	len = pcbios_e820(&vm->map, reserved, sizeof(reserved) / sizeof(reserved[0]), e820,
+			  PCBIOS_E820_MAX);
+	ret = len < 0 ? len : fw_cfg_add_file(vm->fw_cfg, "etc/e820", e820, (uint32_t)len);
+	if (ret >= 0)
+		ret = fw_cfg_add_u64(vm->fw_cfg, FW_CFG_RAM_SIZE, o->mem_bytes);
+	if (ret >= 0)
+		ret = fw_cfg_add_u16(vm->fw_cfg, FW_CFG_NB_CPUS, (uint16_t)vm->nr_vcpus);
+	if (ret >= 0)
+		ret = fw_cfg_add_u16(vm->fw_cfg, FW_CFG_MAX_CPUS, (uint16_t)vm->nr_vcpus);
+	if (ret >= 0) {
+		len = pcbios_bootorder(order, devs, platform_bootdevs(vm, devs, VM_MAX_VIRTIO),
+				       bootorder, sizeof(bootorder));
+		ret = len < 0 ? len : fw_cfg_add_file(vm->fw_cfg, "bootorder", bootorder,
+						      (uint32_t)len + 1);
+		if (len >= 0)
+			hv_info("boot %u: boot order %s:%s%s", host->boots, order, len ? "\n" : " nothing",
+				bootorder);
+	}
+	/* The timer (IRQ 0) is on IOAPIC pin 2, as the MADT says: the same in the MP table SeaBIOS writes. */
+	if (ret >= 0) {
+		uint32_t irq0_override = 1;
+
+		ret = fw_cfg_add_arch_bytes(vm->fw_cfg, FW_CFG_IRQ0_OVERRIDE, &irq0_override,
+					    sizeof(irq0_override));
+	}
+	/* The BIOS and boot loader text on COM1: there is no VGA (SeaBIOS's "sercon"). */
+	if (ret >= 0) {
+		uint16_t port = PC_COM1_PORT;
+
+		ret = fw_cfg_add_file(vm->fw_cfg, "etc/sercon-port", &port, sizeof(port));
+	}
+	if (ret >= 0) {
+		uint16_t menu = o->boot_menu;
+
+		ret = fw_cfg_add_file(vm->fw_cfg, "etc/show-boot-menu", &menu, sizeof(menu));
+	}
+	if (ret < 0) {
+		hv_err("fw_cfg: %s", strerror(-ret));
+		return ret;
+	}
+	/* The same ACPI tables as a direct boot, placed by the firmware's table loader. */
+	platform_acpi_config(vm, &cfg);
+	/* SeaBIOS places BARs top-down from the IOAPIC; the window must cover them, not ECAM. */
+	cfg.pci_mmio32_base = PC_ECAM_BASE + PC_ECAM_SIZE;
+	cfg.pci_mmio32_size = PC_IOAPIC_BASE - cfg.pci_mmio32_base;
+	if (acpi_build_blobs(&cfg, &acpi, err, sizeof(err))) {
+		hv_err("ACPI tables: %s", err);
+		return -EINVAL;
+	}
+	ret = fw_cfg_add_file(vm->fw_cfg, ACPI_LOADER_FILE_RSDP, acpi.rsdp, (uint32_t)acpi.rsdp_len);
+	if (ret >= 0)
+		ret = fw_cfg_add_file(vm->fw_cfg, ACPI_LOADER_FILE_TABLES, acpi.tables,
+				      (uint32_t)acpi.tables_len);
+	if (ret >= 0)
+		ret = fw_cfg_add_file(vm->fw_cfg, ACPI_LOADER_FILE, acpi.loader,
+				      (uint32_t)acpi.loader_len);
+	hv_info("ACPI tables for the firmware: %zu bytes, %zu loader commands", acpi.tables_len,
+		acpi.loader_len / 128);
+	acpi_blobs_free(&acpi);
+	if (ret < 0)
+		hv_err("fw_cfg: %s", strerror(-ret));
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The BIOS image at the top of the 32-bit space (a read-only slot: the
+ * reset vector at 0xfffffff0 is its 16 last bytes), its last 128 KiB also
+ * in RAM at 0xE0000-0xFFFFF, where real-mode code runs.  A chipset's PAM
+ * registers would switch that window between ROM and RAM; here it is RAM
+ * from the start, holding the copy the BIOS would make itself when it
+ * "shadows" the ROM (SeaBIOS's make_bios_writable() finds it and copies
+ * the same bytes again).  fw_cfg then tells the BIOS the rest.  The vCPUs
+ * keep KVM's reset state: the BSP fetches its first instruction at
+ * 0xfffffff0, the others wait for INIT/SIPI.
+ */
+static int platform_firmware(struct vm *vm, const struct hv_options *o, struct hv_host *host)
+{
+	const struct hv_blob *fw = &host->firmware;
+	uint32_t base = pcbios_rom_base((uint32_t)fw->len), low = pcbios_low_base((uint32_t)fw->len);
+	struct iobus *b = &vm->pio;
+	int ret;
+
+	vm->rom = mmap(NULL, fw->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->rom == MAP_FAILED) {
+		vm->rom = NULL;
+		hv_err("cannot map the BIOS image: %s", strerror(errno));
+		return HV_EXIT_FAILURE;
+	}
+	vm->rom_size = fw->len;
+	memcpy(vm->rom, fw->data, fw->len);
+	if (mprotect(vm->rom, fw->len, PROT_READ) < 0 || vm_map_rom(vm, base, vm->rom, fw->len))
+		return HV_EXIT_FAILURE;
+	if (gm_write(&vm->mem, low, fw->data + fw->len - (PCBIOS_LOW_END - low),
+		     PCBIOS_LOW_END - low)) {
+		hv_err("the BIOS window 0x%x-0xfffff is not guest RAM", low);
+		return HV_EXIT_FAILURE;
+	}
+	if (platform_fw_cfg(vm, o, host))
+		return HV_EXIT_FAILURE;
+	ret = iobus_register(b, "fw_cfg", FW_CFG_PORT_SEL, 2, fw_cfg_io_pio, vm->fw_cfg);
+	if (!ret)
+		ret = iobus_register(b, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, fw_cfg_dma_pio, vm->fw_cfg);
+	if (!ret)
+		ret = iobus_register(b, "debugcon", PORT_DEBUGCON, 1, debugcon_pio, vm);
+	if (ret) {
+		hv_err("cannot register the firmware's ports: %s", strerror(-ret));
+		return HV_EXIT_FAILURE;
+	}
+	hv_info("firmware boot: BIOS at 0x%08x-0xffffffff, its last %u KiB at 0x%05x", base,
+		(PCBIOS_LOW_END - low) / 1024, low);
+	return HV_EXIT_OK;
+}
+
 int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
 	uint64_t low = vm->map.ram[0].size;
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
 
 	rtc_set_memory_size(&vm->rtc, low, high);
-	if (platform_register_devices(vm) || platform_add_virtio(vm, o, host) || platform_acpi(vm))
+	if (platform_register_devices(vm) || platform_add_virtio(vm, o, host))
+		return HV_EXIT_FAILURE;
+	if (o->firmware_boot)
+		return platform_firmware(vm, o, host);
+	if (platform_acpi(vm))
 		return HV_EXIT_FAILURE;
 	return platform_load_kernel(vm, o, host);
 }

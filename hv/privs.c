@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -355,7 +356,7 @@ static void line(FILE *out, const char *tag, const char *fmt, ...)
 /* A number from a one-line sysfs file (base 0: "0x1002" and "-1" both work). */
 static long sysfs_long(const char *ifname, const char *file, long dflt)
 {
-	char path[128], buf[32];
+	char path[PATH_MAX], buf[32];
 	FILE *f;
 	long v = dflt;
 

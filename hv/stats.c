@@ -9,6 +9,8 @@
 #include "devices/virtio/virtio.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_net.h"
+#include "devices/virtio_scsi.h"
+#include "firmware/fw_cfg.h"
 #include "hv/kvm.h"
 #include "hv/vm.h"
 
@@ -138,6 +140,37 @@ static void stats_net(struct virtio_dev *d, json_t *o)
 	json_object_set_new(o, "backend", be);
 }
 
+static void stats_scsi(struct virtio_dev *d, json_t *o)
+{
+	struct vscsi_stats s;
+	json_t *scsi = json_object();
+
+	vscsi_get_stats(d, &s);		/* takes d->lock */
+	stats_set(scsi, "commands", s.cmds);
+	stats_set(scsi, "reads", s.reads);
+	stats_set(scsi, "bytes_read", s.bytes_read);
+	stats_set(scsi, "check_conditions", s.check_conditions);
+	stats_set(scsi, "task_management", s.tmf);
+	stats_set(scsi, "bad_target", s.bad_target);
+	stats_set(scsi, "refused", s.refused);
+	json_object_set_new(o, "scsi", scsi);
+}
+
+/* A firmware boot: what the BIOS read through fw_cfg. */
+static json_t *stats_fw_cfg(struct vm *vm)
+{
+	struct fw_cfg_stats s;
+	json_t *o = json_object();
+
+	fw_cfg_get_stats(vm->fw_cfg, &s);
+	stats_set(o, "selects", s.selects);
+	stats_set(o, "io_bytes", s.io_bytes);
+	stats_set(o, "dma_transfers", s.dma_ops);
+	stats_set(o, "dma_bytes", s.dma_bytes);
+	stats_set(o, "dma_errors", s.dma_errors);
+	return o;
+}
+
 static json_t *stats_devices(struct vm *vm)
 {
 	json_t *arr = json_array();
@@ -159,6 +192,8 @@ static json_t *stats_devices(struct vm *vm)
 			stats_blk(d, o);
 		else if (d->ops->device_id == VIRTIO_ID_NET)
 			stats_net(d, o);
+		else if (d->ops->device_id == VIRTIO_ID_SCSI)
+			stats_scsi(d, o);
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -171,6 +206,8 @@ json_t *stats_json(struct vm *vm)
 	json_object_set_new(root, "vcpus", stats_vcpus(vm, total));
 	json_object_set_new(root, "exits_total", total);
 	json_object_set_new(root, "devices", stats_devices(vm));
+	if (vm->fw_cfg)
+		json_object_set_new(root, "fw_cfg", stats_fw_cfg(vm));
 	return root;
 }
 
@@ -232,6 +269,7 @@ static void stats_print_exits(json_t *root, FILE *out)
 static void stats_print_device(json_t *d, FILE *out)
 {
 	json_t *q, *blk = json_object_get(d, "blk"), *net = json_object_get(d, "net");
+	json_t *scsi = json_object_get(d, "scsi");
 	json_t *be = json_object_get(d, "backend");
 	char b1[32], b2[32];
 	size_t i;
@@ -269,6 +307,13 @@ static void stats_print_device(json_t *d, FILE *out)
 			stats_bytes(stats_get(net, "tx_bytes"), b2, sizeof(b2)),
 			stats_get(net, "tx_errors"), stats_get(be, "reads"), stats_get(be, "writes"));
 	}
+	if (scsi)
+		fprintf(out, "    commands: %" PRIu64 " (%" PRIu64 " reads, %s), %" PRIu64
+			" check conditions, %" PRIu64 " to absent targets, %" PRIu64
+			" task management, %" PRIu64 " refused\n", stats_get(scsi, "commands"),
+			stats_get(scsi, "reads"), stats_bytes(stats_get(scsi, "bytes_read"), b1, sizeof(b1)),
+			stats_get(scsi, "check_conditions"), stats_get(scsi, "bad_target"),
+			stats_get(scsi, "task_management"), stats_get(scsi, "refused"));
 }
 
 void stats_print(struct vm *vm, FILE *out)
@@ -286,5 +331,11 @@ void stats_print(struct vm *vm, FILE *out)
 			"sent; suppressed: interrupts EVENT_IDX or NO_INTERRUPT made unnecessary)\n");
 	json_array_foreach(devices, i, d)
 		stats_print_device(d, out);
+	d = json_object_get(root, "fw_cfg");
+	if (d)
+		fprintf(out, "fw_cfg (what the firmware read): %" PRIu64 " items selected, %" PRIu64
+			" bytes by port, %" PRIu64 " DMA transfers (%" PRIu64 " bytes), %" PRIu64
+			" refused\n", stats_get(d, "selects"), stats_get(d, "io_bytes"),
+			stats_get(d, "dma_transfers"), stats_get(d, "dma_bytes"), stats_get(d, "dma_errors"));
 	json_decref(root);
 }

@@ -11,19 +11,27 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "devices/virtio_console.h"
 #include "hv/console.h"
+#include "firmware/fw_cfg.h"
 #include "hv/cpu_setup.h"
 #include "hv/log.h"
 #include "hv/platform.h"
 #include "hv/vcpu.h"
 
-/* Intel VMX needs 3 pages for a real-mode TSS; kvmtool and QEMU put them here. */
-#define VM_TSS_ADDR	0xfffbd000UL
+/*
+ * Intel VMX needs 3 pages for a real-mode TSS and one for an identity page
+ * table (unrestricted-guest-less real mode).  They must miss RAM, devices and
+ * the BIOS image under 4 GiB (up to 16 MiB of it): QEMU's places, just below
+ * 0xff000000.  The firmware's E820 map reserves them (hv/platform.c).
+ */
+#define VM_TSS_ADDR		0xfeffd000UL
+#define VM_IDENTITY_MAP_ADDR	0xfeffc000ULL
 
 static int vm_setup_memory(struct vm *vm, const struct hv_options *o)
 {
@@ -68,6 +76,29 @@ static int vm_setup_memory(struct vm *vm, const struct hv_options *o)
 	return 0;
 }
 
+int vm_map_rom(struct vm *vm, uint64_t gpa, void *host, size_t size)
+{
+	bool ro = kvm_cap(vm->kvm_fd, KVM_CAP_READONLY_MEM) > 0;
+	struct kvm_userspace_memory_region slot = {
+		.slot = vm->mem.nr_regions,	/* after the RAM slots */
+		.flags = ro ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+		hv_err("KVM_SET_USER_MEMORY_REGION (ROM, %zu KiB at 0x%" PRIx64 "): %s", size / 1024,
+		       gpa, strerror(errno));
+		return -errno;
+	}
+	if (!ro)
+		hv_warn("this KVM has no read-only memory slots: the guest may write to its BIOS image");
+	hv_info("ROM slot %u: guest 0x%09" PRIx64 "-0x%09" PRIx64 " (%zu KiB%s)", slot.slot, gpa,
+		gpa + size - 1, size / 1024, ro ? ", read-only" : "");
+	return 0;
+}
+
 /* The pause machinery exists from the start: vm_destroy() frees it whatever vm_create() reached. */
 static void vm_pause_init(struct vm *vm)
 {
@@ -96,13 +127,14 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 	vm->kvm_fd = kvm_fd;
 	vm->vm_fd = -1;
 	vm->signal_fd = -1;
-	vm->pc = o->kernel != NULL;
+	vm->pc = options_pc(o);
 	/* COM1 is the guest's console; its output is our stdout, its IRQ line 4 on a PC. */
 	serial_init(&vm->com1, STDOUT_FILENO, vm->pc ? vm_com1_irq : NULL, vm);
 	if (vm->pc) {
 		rtc_init(&vm->rtc, o->rtc_localtime, NULL);
 		pci_bus_init(&vm->pci);
 		pthread_mutex_init(&vm->pm_lock, NULL);
+		pthread_mutex_init(&vm->fw_lock, NULL);
 	}
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
@@ -123,6 +155,15 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 		ret = -errno;
 		hv_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
 		return ret;
+	}
+	if (kvm_cap(vm->kvm_fd, KVM_CAP_SET_IDENTITY_MAP_ADDR)) {
+		uint64_t ident = VM_IDENTITY_MAP_ADDR;
+
+		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
+			ret = -errno;
+			hv_err("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+			return ret;
+		}
 	}
 
 	/* The in-kernel interrupt controllers must exist before any vCPU. */
@@ -449,7 +490,13 @@ void vm_destroy(struct vm *vm)
 		rtc_destroy(&vm->rtc);
 		pci_bus_destroy(&vm->pci);
 		pthread_mutex_destroy(&vm->pm_lock);
+		pthread_mutex_destroy(&vm->fw_lock);
 	}
+	fw_cfg_free(vm->fw_cfg);
+	vm->fw_cfg = NULL;
+	if (vm->rom)
+		munmap(vm->rom, vm->rom_size);
+	vm->rom = NULL;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
 	if (vm->event_fd >= 0)

@@ -13,6 +13,8 @@
 #include "hv/guest_mem.h"
 #include "hv/iobus.h"
 #include "hv/irq.h"
+
+struct fw_cfg;
 #include "hv/kvm.h"
 #include "hv/memmap.h"
 #include "hv/options.h"
@@ -43,6 +45,7 @@ enum vm_stop_reason {
 	VM_STOP_RESET,		/* the guest asked for a reset (ACPI reset register, i8042) */
 	VM_STOP_QUIT,		/* Ctrl-A x, SIGINT, SIGTERM, SIGHUP */
 	VM_STOP_ERROR,		/* a vCPU could not go on (triple fault, KVM error) */
+	VM_STOP_NO_BOOT,	/* the firmware found no bootable device */
 };
 
 struct vcpu {
@@ -88,6 +91,14 @@ struct vm {
 	uint16_t pm1_sts, pm1_en, pm1_cnt;	/* ACPI PM1a event and control registers */
 	bool sci_level;			/* the SCI line as last driven (under pm_lock) */
 
+	/* A firmware boot (no -k): hv/platform.c, firmware/. */
+	void *rom;			/* the BIOS image, mapped read-only below 4 GiB */
+	size_t rom_size;
+	struct fw_cfg *fw_cfg;
+	char fw_line[160];		/* the firmware's debug console (port 0x402): the line so far */
+	unsigned int fw_line_len;
+	pthread_mutex_t fw_lock;	/* fw_line */
+
 	/*
 	 * Pause (hvctl pause): each vCPU thread parks before its next KVM_RUN
 	 * until vm_resume().  pause_requested is read without the lock by the
@@ -115,6 +126,13 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd);
  * console from stdin and watches signal_fd, until the VM stops.  Returns why.
  */
 enum vm_stop_reason vm_run(struct vm *vm);
+
+/*
+ * Maps size bytes at host (page-aligned, kept until vm_destroy()) at gpa as
+ * a read-only memory slot: reads run at full speed, writes exit as MMIO
+ * (which hvrun ignores, as ROM does).  0 or -errno.
+ */
+int vm_map_rom(struct vm *vm, uint64_t gpa, void *host, size_t size);
 
 /* Asks every vCPU thread to return (from any thread); the first reason is kept.  Wakes paused vCPUs. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why);

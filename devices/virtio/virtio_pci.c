@@ -243,7 +243,9 @@ static void vpci_update_notify(struct virtio_pci *p)
 	p->notify_base = base;
 	HV_TRACE(HV_TRACE_PCI, "%s: BAR0 at 0x%x: queue notify ioeventfds at 0x%llx + %u * queue",
 		 vpci_name(p), base, (unsigned long long)base + VPCI_NOTIFY_OFF, VPCI_NOTIFY_MULT);
-	hv_info("%s: BAR0 at 0x%x, notifications by ioeventfd", p->dev->ops->name, base);
+	if (base != p->logged_base)
+		hv_info("%s: BAR0 at 0x%x, notifications by ioeventfd", p->dev->ops->name, base);
+	p->logged_base = base;
 }
 
 /* ---- common configuration (§4.1.4.3), dev->lock held ---- */

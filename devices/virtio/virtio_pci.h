@@ -80,6 +80,7 @@ struct virtio_pci {
 	struct vpci_vector *vec;
 
 	uint32_t notify_base;		/* BAR 0 address the ioeventfds are registered at, 0 if none */
+	uint32_t logged_base;		/* the last BAR 0 address -v reported (decoding toggles are not news) */
 };
 
 /*

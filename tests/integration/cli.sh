@@ -30,7 +30,14 @@ bad "-c two: not a number of vCPUs" -c two --demo
 bad "--raw /no/such/prog.bin: No such file or directory" --raw /no/such/prog.bin
 bad "unknown option --bogus" --bogus
 bad "-m needs a value" --demo -m
-bad "nothing to run: give -k KERNEL, --demo or --raw FILE"
+bad "nothing to run: give a disk (-d FILE) or a CD-ROM image (--cdrom ISO) to boot through the firmware, -k KERNEL, --demo or --raw FILE"
+# Firmware boot (issue 7): bad ISOs and BIOS images are usage errors before /dev/kvm is opened.
+bad "--cdrom /no/such.iso: No such file or directory" --cdrom /no/such.iso
+bad "--cdrom $HVRUN: not an ISO 9660 image" --cdrom "$HVRUN"
+printf 'x' >"$T/tiny.bin"
+bad "--firmware $T/tiny.bin: 1 bytes: a PC firmware image is a whole number of 64 KiB blocks" --cdrom "$T/tiny.bin" --firmware "$T/tiny.bin"
+bad "--boot: boot order 'n': n: network boot is not supported" -d "$T/tiny.bin" --boot order=n
+bad "--boot is for a firmware boot (without -k, --demo or --raw)" -k "$HVRUN" --boot order=c
 # Networking and privileges (issue 5): each a usage error, one line.
 K=$HVRUN	# any readable file passes -k's parsing; these fail before it is read
 bad "hostfwd=tcp:abc-:22: the host port must be 1 to 65535" -k "$K" --net user,hostfwd=tcp:abc-:22

@@ -16,8 +16,8 @@ for bad in "$T/missing.raw" "$T/adir" "$T/x.raw,cache=fast" "$T/x.raw,serial=" \
 	expect_lines err 1
 done
 rc=0; host_run "$HVRUN" --demo -d "$T/x.raw" || rc=$?
-expect_status 2 "$rc" "-d without -k"
-expect_in err "-d goes with -k KERNEL"
+expect_status 2 "$rc" "-d with --demo"
+expect_in err "-d is a PC device: not with --demo or --raw"
 
 q="console=ttyS0 quiet"
 head -c 4194304 /dev/urandom >"$T/head.bin"

@@ -1,4 +1,4 @@
-/* test_acpi.c: ACPI tables checksum and decode at their spec offsets; bad configs are refused. */
+/* test_acpi.c: ACPI tables checksum and decode at their spec offsets; bad configs are refused; the firmware loader path links to the same bytes. */
 #include "tests/unit/cmocka_inc.h"
 
 #include <errno.h>
@@ -1168,6 +1168,507 @@ static void test_size_bound(void **state)
 	assert_true(used + 64 <= ACPI_TABLES_MAX_SIZE);	/* + worst FACS alignment */
 }
 
+/* ---- the firmware path: a BIOS linker/loader interpreter, as SeaBIOS runs one ---- */
+
+/*
+ * The command format of QEMU's hw/acpi/bios-linker-loader.c, spelled out
+ * here independently of acpi.c: a 32-bit command, then its arguments, in
+ * 128 bytes; file names NUL-padded to 56 bytes.
+ */
+#define LD_CMD_SIZE		128
+#define LD_FILESZ		56
+#define LD_ALLOCATE		1
+#define LD_ADD_POINTER		2
+#define LD_ADD_CHECKSUM		3
+#define LD_ZONE_HIGH		1
+#define LD_ZONE_FSEG		2
+
+struct ld_file {
+	const char *name;
+	const uint8_t *data;
+	size_t len;
+	uint64_t gpa;		/* where the test's "firmware" puts it */
+	bool allocated;
+};
+
+/* The end of a command's used bytes, per command: the rest must be zero. */
+static unsigned int ld_cmd_used(uint32_t cmd)
+{
+	switch (cmd) {
+	case LD_ALLOCATE: return 4 + LD_FILESZ + 4 + 1;
+	case LD_ADD_POINTER: return 4 + 2 * LD_FILESZ + 4 + 1;
+	case LD_ADD_CHECKSUM: return 4 + LD_FILESZ + 3 * 4;
+	}
+	fail_msg("unknown loader command %u", cmd);
+	return 0;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A name field: NUL-terminated inside 56 bytes, NUL after the name; the file it names. */
+static struct ld_file *ld_find(struct ld_file *files, unsigned int n, const uint8_t *name)
+{
+	size_t len = strnlen((const char *)name, LD_FILESZ), i;
+
+	assert_true(len > 0 && len < LD_FILESZ);
+	for (i = len; i < LD_FILESZ; i++)
+		assert_int_equal(name[i], 0);
+	for (i = 0; i < n; i++)
+		if (!strcmp(files[i].name, (const char *)name))
+			return &files[i];
+	fail_msg("the loader names an unknown file %s", (const char *)name);
+	return NULL;
+}
+
+/*
+ * Runs the loader over guest memory gm: ALLOCATE copies a file to the
+ * address the test chose (checking align and zone), ADD_POINTER adds the
+ * source's address to the field, ADD_CHECKSUM subtracts the range's sum
+ * from the byte.  Stricter than SeaBIOS: anything it would skip fails.
+ */
+static void ld_run(const struct acpi_blobs *bl, uint64_t rsdp_at, uint64_t tables_at)
+{
+	struct ld_file files[] = {
+		{ ACPI_LOADER_FILE_RSDP, bl->rsdp, bl->rsdp_len, rsdp_at, false },
+		{ ACPI_LOADER_FILE_TABLES, bl->tables, bl->tables_len, tables_at, false },
+	};
+	size_t off;
+	unsigned int i;
+
+	assert_int_equal(bl->loader_len % LD_CMD_SIZE, 0);
+	for (off = 0; off < bl->loader_len; off += LD_CMD_SIZE) {
+		const uint8_t *c = bl->loader + off;
+		uint32_t cmd = le32(c);
+		struct ld_file *f, *src;
+		uint32_t align, at, start, len;
+		uint8_t *field, size;
+		uint64_t v;
+
+		for (i = ld_cmd_used(cmd); i < LD_CMD_SIZE; i++)
+			assert_int_equal(c[i], 0);
+		switch (cmd) {
+		case LD_ALLOCATE:
+			f = ld_find(files, 2, c + 4);
+			assert_false(f->allocated);
+			align = le32(c + 60);
+			assert_true(align && !(align & (align - 1)));
+			assert_int_equal(f->gpa % align, 0);
+			if (c[64] == LD_ZONE_FSEG)
+				assert_true(f->gpa >= 0xe0000 && f->gpa + f->len <= 0x100000);
+			else
+				assert_int_equal(c[64], LD_ZONE_HIGH);
+			assert_true(f->gpa + f->len <= 0x100000000ULL);
+			assert_int_equal(gm_write(&gm, f->gpa, f->data, f->len), 0);
+			f->allocated = true;
+			break;
+		case LD_ADD_POINTER:
+			f = ld_find(files, 2, c + 4);
+			src = ld_find(files, 2, c + 60);
+			assert_true(f->allocated && src->allocated);
+			at = le32(c + 116);
+			size = c[120];
+			assert_true(size == 1 || size == 2 || size == 4 || size == 8);
+			assert_true(at + size <= f->len);
+			field = (uint8_t *)gm_ptr(&gm, f->gpa + at, size);
+			assert_non_null(field);
+			for (v = 0, i = 0; i < size; i++)
+				v |= (uint64_t)field[i] << (8 * i);
+			assert_true(v < src->len);		/* OVMF insists: an offset into the source */
+			v += src->gpa;
+			assert_true(size == 8 || v >> (8 * size) == 0);
+			for (i = 0; i < size; i++)
+				field[i] = (uint8_t)(v >> (8 * i));
+			break;
+		case LD_ADD_CHECKSUM:
+			f = ld_find(files, 2, c + 4);
+			assert_true(f->allocated);
+			at = le32(c + 60);
+			start = le32(c + 64);
+			len = le32(c + 68);
+			assert_true(at < f->len && start + len <= f->len && start + len >= start);
+			field = (uint8_t *)gm_ptr(&gm, f->gpa + at, 1);
+			*field = (uint8_t)(*field - sum(f->gpa + start, len));
+			break;
+		}
+	}
+	for (i = 0; i < 2; i++)
+		assert_true(files[i].allocated);
+}
+
+static void blobs_ok(const struct acpi_config *c, struct acpi_blobs *bl)
+{
+	char err[256] = "untouched";
+
+	assert_int_equal(acpi_build_blobs(c, bl, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_non_null(bl->rsdp);
+	assert_non_null(bl->tables);
+	assert_non_null(bl->loader);
+	assert_int_equal(bl->rsdp_len, 36);
+	assert_true(bl->tables_len > 0 && bl->tables_len <= ACPI_TABLES_MAX_SIZE);
+}
+
+/* Builds the blobs for c and runs the loader with the RSDP at rsdp_at, the tables at tables_at. */
+static void load_ok(const struct acpi_config *c, uint64_t rsdp_at, uint64_t tables_at, size_t *tables_len)
+{
+	struct acpi_blobs bl;
+
+	blobs_ok(c, &bl);
+	reset_ram();
+	ld_run(&bl, rsdp_at, tables_at);
+	*tables_len = bl.tables_len;
+	acpi_blobs_free(&bl);
+}
+
+/* A table at gpa inside [tables_at, +len): its signature, whole inside, summing to zero. */
+static uint32_t check_linked_table(uint64_t gpa, const char *sig, uint64_t tables_at, size_t len)
+{
+	uint32_t tlen = rd32(gpa + 4);
+
+	assert_memory_equal(ptr(gpa, 4), sig, 4);
+	assert_true(gpa >= tables_at && gpa + tlen <= tables_at + len);
+	assert_int_equal(gpa % 8, 0);
+	assert_int_equal(sum(gpa, tlen), 0);
+	return tlen;
+}
+
+/* What a guest OS walks after the firmware ran the loader, from the RSDP at rsdp_at on. */
+static void check_linked(const struct acpi_config *c, uint64_t rsdp_at, uint64_t tables_at, size_t len)
+{
+	static const char *const want[] = { "FACP", "APIC", "MCFG" };
+	unsigned int n = c->ecam_base ? 3 : 2, i;
+	uint64_t xsdt, rsdt, fadt, dsdt, facs;
+
+	assert_memory_equal(ptr(rsdp_at, 8), "RSD PTR ", 8);
+	assert_int_equal(sum(rsdp_at, 20), 0);
+	assert_int_equal(sum(rsdp_at, 36), 0);
+	assert_int_equal(rd8(rsdp_at + 15), 2);
+	xsdt = rd64(rsdp_at + 24);
+	rsdt = rd32(rsdp_at + 16);
+	assert_int_equal(check_linked_table(xsdt, "XSDT", tables_at, len), 36 + 8 * n);
+	assert_int_equal(check_linked_table(rsdt, "RSDT", tables_at, len), 36 + 4 * n);
+	for (i = 0; i < n; i++) {
+		uint64_t t = rd64(xsdt + 36 + 8 * i);
+
+		check_linked_table(t, want[i], tables_at, len);
+		assert_int_equal(rd32(rsdt + 36 + 4 * i), t);
+	}
+	fadt = rd64(xsdt + 36);
+	dsdt = rd32(fadt + 40);
+	assert_int_equal(rd64(fadt + 140), dsdt);		/* X_DSDT = DSDT */
+	check_linked_table(dsdt, "DSDT", tables_at, len);
+	facs = rd32(fadt + 36);
+	assert_int_equal(rd64(fadt + 132), 0);			/* X_FIRMWARE_CTRL unused */
+	assert_memory_equal(ptr(facs, 4), "FACS", 4);
+	assert_int_equal(rd32(facs + 4), 64);
+	assert_int_equal(facs % 64, 0);
+	assert_true(facs >= tables_at && facs + 64 <= tables_at + len);
+}
+
+/* The configs the firmware-path tests run through. */
+static void some_config(struct acpi_config *c, unsigned int k)
+{
+	switch (k) {
+	case 0: full_config(c, 4); break;
+	case 1: base_config(c, 1); break;
+	case 2: full_config(c, 255); c->com1 = false; break;
+	case 3: full_config(c, 8); c->ecam_base = 0x4000000000ULL; c->pci_intx_gsi_base = 16; break;
+	case 4: base_config(c, 2); c->reset_port = 0; c->s5_slp_typ = 0; break;
+	}
+}
+#define NR_SOME_CONFIGS	5
+
+static void test_blobs_layout(void **state)
+{
+	struct acpi_config c;
+	struct acpi_blobs bl;
+	uint64_t xsdt, rsdt, fadt;
+	const uint8_t *t;
+
+	(void)state;
+	full_config(&c, 4);
+	blobs_ok(&c, &bl);
+	/* RSDP: signature, revision, length; checksums left to the loader. */
+	assert_memory_equal(bl.rsdp, "RSD PTR ", 8);
+	assert_int_equal(bl.rsdp[8], 0);
+	assert_int_equal(bl.rsdp[15], 2);
+	assert_int_equal(le32(bl.rsdp + 20), 36);
+	assert_int_equal(bl.rsdp[32], 0);
+	/* Its pointers are offsets into the tables blob. */
+	rsdt = le32(bl.rsdp + 16);
+	xsdt = le32(bl.rsdp + 24) | (uint64_t)le32(bl.rsdp + 28) << 32;
+	assert_true(xsdt + 36 <= bl.tables_len && rsdt + 36 <= bl.tables_len);
+	t = bl.tables;
+	assert_memory_equal(t + xsdt, "XSDT", 4);
+	assert_memory_equal(t + rsdt, "RSDT", 4);
+	/* FACS first, at offset 0 (64-aligned once allocated with align 64). */
+	assert_memory_equal(t, "FACS", 4);
+	/* FADT: FIRMWARE_CTRL, DSDT and X_DSDT hold offsets; X_FIRMWARE_CTRL 0. */
+	fadt = le32(t + xsdt + 36);
+	assert_memory_equal(t + fadt, "FACP", 4);
+	assert_int_equal(le32(t + fadt + 36), 0);		/* the FACS, at offset 0 */
+	assert_memory_equal(t + le32(t + fadt + 40), "DSDT", 4);
+	assert_int_equal(le32(t + fadt + 140), le32(t + fadt + 40));
+	assert_int_equal(le32(t + fadt + 144), 0);
+	assert_int_equal(le32(t + fadt + 132) | le32(t + fadt + 136), 0);
+	/* Every checksummed table's checksum byte is 0 in the blob. */
+	assert_int_equal(t[xsdt + 9], 0);
+	assert_int_equal(t[rsdt + 9], 0);
+	assert_int_equal(t[fadt + 9], 0);
+	assert_int_equal(t[le32(t + fadt + 40) + 9], 0);
+	acpi_blobs_free(&bl);
+}
+
+/* The script: 128-byte commands, allocations first, a pointer per field, a checksum per table. */
+static void test_loader_commands(void **state)
+{
+	struct acpi_config c;
+	struct acpi_blobs bl;
+	unsigned int k, ncmd, i, nptr, nsum;
+	bool seen_sum;
+
+	(void)state;
+	for (k = 0; k < NR_SOME_CONFIGS; k++) {
+		unsigned int nsdt;
+		int rsdp_v1 = -1, rsdp_v2 = -1;
+
+		some_config(&c, k);
+		nsdt = c.ecam_base ? 3 : 2;
+		blobs_ok(&c, &bl);
+		assert_int_equal(bl.loader_len % LD_CMD_SIZE, 0);
+		ncmd = (unsigned int)(bl.loader_len / LD_CMD_SIZE);
+		/* ALLOCATE rsdp (FSEG, 16), ALLOCATE tables (HIGH, 64) */
+		assert_true(ncmd >= 2);
+		assert_int_equal(le32(bl.loader), LD_ALLOCATE);
+		assert_string_equal((const char *)bl.loader + 4, "etc/acpi/rsdp");
+		assert_int_equal(le32(bl.loader + 60), 16);
+		assert_int_equal(bl.loader[64], LD_ZONE_FSEG);
+		assert_int_equal(le32(bl.loader + 128), LD_ALLOCATE);
+		assert_string_equal((const char *)bl.loader + 128 + 4, "etc/acpi/tables");
+		assert_int_equal(le32(bl.loader + 128 + 60), 64);
+		assert_int_equal(bl.loader[128 + 64], LD_ZONE_HIGH);
+		nptr = nsum = 0;
+		seen_sum = false;
+		for (i = 2; i < ncmd; i++) {
+			const uint8_t *cmd = bl.loader + LD_CMD_SIZE * i;
+			size_t j;
+
+			for (j = ld_cmd_used(le32(cmd)); j < LD_CMD_SIZE; j++)
+				assert_int_equal(cmd[j], 0);
+			switch (le32(cmd)) {
+			case LD_ADD_POINTER:
+				assert_false(seen_sum);		/* sums cover final pointers */
+				assert_string_equal((const char *)cmd + 60, "etc/acpi/tables");
+				assert_true(cmd[120] == 4 || cmd[120] == 8);
+				nptr++;
+				break;
+			case LD_ADD_CHECKSUM:
+				seen_sum = true;
+				if (!strcmp((const char *)cmd + 4, "etc/acpi/rsdp")) {
+					if (le32(cmd + 60) == 8) {
+						assert_int_equal(le32(cmd + 64), 0);
+						assert_int_equal(le32(cmd + 68), 20);
+						rsdp_v1 = (int)i;
+					} else {
+						assert_int_equal(le32(cmd + 60), 32);
+						assert_int_equal(le32(cmd + 64), 0);
+						assert_int_equal(le32(cmd + 68), 36);
+						rsdp_v2 = (int)i;
+					}
+				} else {
+					uint32_t start = le32(cmd + 64);
+
+					/* a table's checksum: its byte 9, over its Length bytes */
+					assert_string_equal((const char *)cmd + 4, "etc/acpi/tables");
+					assert_int_equal(le32(cmd + 60), start + 9);
+					assert_true(start + 36 <= bl.tables_len);
+					assert_int_equal(le32(cmd + 68), le32(bl.tables + start + 4));
+					assert_int_equal(bl.tables[start + 9], 0);
+					assert_memory_equal(bl.tables + start + 10, "HVRUN ", 6);
+				}
+				nsum++;
+				break;
+			default:
+				fail_msg("command %u: unexpected %u", i, le32(cmd));
+			}
+		}
+		/* FADT 3 (FIRMWARE_CTRL, DSDT, X_DSDT), XSDT and RSDT one per entry, RSDP 2 */
+		assert_int_equal(nptr, 3 + 2 * nsdt + 2);
+		/* DSDT, the XSDT entries, XSDT, RSDT, RSDP twice; the FACS has none */
+		assert_int_equal(nsum, 1 + nsdt + 2 + 2);
+		assert_true(rsdp_v1 > 0 && rsdp_v2 > rsdp_v1);		/* the 20-byte sum first */
+		acpi_blobs_free(&bl);
+	}
+}
+
+/* After the loader: a valid ACPI graph, wherever the firmware put the two files. */
+static void test_blobs_load(void **state)
+{
+	static const struct { uint64_t rsdp, tables; } at[] = {
+		{ RSDP_GPA, TABLES_GPA },
+		{ 0xf5a10, 0x12340 },		/* 64-aligned, not page-aligned */
+		{ 0xfffd0, 0x40 },		/* the RSDP at the very top of the F segment */
+		{ 0xe0000, 0x80000 },
+	};
+	struct acpi_config c;
+	unsigned int k, i;
+	size_t len;
+
+	(void)state;
+	for (k = 0; k < NR_SOME_CONFIGS; k++) {
+		for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			some_config(&c, k);
+			load_ok(&c, at[i].rsdp, at[i].tables, &len);
+			check_linked(&c, at[i].rsdp, at[i].tables, len);
+		}
+	}
+}
+
+/*
+ * One source of truth: the loader's result is byte for byte what
+ * acpi_build() writes at the same addresses, and the blob differs from
+ * acpi_build()'s bytes only in pointer fields and checksums.
+ */
+static void test_blobs_match_direct(void **state)
+{
+	static uint8_t direct[RAM_SIZE];
+	struct acpi_config c;
+	struct acpi_blobs bl;
+	unsigned int k, i;
+	uint64_t used;
+	size_t len;
+
+	(void)state;
+	for (k = 0; k < NR_SOME_CONFIGS; k++) {
+		bool differs[ACPI_TABLES_MAX_SIZE] = { false };
+
+		some_config(&c, k);
+		used = build_ok(&c);
+		memcpy(direct, ram, sizeof(direct));
+		load_ok(&c, RSDP_GPA, TABLES_GPA, &len);
+		assert_int_equal(len, used);
+		assert_memory_equal(ram, direct, sizeof(ram));
+
+		/* Modulo addresses: only the fields the loader patches differ. */
+		blobs_ok(&c, &bl);
+		for (i = 2; i < bl.loader_len / LD_CMD_SIZE; i++) {
+			const uint8_t *cmd = bl.loader + LD_CMD_SIZE * i;
+			unsigned int j;
+
+			if (strcmp((const char *)cmd + 4, "etc/acpi/tables"))
+				continue;
+			if (le32(cmd) == LD_ADD_POINTER) {
+				assert_true(le32(cmd + 116) + cmd[120] <= bl.tables_len);
+				for (j = 0; j < cmd[120]; j++)
+					differs[le32(cmd + 116) + j] = true;
+			} else {
+				assert_true(le32(cmd + 60) < bl.tables_len);
+				differs[le32(cmd + 60)] = true;
+			}
+		}
+		for (i = 0; i < bl.tables_len; i++)
+			if (!differs[i])
+				assert_int_equal(bl.tables[i], direct[TABLES_GPA + i]);
+		for (i = 0; i < 36; i++)	/* all but the checksums, RsdtAddress, XsdtAddress */
+			if (i != 8 && i != 32 && (i < 16 || i >= 20) && (i < 24 || i >= 32))
+				assert_int_equal(bl.rsdp[i], direct[RSDP_GPA + i]);
+		acpi_blobs_free(&bl);
+	}
+}
+
+/* A config acpi_build() refuses, acpi_build_blobs() refuses with the same errno and message. */
+static void test_blobs_refuse_bad_config(void **state)
+{
+	struct acpi_config c;
+	struct acpi_blobs bl;
+	char err[256], err2[256];
+	uint64_t used;
+	unsigned int i;
+
+	(void)state;
+	reset_ram();
+	for (i = 0; i < 15; i++) {
+		full_config(&c, 2);
+		switch (i) {
+		case 0: c.s5_slp_typ = 8; break;
+		case 1: c.sci_irq = 0; break;
+		case 2: c.sci_irq = 2; break;
+		case 3: c.sci_irq = 16; break;
+		case 4: c.ecam_base = 0xe0080000; break;
+		case 5: c.pci_mmio32_size = 0x20100000; break;
+		case 6: c.ecam_base = 0; c.pci_mmio32_size = 0x3ec01000; break;
+		case 7: c.pci_mmio32_base = 0xf0000000; break;
+		case 8: c.pci_mmio64_base = 0xe0000000; break;
+		case 9: c.pm1a_cnt_port = 0x602; break;
+		case 10: c.pm1a_evt_port = 0; break;
+		case 11: c.ioapic_id = 0xff; break;
+		case 12: c.lapic_addr = 0xfee00800; break;
+		case 13: c.nr_cpus = 0; break;
+		case 14: c.nr_cpus = 256; break;
+		}
+		memset(&bl, 0xa5, sizeof(bl));
+		assert_int_equal(acpi_build(&c, &gm, RSDP_GPA, TABLES_GPA, TABLES_MAX, &used, err,
+					    sizeof(err)), -EINVAL);
+		assert_int_equal(acpi_build_blobs(&c, &bl, err2, sizeof(err2)), -EINVAL);
+		assert_string_equal(err, err2);
+		assert_true(strlen(err2) > 0 && !strchr(err2, '\n'));
+		assert_null(bl.rsdp);
+		assert_null(bl.tables);
+		assert_null(bl.loader);
+		assert_int_equal(bl.rsdp_len + bl.tables_len + bl.loader_len, 0);
+	}
+	assert_true(ram_is_zero());
+	assert_int_equal(acpi_build_blobs(NULL, &bl, err, sizeof(err)), -EINVAL);
+	assert_true(strlen(err) > 0);
+	assert_null(bl.tables);
+	assert_int_equal(acpi_build_blobs(&c, NULL, err, sizeof(err)), -EINVAL);
+	/* err may be NULL, and the message is truncated to errlen. */
+	assert_int_equal(acpi_build_blobs(&c, &bl, NULL, 0), -EINVAL);
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(acpi_build_blobs(&c, &bl, err, 8), -EINVAL);
+	assert_int_equal(strlen(err), 7);
+}
+
+static void test_blobs_free(void **state)
+{
+	struct acpi_config c;
+	struct acpi_blobs bl = { 0 };
+
+	(void)state;
+	acpi_blobs_free(NULL);
+	acpi_blobs_free(&bl);				/* an empty one */
+	full_config(&c, 2);
+	blobs_ok(&c, &bl);
+	acpi_blobs_free(&bl);
+	assert_null(bl.rsdp);
+	assert_null(bl.tables);
+	assert_null(bl.loader);
+	assert_int_equal(bl.rsdp_len + bl.tables_len + bl.loader_len, 0);
+	acpi_blobs_free(&bl);				/* twice is harmless */
+}
+
+/* Every byte of the blobs is generated: two builds are identical (no stray heap bytes). */
+static void test_blobs_deterministic(void **state)
+{
+	struct acpi_config c;
+	struct acpi_blobs a, b;
+
+	(void)state;
+	full_config(&c, 16);
+	blobs_ok(&c, &a);
+	blobs_ok(&c, &b);
+	assert_int_equal(a.tables_len, b.tables_len);
+	assert_int_equal(a.loader_len, b.loader_len);
+	assert_memory_equal(a.rsdp, b.rsdp, 36);
+	assert_memory_equal(a.tables, b.tables, a.tables_len);
+	assert_memory_equal(a.loader, b.loader, a.loader_len);
+	acpi_blobs_free(&a);
+	acpi_blobs_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1197,6 +1698,13 @@ int main(void)
 		cmocka_unit_test(test_tables_above_4g),
 		cmocka_unit_test(test_unaligned_tables_gpa),
 		cmocka_unit_test(test_size_bound),
+		cmocka_unit_test(test_blobs_layout),
+		cmocka_unit_test(test_loader_commands),
+		cmocka_unit_test(test_blobs_load),
+		cmocka_unit_test(test_blobs_match_direct),
+		cmocka_unit_test(test_blobs_refuse_bad_config),
+		cmocka_unit_test(test_blobs_free),
+		cmocka_unit_test(test_blobs_deterministic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -210,7 +210,7 @@ static void test_disks(void **state)
 	assert_int_equal(PARSE(&o, err, "-k", img, "-d", "/tmp"), -EINVAL);
 	assert_non_null(strstr(err, "not a disk image"));
 	assert_int_equal(PARSE(&o, err, "--demo", "-d", img), -EINVAL);
-	assert_non_null(strstr(err, "-d goes with -k"));
+	assert_non_null(strstr(err, "-d is a PC device: not with --demo or --raw"));
 	assert_int_equal(PARSE(&o, err, "-k", img, "-d", img, "-d", img, "-d", img, "-d", img, "-d", img,
 			       "-d", img, "-d", img, "-d", img, "-d", img), -EINVAL);
 	assert_non_null(strstr(err, "at most 8 disks"));
@@ -303,7 +303,7 @@ static void test_tap_short_form(void **state)
 	assert_string_equal(err, "-t needs a value");
 	/* a NIC is a virtio-pci device: with -k */
 	assert_int_equal(PARSE(&o, err, "--demo", "-t", "tap2"), -EINVAL);
-	assert_non_null(strstr(err, "-t goes with -k"));
+	assert_non_null(strstr(err, "-t is a PC device (virtio-pci): not with --demo or --raw"));
 	unlink(k);
 }
 
@@ -556,7 +556,7 @@ static void test_control_options(void **state)
 	assert_non_null(strstr(err, "--name ../etc: use 1 to 64 letters"));
 	assert_int_equal(PARSE(&o, err, "--demo", "--name", ".hidden"), -EINVAL);
 	assert_int_equal(PARSE(&o, err, "--demo", "--no-balloon"), -EINVAL);
-	assert_string_equal(err, "--no-balloon goes with -k KERNEL");
+	assert_string_equal(err, "--no-balloon is a PC device: not with --demo or --raw");
 
 	assert_int_equal(options_parse_trace("virtio,irq", &mask, err, sizeof(err)), 0);
 	assert_int_equal(mask, HV_TRACE_VIRTIO | HV_TRACE_IRQ);
@@ -570,6 +570,74 @@ static void test_control_options(void **state)
 	assert_int_equal(options_parse_trace(",", &mask, err, sizeof(err)), -EINVAL);
 	assert_int_equal(PARSE(&o, err, "--demo", "--trace", "exits"), 0);
 	assert_int_equal(o.trace, HV_TRACE_EXITS);
+}
+
+/* Firmware boot: no -k with a disk or --cdrom; --boot and --firmware only then. */
+static void test_firmware_boot(void **state)
+{
+	char img[] = "/tmp/hvf-XXXXXX", err[512];
+	struct hv_options o;
+	int fd = mkstemp(img);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(PARSE(&o, err, "-m", "512", "-d", img), 0);
+	assert_true(o.firmware_boot);
+	assert_true(options_pc(&o));
+	assert_string_equal(options_boot_order(&o, 1), "cd");
+	options_free(&o);
+	/* --cdrom: the CD first on the first boot only (QEMU's -boot once=d). */
+	assert_int_equal(PARSE(&o, err, "-d", img, "--cdrom", img), 0);
+	assert_string_equal(o.cdrom, img);
+	assert_string_equal(options_boot_order(&o, 1), "dc");
+	assert_string_equal(options_boot_order(&o, 2), "cd");
+	options_free(&o);
+	assert_int_equal(PARSE(&o, err, "--cdrom", img), 0);	/* a live CD, no disk */
+	assert_true(o.firmware_boot);
+	options_free(&o);
+	assert_int_equal(PARSE(&o, err, "-d", img, "--cdrom", img, "--boot", "order=cd"), 0);
+	assert_string_equal(options_boot_order(&o, 1), "cd");
+	assert_string_equal(options_boot_order(&o, 3), "cd");
+	options_free(&o);
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "order=c,once=d,menu=on"), 0);
+	assert_string_equal(options_boot_order(&o, 1), "d");
+	assert_string_equal(options_boot_order(&o, 2), "c");
+	assert_true(o.boot_menu);
+	options_free(&o);
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "dc"), 0);	/* QEMU's old form */
+	assert_string_equal(options_boot_order(&o, 1), "dc");
+	options_free(&o);
+	assert_int_equal(PARSE(&o, err, "-d", img, "--firmware", img), 0);
+	assert_string_equal(o.firmware, img);
+	options_free(&o);
+	/* -k with a CD-ROM is fine (Linux sees /dev/sr0); the firmware options are not. */
+	assert_int_equal(PARSE(&o, err, "-k", img, "--cdrom", img), 0);
+	assert_false(o.firmware_boot);
+	options_free(&o);
+
+	assert_int_equal(PARSE(&o, err, "-k", img, "--boot", "order=c"), -EINVAL);
+	assert_non_null(strstr(err, "--boot is for a firmware boot"));
+	assert_int_equal(PARSE(&o, err, "-k", img, "--firmware", img), -EINVAL);
+	assert_non_null(strstr(err, "--firmware is for a firmware boot"));
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "order=n"), -EINVAL);
+	assert_non_null(strstr(err, "network boot is not supported"));
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "order=cc"), -EINVAL);
+	assert_non_null(strstr(err, "given twice"));
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "order=cdx"), -EINVAL);
+	assert_non_null(strstr(err, "1 or 2 of the letters"));
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "order="), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "-d", img, "--boot", "strict=on"), -EINVAL);
+	assert_non_null(strstr(err, "unknown setting 'strict=on'"));
+	assert_int_equal(PARSE(&o, err, "-d", img, "--cdrom", "/nonexistent.iso"), -EINVAL);
+	assert_non_null(strstr(err, "/nonexistent.iso"));
+	assert_int_equal(PARSE(&o, err, "--cdrom", img, "--cdrom", img), -EINVAL);
+	assert_non_null(strstr(err, "one CD-ROM only"));
+	assert_int_equal(PARSE(&o, err, "--demo", "--cdrom", img), -EINVAL);
+	assert_non_null(strstr(err, "not with --demo or --raw"));
+	assert_int_equal(PARSE(&o, err, "-m", "512"), -EINVAL);
+	assert_non_null(strstr(err, "nothing to run"));
+	unlink(img);
 }
 
 int main(void)
@@ -592,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_nic_function),
 		cmocka_unit_test(test_user_and_group),
 		cmocka_unit_test(test_control_options),
+		cmocka_unit_test(test_firmware_boot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
