@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """boot_timer.py: time one VMM boot for bench/boot.
 
-    boot_timer.py [--timeout S] [--marker TEXT] [--ram-mib N] [--interval S]
-                  [--max-duty F] [--console FILE] [--stderr FILE] -- COMMAND [ARGS...]
+    boot_timer.py [--timeout S] [--marker TEXT] [--mark NAME=TEXT]... [--ram-mib N]
+                  [--interval S] [--max-duty F] [--console FILE] [--stderr FILE]
+                  [--copy-at-mark NAME SRC DST]... -- COMMAND [ARGS...]
 
 Starts COMMAND with stdin from /dev/null and stdout on a pipe, and measures, from just
 before the spawn (time.monotonic()):
   marker_s  when TEXT first shows up on its stdout (the guest's serial console);
+  NAME_s    for each --mark, when its TEXT first shows up (e.g. --mark
+            "bootloader=HVBENCH bootloader": a line the boot loader prints);
   exit_s    when the process has exited (waitpid returned).
+The console is searched as a byte stream, so a text split over two reads is found.
+--copy-at-mark NAME SRC DST copies the file SRC to DST the moment mark NAME (or "marker")
+is seen, before the console is read any further (bench/boot: the kvm_exit histograms at
+the boot loader's line, to split the exits into firmware + boot loader and the rest).
 
 Memory: "own" memory is the Rss of every mapping in /proc/PID/smaps except the guest's
 RAM, i.e. the anonymous mappings (no path) of at least --ram-mib MiB.  smaps is read the
@@ -22,14 +29,15 @@ rss_total_peak_mib is the peak of /proc/PID/statm's resident size (guest RAM inc
 read every --interval.  The process's thread ids are collected every --interval too (the
 kvm_exit tracepoint's common_pid is the id of a vCPU thread).
 
-Prints one JSON object on stdout.  status is "ok" only if the marker was seen and the
-process exited 0 within --timeout; else "no-marker", "exit-status-N", "signal-N",
-"timeout" (the process was killed) or "spawn-error".  Exit status: 0 if ok, else 1.
+Prints one JSON object on stdout.  status is "ok" only if the marker (and every --mark)
+was seen and the process exited 0 within --timeout; else "no-marker", "no-NAME",
+"exit-status-N", "signal-N", "timeout" (the process was killed) or "spawn-error".  Exit status: 0 if ok, else 1.
 """
 import argparse
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +104,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--marker", default="HVTEST marker")
+    ap.add_argument("--mark", action="append", default=[], metavar="NAME=TEXT",
+                    help="also time when TEXT first shows up, as NAME_s")
+    ap.add_argument("--copy-at-mark", action="append", default=[], nargs=3,
+                    metavar=("NAME", "SRC", "DST"), help="copy SRC to DST when NAME is seen")
     ap.add_argument("--ram-mib", type=int, default=256)
     ap.add_argument("--interval", type=float, default=0.05)
     ap.add_argument("--max-duty", type=float, default=0.05)
@@ -108,11 +120,21 @@ def main():
         ap.error("no COMMAND")
 
     marker = a.marker.encode()
+    # The texts to find: (name, bytes); "marker" is --marker's.
+    marks = [("marker", marker)]
+    for m in a.mark:
+        name, eq, text = m.partition("=")
+        if not eq or not name or not text or name == "marker":
+            ap.error("--mark wants NAME=TEXT (NAME not 'marker'): %r" % m)
+        marks.append((name, text.encode()))
+    longest = max(len(t) for _, t in marks)
     ram_kib = a.ram_mib * 1024
     res = {"status": None, "rc": None, "marker_s": None, "exit_s": None,
            "own_rss_mib": None, "own_rss_from": None, "own_rss_peak_mib": None,
            "guest_rss_mib": None, "guest_maps_mib": [], "rss_total_peak_mib": None,
            "smaps_reads": 0, "smaps_s": 0.0, "tids": [], "console_bytes": 0}
+    for name, _ in marks[1:]:
+        res[name + "_s"] = None
     console = open(a.console, "wb") if a.console else None
     errf = open(a.stderr, "wb") if a.stderr else None
 
@@ -181,14 +203,22 @@ def main():
         res["console_bytes"] += len(data)
         if console:
             console.write(data)
-        if res["marker_s"] is None:
-            buf = tail + data
-            if marker in buf:
-                res["marker_s"] = time.monotonic() - t0
+        buf = tail + data
+        for name, text in marks:
+            if res[name + "_s"] is not None or text not in buf:
+                continue
+            res[name + "_s"] = time.monotonic() - t0
+            for n, src, dst in a.copy_at_mark:
+                if n == name:
+                    try:
+                        shutil.copyfile(src, dst)
+                    except OSError as e:
+                        res.setdefault("copy_errors", []).append(str(e))
+            if name == "marker":
                 light_sample()
                 _, own = smaps_sample()
                 st["marker"] = own
-            tail = buf[-len(marker):]
+        tail = buf[-longest:]
 
     rc = None
     if not timed_out:
@@ -223,6 +253,8 @@ def main():
         res["status"] = f"exit-status-{rc}"
     elif res["marker_s"] is None:
         res["status"] = "no-marker"
+    elif any(res[n + "_s"] is None for n, _ in marks):
+        res["status"] = "no-" + next(n for n, _ in marks if res[n + "_s"] is None)
     else:
         res["status"] = "ok"
     if st["marker"] is not None:
@@ -232,7 +264,7 @@ def main():
     res["own_rss_peak_mib"] = mib(st["peak"])
     res["guest_rss_mib"] = mib(st["guest"])
     res["rss_total_peak_mib"] = mib(st["total_peak"])
-    for k in ("marker_s", "exit_s", "smaps_s"):
+    for k in ["marker_s", "exit_s", "smaps_s"] + [n + "_s" for n, _ in marks[1:]]:
         if res[k] is not None:
             res[k] = round(res[k], 4)
     res["tids"] = sorted(tids)
