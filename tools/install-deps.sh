@@ -15,6 +15,10 @@ if [ "${1-}" = --tests ] || [ "${1-}" = --lab ]; then
 	pkgs+=(libcmocka-dev qemu-system-x86 qemu-system-data busybox-static cpio kmod python3 file
 	       e2fsprogs xz-utils zstd util-linux
 	       mmdebstrap	# the Debian guest image (tests/guests/mkdebian.sh)
+	       # firmware boot (tests/guests/mkiso.sh, mkbootdisk.sh, firmware_*.sh): SeaBIOS,
+	       # ISO images with isolinux or GRUB, GRUB for BIOS disks, the netboot installer
+	       seabios xorriso isolinux syslinux-common grub-pc-bin grub-common mtools fdisk
+	       debian-installer-12-netboot-amd64
 	       # used inside the lab by the network tests: a switch, throughput, ssh, ping,
 	       # ethtool (OVS's internal port), ps
 	       openvswitch-switch iperf3 openssh-client openssh-server iputils-ping ethtool procps)

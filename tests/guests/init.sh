@@ -3,7 +3,7 @@
 # that hvrun booted.  It reports what the guest sees as "HVTEST key=value" lines on the
 # serial console and powers off; the integration tests assert on those lines.
 # The kernel command line picks the job: hvtest=report (default) | shell | reboot | marker
-# | read (one 4 KiB read of /dev/vda)
+# | read (one 4 KiB read of /dev/vda) | cdrom (the CD-ROM: /dev/sr0, its label, a file on it)
 # (marker: print "HVTEST marker" at once and power off; bench/boot times it).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -87,7 +87,42 @@ virtio_report() {
 	dmesg | grep -iE 'virtio|vd[a-z]|hvc|Call Trace|WARNING:|BUG:|I/O error' | sed 's/^/HVTEST dmesg: /'
 }
 
+# hvtest=cdrom: the CD-ROM the firmware booted from (tests/guests/mkiso.sh --kind grub):
+# the SCSI CD drive, its ISO 9660 volume label, and /hvrun-cd.txt read from it.
+cdrom_report() {
+	local i=0 d=/sys/block/sr0
+	# The SCSI scan may finish after the modules are loaded: wait for sr0 (10 s).
+	while [ ! -e $d ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	mdev -s 2>/dev/null
+	if [ ! -e $d ]; then
+		echo "HVTEST cdrom=none"
+		ls /sys/block | sed 's/^/HVTEST block: /'
+		dmesg | grep -iE 'scsi|sr[0-9]|cdrom|virtio' | sed 's/^/HVTEST dmesg: /'
+		return
+	fi
+	echo "HVTEST cdrom=sr0 vendor=$(cat $d/device/vendor) model=$(cat $d/device/model)" \
+		"size=$(cat $d/size) ro=$(cat $d/ro) driver=$(basename "$(readlink $d/device/driver)")"
+	# The volume label: byte 40 of the primary volume descriptor (sector 16, at 32 KiB).
+	echo "HVTEST cd_label=$(dd if=/dev/sr0 bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=32 2>/dev/null | tr -d ' ')"
+	echo "HVTEST cd_findfs=$(findfs LABEL=HVRUN_GRUB 2>/dev/null)"
+	mkdir -p /cdrom
+	if mount -t iso9660 -o ro /dev/sr0 /cdrom; then
+		echo "HVTEST cd_mount=ok"
+		echo "HVTEST cd_file=$(cat /cdrom/hvrun-cd.txt)"
+		echo "HVTEST cd_files=$(ls /cdrom | tr '\n' ' ')"
+		umount /cdrom
+	else
+		echo "HVTEST cd_mount=failed"
+	fi
+	dmesg | grep -iE 'Call Trace|WARNING:|BUG:|I/O error|sr0.*(error|fail)' | sed 's/^/HVTEST dmesg: /'
+}
+
 case $mode in
+cdrom)
+	cdrom_report
+	echo "HVTEST done"
+	poweroff -f
+	;;
 read)
 	# One 4 KiB O_DIRECT read of /dev/vda at byte 777 * 4096 (sector 6216), between two
 	# console lines: what --trace virtio,irq shows for one request (docs/13-one-request.md).

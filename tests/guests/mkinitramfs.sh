@@ -21,8 +21,9 @@ ln -s busybox "$stage/bin/sh"
 cp "$src/init.sh" "$stage/init"
 chmod 755 "$stage/init"
 if [ -n "$moddir" ]; then
+	# virtio_scsi, sr_mod, cdrom, isofs: a CD-ROM on virtio-scsi (hvtest=cdrom).
 	stage_modules "$moddir" "$stage/modules" virtio_pci virtio_blk virtio_console virtio_rng \
-		virtio_balloon
+		virtio_balloon virtio_scsi? sr_mod? cdrom? isofs?
 fi
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9 >"$out.tmp"
 mv "$out.tmp" "$out"

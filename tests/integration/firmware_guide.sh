@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# firmware_guide: the teaching guide's install sequence (SCENARIOS.md steps 3-4) with the
+# firmware (SeaBIOS, no -k) and everything on COM1, one lab run:
+#  1. a sparse raw disk:            truncate -s 4G vm0-debian.raw   (du: 0)
+#  2. boot the installer CD first:  hvrun -m 512 -d vm0-debian.raw --cdrom di.iso
+#     SeaBIOS, "Booting from DVD/CD", isolinux's "boot:", Enter, the installer's first
+#     screen ("Select a language", or "Low memory mode" with 512 MB); SIGTERM ends it.
+#  3. the empty disk on its own:    hvrun -m 512 -d vm0-debian.raw
+#     no boot sector: SeaBIOS prints "No bootable device." and hvrun exits with status
+#     1 by itself within 60 s.  (QEMU's SeaBIOS retries for ever: the test kills QEMU
+#     once the line is there, and accepts that.)
+#  4. an installed disk (tests/guests/mkbootdisk.sh: Debian 12 + GRUB in an MBR
+#     partition) on its own:          hvrun -m 512 -d boot.raw
+#     GRUB's menu, "login:" on ttyS0; logged in, / is /dev/vda1; poweroff: status 0.
+# HVRUN_TEST_VMM=qemu runs the same sequence on QEMU + SeaBIOS (the reference).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_firmware.sh"
+
+iso_image di; DI_ISO=$ISO
+bootdisk_image
+
+VM0=$SCRATCH/vm0-debian.raw
+# 2. The installer, CD first.
+fw_steps install
+fw_step 'expect seabios 60 SeaBIOS \(version' \
+	'expect boot-cd 60 Booting from DVD/CD' \
+	'expect isolinux 120 hvrun test installer.*boot:' \
+	'sleep 1' 'send \r' \
+	'expect installer 600 (Select a language|Choose language|Low memory mode|Entering low memory mode)' \
+	'sleep 2' 'term 15'
+# 3. Nothing to boot: hvrun must stop by itself with status 1; QEMU is killed.
+fw_steps noboot
+fw_step 'expect seabios 60 SeaBIOS \(version' 'expect no-boot 60 No bootable device'
+if [ "$VMM_KIND" = hvrun ]; then fw_step 'exit 60'; else fw_step 'kill'; fi
+# 4. The installed disk: a login on ttyS0.
+gcmd C_ROOT 'findmnt -no SOURCE,FSTYPE /; cat /proc/cmdline'
+
+cat >"$T/run.sh" <<SCRIPT
+set -u
+truncate -s 4G "$VM0" && du -k "$VM0" >"$T/du.txt"
+$(fw_expect_cmd install 600 "$(fw_vmm_cmd "$VM0" "$DI_ISO" "")")
+$(fw_expect_cmd noboot 150 "$(fw_vmm_cmd "$VM0" "" "")")
+cp --sparse=always "$BOOT_DISK" "$SCRATCH/boot.raw" && chmod 0644 "$SCRATCH/boot.raw" ||
+	{ echo "cannot copy the disk to $SCRATCH" >&2; exit 90; }
+$(session_cmd installed 480 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "" "")" | sed 's/--login-tty hvc0/--login-tty ttyS0/')
+SCRIPT
+rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-1800} debian_run "$T/run.sh" || rc=$?
+expect_status 0 "$rc" "the lab script"
+
+[ "$(cut -f1 "$T/du.txt")" = 0 ] || fail "truncate -s 4G made a non-sparse file: du says $(cat "$T/du.txt")"
+fw_status install 0 "the installer CD"
+echo "install: the installer's first screen: $(sed -n 's/^HVSTEP [0-9]* installer matched: //p' "$T/install.out")"
+if [ "$VMM_KIND" = hvrun ]; then
+	fw_status noboot 1 "no bootable device (hvrun must exit with status 1 by itself)"
+else
+	fw_status noboot 137 "no bootable device (QEMU retries: killed)"
+fi
+session_status installed 0
+fw_clean "$T/installed.console" >"$T/console.txt"
+for want in 'Booting from Hard Disk' 'GNU GRUB'; do
+	grep -qF -- "$want" "$T/console.txt" || session_fail "'$want' not on the console"
+done
+item_out "$C_ROOT" | head -n 1 | grep -Eq '^/dev/vda1 +ext4' || session_fail "/ is not /dev/vda1: $(item_out "$C_ROOT")"
+pass "the guide's sequence on $VMM_KIND: sparse disk, installer from the CD, 'No bootable device' from the empty disk, the installed disk to a login ($(kvm_mode))"
