@@ -115,6 +115,8 @@ void control_vm_name(const struct hv_options *o, char *buf, size_t len)
 		src = o->disks[0].path, strip_ext = true;
 	else if (o->kernel)
 		src = o->kernel;	/* vmlinuz-6.1.0-18-amd64: its dots are not an extension */
+	else if (o->cdrom)
+		src = o->cdrom, strip_ext = true;	/* a live CD: debian-live-12.iso */
 	if (!o->name && (slash = strrchr(src, '/')))
 		src = slash + 1;
 	n = strlen(src);

@@ -470,6 +470,9 @@ static void test_vm_name(void **state)
 	memset(&o, 0, sizeof(o));
 	control_vm_name(&o, buf, sizeof(buf));
 	assert_string_equal(buf, "hvrun");
+	o.cdrom = "/srv/iso/debian-live-12.9.0-amd64.iso";	/* a live CD alone */
+	control_vm_name(&o, buf, sizeof(buf));
+	assert_string_equal(buf, "debian-live-12.9.0-amd64");
 	o.kernel = "/boot/vmlinuz-6.1.0-18-amd64";
 	control_vm_name(&o, buf, sizeof(buf));
 	assert_string_equal(buf, "vmlinuz-6.1.0-18-amd64");	/* no extension cut */
