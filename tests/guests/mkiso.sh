@@ -19,7 +19,9 @@
 #         linux-image-amd64, from tests/lab/lab.sh --prepare) and test initramfs
 #         (tests/guests/mkinitramfs.sh, with the virtio-scsi/CD-ROM/iso9660 modules)
 #         with "console=ttyS0 hvtest=cdrom": tests/guests/init.sh then reports the CD
-#         it sees (/dev/sr0, its label, the file /hvrun-cd.txt read from it).
+#         it sees (/dev/sr0, its label, the file /hvrun-cd.txt read from it); key r
+#         picks the entry that reboots at once (hvtest=reboot: firmware_guide's
+#         second boot, which must come from the disk).
 #         Volume label HVRUN_GRUB.
 #
 #   --out DIR  the cache directory (default ${HVRUN_LAB_CACHE:-~/.cache/hvrun-lab}/iso)
@@ -158,6 +160,10 @@ grub)
 		menuentry 'hvrun CD test: Linux from the CD (hvtest=cdrom)' {
 			echo 'Loading the kernel and the test initramfs from the CD ...'
 			linux /boot/vmlinuz console=ttyS0 hvtest=cdrom panic=-1
+			initrd /boot/initrd.gz
+		}
+		menuentry 'hvrun CD test: reboot (hvtest=reboot, key r)' --hotkey=r {
+			linux /boot/vmlinuz console=ttyS0 hvtest=reboot panic=-1
 			initrd /boot/initrd.gz
 		}
 		menuentry 'hvrun CD test: power off' {

@@ -9,7 +9,11 @@
 #     no boot sector: SeaBIOS prints "No bootable device." and hvrun exits with status
 #     1 by itself within 60 s.  (QEMU's SeaBIOS retries for ever: the test kills QEMU
 #     once the line is there, and accepts that.)
-#  4. an installed disk (tests/guests/mkbootdisk.sh: Debian 12 + GRUB in an MBR
+#  4. the installer's reboot with the CD still in: hvrun -m 512 -d boot.raw --cdrom grub.iso
+#     boots the CD first (a GRUB CD whose "reboot" entry stands for the installer's
+#     last step), the guest reboots, and the second boot comes from the disk ("Booting
+#     from Hard Disk", the disk's GRUB menu): --cdrom is "CD first, once".
+#  5. an installed disk (tests/guests/mkbootdisk.sh: Debian 12 + GRUB in an MBR
 #     partition) on its own:          hvrun -m 512 -d boot.raw
 #     GRUB's menu, "login:" on ttyS0; logged in, / is /dev/vda1; poweroff: status 0.
 # HVRUN_TEST_VMM=qemu runs the same sequence on QEMU + SeaBIOS (the reference).
@@ -17,6 +21,7 @@
 . "$(dirname "$0")/lib_firmware.sh"
 
 iso_image di; DI_ISO=$ISO
+iso_image grub; GRUB_ISO=$ISO
 bootdisk_image
 
 VM0=$SCRATCH/vm0-debian.raw
@@ -32,7 +37,20 @@ fw_step 'expect seabios 60 SeaBIOS \(version' \
 fw_steps noboot
 fw_step 'expect seabios 60 SeaBIOS \(version' 'expect no-boot 60 No bootable device'
 if [ "$VMM_KIND" = hvrun ]; then fw_step 'exit 60'; else fw_step 'kill'; fi
-# 4. The installed disk: a login on ttyS0.
+# 4. The installer's reboot: with the CD still in, the second boot comes from the disk
+# (QEMU's -boot once=d; hvrun's default with --cdrom).  The GRUB CD's "reboot" entry
+# (key r) stands for the installer's last step.
+fw_steps reboot
+fw_step 'expect seabios 60 SeaBIOS \(version' \
+	'expect boot-cd 60 Booting from DVD/CD' \
+	'expect cd-menu 120 hvrun CD test: reboot' \
+	'sleep 1' 'send r' \
+	'expect cd-linux 300 HVTEST rebooting' \
+	'expect boot2-seabios 120 SeaBIOS \(version' \
+	'expect boot2-disk 60 Booting from Hard Disk' \
+	'expect boot2-grub 120 Debian GNU/Linux 12 \(hvrun test disk' \
+	'term 15'
+# 5. The installed disk: a login on ttyS0.
 gcmd C_ROOT 'findmnt -no SOURCE,FSTYPE /; cat /proc/cmdline'
 
 cat >"$T/run.sh" <<SCRIPT
@@ -42,6 +60,7 @@ $(fw_expect_cmd install 600 "$(fw_vmm_cmd "$VM0" "$DI_ISO" "")")
 $(fw_expect_cmd noboot 150 "$(fw_vmm_cmd "$VM0" "" "")")
 cp --sparse=always "$BOOT_DISK" "$SCRATCH/boot.raw" && chmod 0644 "$SCRATCH/boot.raw" ||
 	{ echo "cannot copy the disk to $SCRATCH" >&2; exit 90; }
+$(fw_expect_cmd reboot 600 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "$GRUB_ISO" "")")
 $(session_cmd installed 480 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "" "")" | sed 's/--login-tty hvc0/--login-tty ttyS0/')
 SCRIPT
 rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-1800} debian_run "$T/run.sh" || rc=$?
@@ -55,10 +74,12 @@ if [ "$VMM_KIND" = hvrun ]; then
 else
 	fw_status noboot 137 "no bootable device (QEMU retries: killed)"
 fi
+fw_status reboot 0 "the reboot with the CD still in"
+echo "reboot: $(grep -o 'boot2-[a-z]* matched' "$T/reboot.out" | tr '\n' ' ')"
 session_status installed 0
 fw_clean "$T/installed.console" >"$T/console.txt"
 for want in 'Booting from Hard Disk' 'GNU GRUB'; do
 	grep -qF -- "$want" "$T/console.txt" || session_fail "'$want' not on the console"
 done
 item_out "$C_ROOT" | head -n 1 | grep -Eq '^/dev/vda1 +ext4' || session_fail "/ is not /dev/vda1: $(item_out "$C_ROOT")"
-pass "the guide's sequence on $VMM_KIND: sparse disk, installer from the CD, 'No bootable device' from the empty disk, the installed disk to a login ($(kvm_mode))"
+pass "the guide's sequence on $VMM_KIND: sparse disk, installer from the CD, 'No bootable device' from the empty disk, the reboot from the disk with the CD in, the installed disk to a login ($(kvm_mode))"
