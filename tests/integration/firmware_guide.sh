@@ -26,13 +26,7 @@ bootdisk_image
 
 VM0=$SCRATCH/vm0-debian.raw
 # 2. The installer, CD first.
-fw_steps install
-fw_step 'expect seabios 60 SeaBIOS \(version' \
-	'expect boot-cd 60 Booting from DVD/CD' \
-	'expect isolinux 120 hvrun test installer.*boot:' \
-	'sleep 1' 'send \r' \
-	'expect installer 600 (Select a language|Choose language|Low memory mode|Entering low memory mode)' \
-	'sleep 2' 'term 15'
+fw_installer_steps install
 # 3. Nothing to boot: hvrun must stop by itself with status 1; QEMU is killed.
 fw_steps noboot
 fw_step 'expect seabios 60 SeaBIOS \(version' 'expect no-boot 60 No bootable device'

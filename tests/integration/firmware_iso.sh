@@ -21,13 +21,7 @@ iso_image di; DI_ISO=$ISO
 iso_image grub; GRUB_ISO=$ISO
 
 # (a) the installer.
-fw_steps di
-fw_step 'expect seabios 60 SeaBIOS \(version' \
-	'expect boot-cd 60 Booting from DVD/CD' \
-	'expect isolinux 120 hvrun test installer.*boot:' \
-	'sleep 1' 'send \r' \
-	'expect installer 600 (Select a language|Choose language|Low memory mode|Entering low memory mode)' \
-	'sleep 2' 'term 15'
+fw_installer_steps di
 # (b) GRUB, then Linux reading the CD.
 fw_steps grub
 fw_step 'expect seabios 60 SeaBIOS \(version' \

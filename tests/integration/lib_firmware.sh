@@ -75,6 +75,20 @@ fw_step() {
 	printf '%s\n' "$@" >>"$FW_STEPS"
 }
 
+# fw_installer_steps NAME: the steps of booting the installer ISO (mkiso.sh --kind di)
+# to its first screen: SeaBIOS, the CD, isolinux's "boot:", Enter, then "Select a
+# language" -- or, below ~780 MB (the guide's 512 MB), "Low memory mode", which the
+# Debian 12 installer shows instead; then SIGTERM.
+fw_installer_steps() {
+	fw_steps "$1"
+	fw_step 'expect seabios 60 SeaBIOS \(version' \
+		'expect boot-cd 60 Booting from DVD/CD' \
+		'expect isolinux 120 hvrun test installer.*boot:' \
+		'sleep 1' 'send \r' \
+		'expect installer 600 (Select a language|Choose language|Low memory mode|Entering low memory mode)' \
+		'sleep 2' 'term 15'
+}
+
 # fw_expect_cmd NAME TIMEOUT VMMCMD: the line a lab script runs for one fw_console.py
 # session with the steps of $T/NAME.steps: stdout $T/NAME.out, stderr $T/NAME.err, the
 # raw console $T/NAME.console, the exit status in $T/NAME.rc.
