@@ -22,7 +22,7 @@ hcmd H_D2 "$HVCTL -n d2 status && $HVCTL -n d2 stop && sleep 2; $HVCTL list; $HV
 hcmd H_POWER "$HVCTL -n d1 powerdown"
 
 D1="$(vmm_cmd 512 2 "root=/dev/vda console=hvc0" "$SCRATCH/disk.raw") --name d1 --daemonize --pidfile /tmp/d1.pid --console-log /tmp/d1.log"
-D2="$(printf '%q ' "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -a "console=ttyS0 quiet hvtest=shell") --name d2 --daemonize --pidfile /tmp/d2.pid"
+D2="$(printf '%q ' "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -a "console=ttyS0 quiet hvtest=shell") --name d2 --daemonize --pidfile /tmp/d2.pid --console-log $T/d2.log"
 cat >"$T/run.sh" <<SCRIPT
 set -u
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 0700 \$XDG_RUNTIME_DIR
@@ -56,7 +56,10 @@ session_status session 0
 need_ok "console through hvctl" "$G_HOST"
 need_ok "hvctl list" "$H_LIST"
 for v in d1 d2; do
-	item_out "$H_LIST" | grep -qw "$v" || session_fail "hvctl list lacks $v: $(item_out "$H_LIST" | tr '\n' '|')"
+	item_out "$H_LIST" | grep -qw "$v" && continue
+	# d2's console log holds hvrun's own messages too (after --daemonize): why it ended.
+	[ -f "$T/d2.log" ] && { echo "--- d2's console log, last lines:"; tail -n 15 "$T/d2.log" | tr -d '\r'; } >&2
+	session_fail "hvctl list lacks $v: $(item_out "$H_LIST" | tr '\n' '|')"
 done
 need_ok "reset d2" "$H_RESET"
 item_out "$H_RESET" | grep -q '(boot 2)' || session_fail "hvctl reset: d2 did not boot again: $(item_out "$H_RESET" | tr '\n' '|')"
