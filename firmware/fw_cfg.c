@@ -149,28 +149,18 @@ int fw_cfg_add_arch_bytes(struct fw_cfg *fc, uint16_t key, const void *data, uin
 	return fw_cfg_set_key(fc, key, data, len);
 }
 
-int fw_cfg_add_u16(struct fw_cfg *fc, uint16_t key, uint16_t v)
-{
-	uint8_t b[2];
-
-	put_le(b, v, sizeof(b));
-	return fw_cfg_add_bytes(fc, key, b, sizeof(b));
-}
-
-int fw_cfg_add_u32(struct fw_cfg *fc, uint16_t key, uint32_t v)
-{
-	uint8_t b[4];
-
-	put_le(b, v, sizeof(b));
-	return fw_cfg_add_bytes(fc, key, b, sizeof(b));
-}
-
-int fw_cfg_add_u64(struct fw_cfg *fc, uint16_t key, uint64_t v)
+int fw_cfg_add_number(struct fw_cfg *fc, const struct fw_cfg_number *n)
 {
 	uint8_t b[8];
 
-	put_le(b, v, sizeof(b));
-	return fw_cfg_add_bytes(fc, key, b, sizeof(b));
+	if (!n || n->width < 1 || n->width > sizeof(b))
+		return -EINVAL;
+	put_le(b, n->value, n->width);
+	if (n->name)
+		return fw_cfg_add_file(fc, n->name, b, n->width);
+	if (n->key >= FW_CFG_ARCH_LOCAL)
+		return fw_cfg_add_arch_bytes(fc, n->key, b, n->width);
+	return fw_cfg_add_bytes(fc, n->key, b, n->width);
 }
 
 /* ---- files and their directory ---- */

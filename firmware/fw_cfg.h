@@ -83,9 +83,6 @@ void fw_cfg_free(struct fw_cfg *fc);
  * FW_CFG_FILE_DIR), replacing any item there.  0 or -EINVAL/-ENOMEM.
  */
 int fw_cfg_add_bytes(struct fw_cfg *fc, uint16_t key, const void *data, uint32_t len);
-int fw_cfg_add_u16(struct fw_cfg *fc, uint16_t key, uint16_t v);	/* little-endian item */
-int fw_cfg_add_u32(struct fw_cfg *fc, uint16_t key, uint32_t v);
-int fw_cfg_add_u64(struct fw_cfg *fc, uint16_t key, uint64_t v);
 
 /*
  * The same for an architecture-specific key, FW_CFG_ARCH_LOCAL up to
@@ -104,6 +101,20 @@ int fw_cfg_add_arch_bytes(struct fw_cfg *fc, uint16_t key, const void *data, uin
  * the directory).
  */
 int fw_cfg_add_file(struct fw_cfg *fc, const char *name, const void *data, uint32_t len);
+
+/*
+ * A number as fw_cfg carries them: width (1-8) bytes, little-endian.  Under
+ * the file name when name is not NULL, else under key (a plain or an
+ * architecture-specific one).  What the call it makes returns; -EINVAL for a
+ * bad width.
+ */
+struct fw_cfg_number {
+	uint16_t key;
+	const char *name;
+	uint64_t value;
+	uint8_t width;
+};
+int fw_cfg_add_number(struct fw_cfg *fc, const struct fw_cfg_number *n);
 
 /*
  * iobus handlers (hv/iobus.h pio_handler_fn), opaque = struct fw_cfg *:

@@ -659,6 +659,16 @@ static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const stru
 	const char *order = options_boot_order(o, host->boots);
 	struct acpi_config cfg;
 	struct acpi_blobs acpi = { 0 };
+	const struct fw_cfg_number numbers[] = {
+		{ FW_CFG_RAM_SIZE, NULL, o->mem_bytes, 8 },
+		{ FW_CFG_NB_CPUS, NULL, vm->nr_vcpus, 2 },
+		{ FW_CFG_MAX_CPUS, NULL, vm->nr_vcpus, 2 },
+		/* The timer (IRQ 0) is on IOAPIC pin 2, as the MADT says: the same in the MP table SeaBIOS writes. */
+		{ FW_CFG_IRQ0_OVERRIDE, NULL, 1, 4 },
+		/* The BIOS and boot loader text on COM1: there is no VGA (SeaBIOS's "sercon"). */
+		{ 0, "etc/sercon-port", PC_COM1_PORT, 2 },
+		{ 0, "etc/show-boot-menu", o->boot_menu, 2 },
+	};
 	char bootorder[512], err[256];
 	int len, ret;
 
@@ -668,12 +678,6 @@ static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const stru
 	len = pcbios_e820(&vm->map, reserved, sizeof(reserved) / sizeof(reserved[0]), e820,
 			  PCBIOS_E820_MAX);
 	ret = len < 0 ? len : fw_cfg_add_file(vm->fw_cfg, "etc/e820", e820, (uint32_t)len);
-	if (ret >= 0)
-		ret = fw_cfg_add_u64(vm->fw_cfg, FW_CFG_RAM_SIZE, o->mem_bytes);
-	if (ret >= 0)
-		ret = fw_cfg_add_u16(vm->fw_cfg, FW_CFG_NB_CPUS, (uint16_t)vm->nr_vcpus);
-	if (ret >= 0)
-		ret = fw_cfg_add_u16(vm->fw_cfg, FW_CFG_MAX_CPUS, (uint16_t)vm->nr_vcpus);
 	if (ret >= 0) {
 		len = pcbios_bootorder(order, devs, platform_bootdevs(vm, devs, VM_MAX_VIRTIO),
 				       bootorder, sizeof(bootorder));
@@ -683,24 +687,8 @@ static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const stru
 			hv_info("boot %u: boot order %s:%s%s", host->boots, order, len ? "\n" : " nothing",
 				bootorder);
 	}
-	/* The timer (IRQ 0) is on IOAPIC pin 2, as the MADT says: the same in the MP table SeaBIOS writes. */
-	if (ret >= 0) {
-		uint32_t irq0_override = 1;
-
-		ret = fw_cfg_add_arch_bytes(vm->fw_cfg, FW_CFG_IRQ0_OVERRIDE, &irq0_override,
-					    sizeof(irq0_override));
-	}
-	/* The BIOS and boot loader text on COM1: there is no VGA (SeaBIOS's "sercon"). */
-	if (ret >= 0) {
-		uint16_t port = PC_COM1_PORT;
-
-		ret = fw_cfg_add_file(vm->fw_cfg, "etc/sercon-port", &port, sizeof(port));
-	}
-	if (ret >= 0) {
-		uint16_t menu = o->boot_menu;
-
-		ret = fw_cfg_add_file(vm->fw_cfg, "etc/show-boot-menu", &menu, sizeof(menu));
-	}
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]) && ret >= 0; i++)
+		ret = fw_cfg_add_number(vm->fw_cfg, &numbers[i]);
 	if (ret < 0) {
 		hv_err("fw_cfg: %s", strerror(-ret));
 		return ret;

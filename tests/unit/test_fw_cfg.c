@@ -189,9 +189,9 @@ static void test_int_items_little_endian(void **state)
 	uint8_t b[8];
 
 	(void)state;
-	assert_int_equal(fw_cfg_add_u16(fc, FW_CFG_NB_CPUS, 0x0102), 0);
-	assert_int_equal(fw_cfg_add_u32(fc, FW_CFG_MAX_CPUS, 0x03040506), 0);
-	assert_int_equal(fw_cfg_add_u64(fc, FW_CFG_RAM_SIZE, 0x0708090a0b0c0d0eULL), 0);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_NB_CPUS, NULL, 0x0102, 2 }), 0);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_MAX_CPUS, NULL, 0x03040506, 4 }), 0);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_RAM_SIZE, NULL, 0x0708090a0b0c0d0eULL, 8 }), 0);
 	sel(fc, FW_CFG_NB_CPUS);
 	read_port(fc, b, 2);
 	assert_memory_equal(b, "\x02\x01", 2);
@@ -202,10 +202,20 @@ static void test_int_items_little_endian(void **state)
 	read_port(fc, b, 8);
 	assert_memory_equal(b, "\x0e\x0d\x0c\x0b\x0a\x09\x08\x07", 8);
 	/* Adding again replaces the item. */
-	assert_int_equal(fw_cfg_add_u16(fc, FW_CFG_NB_CPUS, 4), 0);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_NB_CPUS, NULL, 4, 2 }), 0);
 	sel(fc, FW_CFG_NB_CPUS);
 	read_port(fc, b, 3);
 	assert_memory_equal(b, "\x04\x00\x00", 3);
+	/* The same under an architecture key and as a file (its key comes back). */
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_IRQ0_OVERRIDE, NULL, 1, 4 }), 0);
+	sel(fc, FW_CFG_IRQ0_OVERRIDE);
+	read_port(fc, b, 4);
+	assert_memory_equal(b, "\x01\x00\x00\x00", 4);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ 0, "etc/sercon-port", 0x3f8, 2 }),
+			 FW_CFG_FILE_FIRST);
+	sel(fc, FW_CFG_FILE_FIRST);
+	read_port(fc, b, 2);
+	assert_memory_equal(b, "\xf8\x03", 2);
 	fw_cfg_free(fc);
 }
 
@@ -617,7 +627,9 @@ static void test_bad_names_and_keys(void **state)
 	assert_int_equal(fw_cfg_add_bytes(fc, FW_CFG_ARCH_LOCAL, "b", 1), -EINVAL);
 	assert_int_equal(fw_cfg_add_bytes(fc, FW_CFG_UUID, NULL, 16), -EINVAL);
 	assert_int_equal(fw_cfg_add_bytes(fc, FW_CFG_UUID, NULL, 0), 0);
-	assert_int_equal(fw_cfg_add_u16(NULL, FW_CFG_NB_CPUS, 1), -EINVAL);
+	assert_int_equal(fw_cfg_add_number(NULL, &(struct fw_cfg_number){ FW_CFG_NB_CPUS, NULL, 1, 2 }), -EINVAL);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_NB_CPUS, NULL, 1, 0 }), -EINVAL);
+	assert_int_equal(fw_cfg_add_number(fc, &(struct fw_cfg_number){ FW_CFG_NB_CPUS, NULL, 1, 9 }), -EINVAL);
 	/* The refused ones left no trace in the directory. */
 	sel(fc, FW_CFG_FILE_DIR);
 	assert_int_equal(inb_data(fc), 0);
