@@ -7,7 +7,8 @@ Usage:
 Starts VMM ARGS (hvrun, or QEMU with its console on stdio) with a pseudo-terminal
 as its stdin/stdout/stderr, waits for the guest's "login:" prompt, logs in, runs the
 commands given in order, then types the final command (default: poweroff) and waits
-for the VMM to exit.  python3 standard library only.
+for the VMM to exit.  python3 standard library only; the VMM on its pty is
+vmm_pty.py's (shared with fw_console.py).
 
 Options:
   --timeout SECS       global limit for the whole session (default 900)
@@ -60,14 +61,12 @@ collide with 2-5: the HVSESSION vmm-exit line always has it.
 """
 import base64
 import os
-import pty
 import re
-import select
-import signal
 import subprocess
 import sys
-import termios
 import time
+
+from vmm_pty import VmmPty
 
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 3
@@ -173,94 +172,24 @@ def wrap(n, text):
             "echo HVCMD-END $((%d)) rc=$?\r" % (n, b64, n))
 
 
-class Session:
+class Session(VmmPty):
+    """The VMM on a wide pty (fewer wrapped or truncated lines from the guest's tools);
+    its output kept until a wait consumes it."""
+
     def __init__(self, vmm, timeout, logpath):
-        self.t0 = time.monotonic()
+        super().__init__(vmm, logpath, rows=50, cols=250, who="console_session")
         self.deadline = self.t0 + timeout
         self.buf = b""          # console output not yet consumed by a wait
         self.tail = b""         # the last TAIL bytes, for timeout reports
-        self.log = open(logpath, "wb") if logpath else None
-        self.exited = None      # the VMM's exit status once it is gone
-        self.eof = False
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            try:
-                os.execvp(vmm[0], vmm)
-            except OSError as e:
-                os.write(2, ("console_session: cannot run %s: %s\n" % (vmm[0], e)).encode())
-            os._exit(127)
-        # A wide terminal: fewer wrapped or truncated lines from the guest's tools.
-        try:
-            import fcntl
-            import struct
-            fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
-        except OSError:
-            pass
-
-    def elapsed(self):
-        return time.monotonic() - self.t0
 
     def note(self, text):
         sys.stdout.write("HVSESSION %s\n" % text)
         sys.stdout.flush()
 
-    def _got(self, data):
-        if self.log:
-            self.log.write(data)
-            self.log.flush()
+    def got(self, data):
+        super().got(data)
         self.buf += data
         self.tail = (self.tail + data)[-TAIL:]
-
-    def _reap(self, block):
-        if self.exited is not None:
-            return True
-        try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            self.exited = 255
-            return True
-        if pid == 0:
-            return False
-        if os.WIFSIGNALED(status):
-            self.exited = 128 + os.WTERMSIG(status)
-        else:
-            self.exited = os.WEXITSTATUS(status)
-        return True
-
-    def pump(self, until):
-        """Read console output until `until` (a monotonic time); False at EOF."""
-        if self.eof:
-            return False
-        left = until - time.monotonic()
-        if left <= 0:
-            return True
-        r, _, _ = select.select([self.fd], [], [], min(left, 1.0))
-        if r:
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:     # EIO: every holder of the pty's other side is gone
-                data = b""
-            if not data:
-                self.eof = True
-                return False
-            self._got(data)
-        elif self._reap(False):
-            # The VMM is gone; a child of it may still hold the pty, drain briefly.
-            end = time.monotonic() + 0.5
-            while time.monotonic() < end:
-                r, _, _ = select.select([self.fd], [], [], 0.1)
-                if not r:
-                    break
-                try:
-                    data = os.read(self.fd, 65536)
-                except OSError:
-                    data = b""
-                if not data:
-                    break
-                self._got(data)
-            self.eof = True
-            return False
-        return True
 
     def expect(self, pattern, what):
         """Wait for regex `pattern` (bytes) in the output; return the match and
@@ -273,45 +202,19 @@ class Session:
                 return m
             if time.monotonic() >= self.deadline:
                 raise Timeout(what)
-            if not self.pump(self.deadline):
+            if not self.pump(self.deadline) and not rx.search(self.buf):
                 raise VmmExited(what)
 
-    def send(self, text):
-        data = text.encode()
-        while data:
-            _, w, _ = select.select([], [self.fd], [], max(0.0, self.deadline - time.monotonic()))
-            if not w:
+    def type(self, text):
+        if not self.send(text.encode(), self.deadline):
+            if time.monotonic() >= self.deadline:
                 raise Timeout("the console to accept input")
-            try:
-                n = os.write(self.fd, data)
-            except OSError:
-                raise VmmExited("the console to accept input")
-            data = data[n:]
+            raise VmmExited("the console to accept input")
 
-    def kill_vmm(self):
-        if self._reap(False):
-            return
-        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
-            end = time.monotonic() + wait
-            while time.monotonic() < end:
-                if self._reap(False):
-                    return
-                time.sleep(0.1)
-
-    def wait_exit(self):
-        """Drain the console until the VMM exits (or the deadline passes)."""
-        while not self.eof:
-            if time.monotonic() >= self.deadline:
-                raise Timeout("the VMM to exit")
-            self.pump(self.deadline)
-        while not self._reap(False):
-            if time.monotonic() >= self.deadline:
-                raise Timeout("the VMM to exit")
-            time.sleep(0.05)
+    def wait_for_exit(self):
+        """Take the console's output until the VMM exits (or the deadline passes)."""
+        if not self.wait_exit(self.deadline):
+            raise Timeout("the VMM to exit")
         return self.exited
 
 
@@ -354,19 +257,19 @@ def session(s, opts, seq):
         # prompt again: then type the name again (a few times).
         for attempt in range(4):
             time.sleep(0.3)
-            s.send(opts["user"] + "\r")
+            s.type(opts["user"] + "\r")
             m = s.expect(rb"([Pp]assword: *)|login: ", "the password prompt")
             if m.group(1):
                 break
         else:
             raise Timeout("a password prompt (the name was typed 4 times)")
-        s.send(opts["password"] + "\r")
+        s.type(opts["password"] + "\r")
         # Either a shell prompt or a refusal.
         m = s.expect(rb"(Login incorrect)|[#$] $|[#$] ", "a shell prompt after logging in")
         if m.group(1):
             s.note("login failed after %.1f s" % s.elapsed())
             sys.stderr.write("console_session: login as %s failed\n" % opts["user"])
-            s.kill_vmm()
+            s.stop()
             return EXIT_LOGIN
         # A plain bash without line editing, echo off: what we type is not
         # repeated back, and nothing but command output comes between markers.
@@ -376,20 +279,20 @@ def session(s, opts, seq):
             setup += "dmesg -n 1; "
         # The login shell's readline swallows typeahead: wait until it has run the
         # line (the marker) before typing to the new shell.
-        s.send(setup + "echo HVSETUP-$((40+2)); exec bash --norc --noprofile --noediting\r")
+        s.type(setup + "echo HVSETUP-$((40+2)); exec bash --norc --noprofile --noediting\r")
         s.expect(rb"HVSETUP-42\r*\n", "the login shell to run the setup line")
-        s.send("echo HVREADY-$((40+2))\r")
+        s.type("echo HVREADY-$((40+2))\r")
         s.expect(rb"HVREADY-42\r*\n", "the shell to become ready")
         s.note("logged-in after %.1f s" % s.elapsed())
         for n, kind, cmd in seq:
             if kind == "host":
                 run_host(s, n, cmd)
                 host_ran = True
-                if s._reap(False):
+                if s.reap():
                     s.note("the VMM exited after host command %d" % n)
                     break
                 continue
-            s.send(wrap(n, cmd))
+            s.type(wrap(n, cmd))
             s.expect(rb"HVCMD-BEGIN %d\r*\n" % n, "the start of command %d: %s" % (n, cmd))
             m = s.expect(rb"(.*?)HVCMD-END %d rc=(\d+)\r*\n" % n,
                          "the end of command %d: %s" % (n, cmd))
@@ -399,10 +302,10 @@ def session(s, opts, seq):
             sys.stdout.flush()
         else:
             if opts["final"]:
-                s.send(opts["final"] + "\r")
-        rc = s.wait_exit()
+                s.type(opts["final"] + "\r")
+        rc = s.wait_for_exit()
     except VmmExited as e:
-        rc = s.wait_exit()
+        rc = s.wait_for_exit()
         if not host_ran:
             s.note("vmm-exit rc=%d after %.1f s (early: while waiting for %s)"
                    % (rc, s.elapsed(), e))
@@ -420,14 +323,13 @@ def main():
         rc = session(s, opts, seq)
     except Timeout as e:
         s.note("timeout after %.1f s waiting for %s" % (s.elapsed(), e))
-        s.kill_vmm()
+        s.stop()
         sys.stderr.write("console_session: timed out after %.0f s waiting for %s; "
                          "last %d bytes of console output:\n%s\n"
                          % (opts["timeout"], e, TAIL, text(s.tail)))
         rc = EXIT_TIMEOUT
     finally:
-        if s.log:
-            s.log.close()
+        s.close()
     sys.exit(rc)
 
 

@@ -3,7 +3,7 @@
 # no -k): a CD-ROM (virtio-scsi) or a disk's MBR (virtio-blk); BIOS, boot loaders and
 # the guest's ttyS0 all talk on COM1, the VMM's stdin/stdout.  A test writes a script
 # that runs its VMMs where KVM is (debian_run: the lab, with a scratch disk), each
-# driven by tests/integration/fw_console.py (expect/send steps) or, to log in, by
+# driven by tests/guests/fw_console.py (expect/send steps) or, to log in, by
 # tests/guests/console_session.py.
 #
 # Environment: HVRUN_TEST_VMM hvrun (default) | qemu, as in lib_debian.sh.  qemu is
@@ -16,7 +16,7 @@
 # session_cmd, gcmd, item_out...
 . "$(dirname "${BASH_SOURCE[0]}")/lib_debian.sh"
 
-FW_CONSOLE=$HVRUN_SRC/tests/integration/fw_console.py
+FW_CONSOLE=$HVRUN_SRC/tests/guests/fw_console.py
 SEABIOS=/usr/share/seabios/bios-256k.bin
 # SeaBIOS's serial console on COM1 for QEMU: the port, a little-endian 16-bit integer.
 printf '\xf8\x03' >"$T/sercon-port"

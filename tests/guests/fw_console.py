@@ -21,7 +21,8 @@ of FILE in order, one per line (blank lines and "#" lines skipped):
 
 Each finished step prints "HVSTEP n NAME ok after T s" on stdout (expect steps also
 "HVSTEP n NAME matched: TEXT"); then "HVEXPECT vmm-exit rc=N after T s" (N is the
-VMM's status, 128+S for signal S, as in the shell).  python3 standard library only.
+VMM's status, 128+S for signal S, as in the shell).  python3 standard library only; the
+VMM on its pty is vmm_pty.py's (shared with console_session.py).
 
 Exit status: the VMM's exit status once every step ran, or
   2  bad usage
@@ -29,13 +30,12 @@ Exit status: the VMM's exit status once every step ran, or
   4  the VMM exited while a step waited for console output
   5  the VMM did not exit within an "exit" step (it is killed then)
 """
-import os
-import pty
 import re
-import select
 import signal
 import sys
 import time
+
+from vmm_pty import VmmPty
 
 EXIT_USAGE, EXIT_TIMEOUT, EXIT_EARLY, EXIT_NOEXIT = 2, 3, 4, 5
 TAIL = 3072
@@ -87,38 +87,18 @@ def parse_steps(path):
     return steps
 
 
-class Console:
+class Console(VmmPty):
+    """The VMM on a pty; its output cleaned of escape sequences, kept since the last match."""
+
     def __init__(self, argv, logpath, deadline):
-        self.t0 = time.monotonic()
+        super().__init__(argv, logpath, rows=25, cols=80, who="fw_console")
         self.deadline = deadline
-        self.log = open(logpath, "wb") if logpath else None
         self.raw = b""          # undecoded tail (an escape sequence may be cut)
         self.text = ""          # cleaned text since the last match
         self.tail = ""
-        self.exited = None
-        self.eof = False
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            try:
-                os.execvp(argv[0], argv)
-            except OSError as e:
-                os.write(2, ("fw_console: cannot run %s: %s\n" % (argv[0], e)).encode())
-            os._exit(127)
-        try:
-            import fcntl
-            import struct
-            import termios
-            fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 80, 0, 0))
-        except OSError:
-            pass
 
-    def elapsed(self):
-        return time.monotonic() - self.t0
-
-    def _got(self, data):
-        if self.log:
-            self.log.write(data)
-            self.log.flush()
+    def got(self, data):
+        super().got(data)
         self.raw += data
         # Keep a possibly unfinished escape sequence for the next read.
         cut = self.raw.rfind(b"\x1b")
@@ -130,70 +110,8 @@ class Console:
         self.text += t
         self.tail = (self.tail + t)[-TAIL:]
 
-    def reap(self, block=False):
-        if self.exited is not None:
-            return True
-        try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            self.exited = 255
-            return True
-        if pid == 0:
-            return False
-        self.exited = (128 + os.WTERMSIG(status)) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        return True
-
-    def pump(self, until):
-        """Read output until `until`; False once the VMM is gone and its output drained."""
-        if self.eof:
-            return False
-        left = until - time.monotonic()
-        if left <= 0:
-            return True
-        r, _, _ = select.select([self.fd], [], [], min(left, 0.5))
-        if r:
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                data = b""
-            if data:
-                self._got(data)
-                return True
-            self.eof = True
-        elif not self.reap():
-            return True
-        # Gone: drain what a child may still write, briefly.
-        end = time.monotonic() + 0.5
-        while time.monotonic() < end:
-            r, _, _ = select.select([self.fd], [], [], 0.1)
-            if not r:
-                break
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            self._got(data)
-        self.eof = True
-        end = time.monotonic() + 10
-        while not self.reap() and time.monotonic() < end:
-            time.sleep(0.05)
-        return False
-
-    def signal(self, sig):
-        if not self.reap():
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def wait_exit(self, secs):
-        end = min(self.deadline, time.monotonic() + secs)
-        while time.monotonic() < end:
-            if not self.pump(end) and self.reap():
-                return True
-        return self.reap()
+    def wait_secs(self, secs):
+        return self.wait_exit(min(self.deadline, time.monotonic() + secs))
 
 
 def run(c, steps, out):
@@ -216,9 +134,7 @@ def run(c, steps, out):
                     raise Failure(EXIT_EARLY, "step %d (%s): the VMM exited (status %s) while "
                                   "waiting for /%s/" % (n, name, c.exited, rx.pattern))
         elif op == "send":
-            try:
-                os.write(c.fd, step[2].encode())
-            except OSError:
+            if not c.send(step[2].encode(), c.deadline):
                 raise Failure(EXIT_EARLY, "step %d: the VMM's console is gone" % n)
         elif op == "sleep":
             end = time.monotonic() + step[2]
@@ -226,15 +142,15 @@ def run(c, steps, out):
                 pass
         elif op == "term":
             c.signal(signal.SIGTERM)
-            if not c.wait_exit(step[2]):
+            if not c.wait_secs(step[2]):
                 out("HVSTEP %d term: still running %.0f s after SIGTERM: killed" % (n, step[2]))
                 c.signal(signal.SIGKILL)
-                c.wait_exit(10)
+                c.wait_exit(time.monotonic() + 10)
         elif op == "kill":
             c.signal(signal.SIGKILL)
-            c.wait_exit(10)
+            c.wait_exit(time.monotonic() + 10)
         elif op == "exit":
-            if not c.wait_exit(step[2]):
+            if not c.wait_secs(step[2]):
                 raise Failure(EXIT_NOEXIT, "step %d: the VMM did not exit within %.0f s" % (n, step[2]))
         out("HVSTEP %d %s ok after %.1f s" % (n, name, c.elapsed()))
 
@@ -273,7 +189,7 @@ def main():
         if not c.reap():
             # Steps done and the VMM still runs: that is the script's omission.
             c.signal(signal.SIGKILL)
-            c.wait_exit(10)
+            c.wait_exit(time.monotonic() + 10)
             out("HVEXPECT the VMM was still running after the last step: killed")
         rc = c.exited
         out("HVEXPECT vmm-exit rc=%s after %.1f s" % (rc, c.elapsed()))
@@ -281,15 +197,14 @@ def main():
         running = not c.reap()
         if running:
             c.signal(signal.SIGKILL)
-            c.wait_exit(10)
+            c.wait_exit(time.monotonic() + 10)
         out("HVEXPECT failed after %.1f s: %s" % (c.elapsed(), e))
         out("HVEXPECT vmm-exit rc=%s%s" % (c.exited, " (killed by fw_console)" if running else ""))
         sys.stderr.write("fw_console: %s; last console output (escape sequences removed):\n%s\n"
                          % (e, c.tail))
         rc = e.code
     finally:
-        if c.log:
-            c.log.close()
+        c.close()
     sys.exit(rc if rc is not None else 255)
 
 
