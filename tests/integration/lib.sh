@@ -55,9 +55,34 @@ lab_fault_seen() {	# lab_fault_seen: true if a guest triple-faulted in this lab 
 	return 0
 }
 
+# lab_error TRY: the lab ended with its harness error (125).  Says why (the lab's
+# "error:" line and what QEMU said come before the console tail) and returns 0 when the
+# run is worth one more try: the lab guest was ready and the command running when QEMU
+# stopped without the command's exit status (the emulator died or the lab kernel
+# panicked under it: not a test result, as a hang is not).  Otherwise (set-up failed,
+# or the second try) the test fails.
+lab_error() {
+	echo "LAB ERROR ($TEST_NAME, try $1): the lab could not run the command:" >&2
+	if grep -q '^lab: error:' "$T/lab.log"; then
+		# The reason and what QEMU said (20 lines at most), then the console's last 25.
+		awk '/^lab: error:/ { on = 1 } /^lab: last [0-9]+ console lines:/ { print; tail = 1; next }
+			tail { t[n++ % 25] = $0; next } on && shown++ < 20
+			END { for (i = (n > 25 ? n - 25 : 0); i < n; i++) print t[i % 25] }' "$T/lab.log" >&2
+	else
+		tail -n 30 "$T/lab.log" >&2
+	fi
+	if [ "$1" = 1 ] && grep -qE '^lab: error: .* while the command ran' "$T/lab.log"; then
+		echo "retrying once (the emulator stopped under a running command, not a test result)" >&2
+		return 0
+	fi
+	exit 1
+}
+
 # lab_run CMD...: runs CMD in the lab with stdout in $T/out, stderr in $T/err;
 # returns CMD's status.  A lab hang is retried once, saying so; a second hang
-# ends the test as skipped (exit 77) with the lab's own report.
+# ends the test as skipped (exit 77) with the lab's own report.  An emulator that
+# stopped under the command (lab_error) and a guest triple fault (lab_fault_seen)
+# are retried once too.
 lab_run() {
 	local try rc q
 	q=$(printf '%q ' "$@")
@@ -74,9 +99,7 @@ lab_run() {
 			echo "retrying once" >&2
 			;;
 		125)
-			echo "LAB ERROR ($TEST_NAME): the lab could not run the command:" >&2
-			tail -n 30 "$T/lab.log" >&2
-			exit 1
+			lab_error $try
 			;;
 		*)
 			if [ $try = 1 ] && lab_fault_seen; then

@@ -245,9 +245,7 @@ debian_run() {
 			echo "retrying once" >&2
 			;;
 		125)
-			echo "LAB ERROR ($TEST_NAME): the lab could not run the command:" >&2
-			tail -n 30 "$T/lab.log" >&2
-			exit 1
+			lab_error $try
 			;;
 		*)
 			grep -E '^lab: (command exited|.*WARNING|.*BUG|.*Oops)' "$T/lab.log" || true

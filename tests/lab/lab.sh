@@ -474,14 +474,17 @@ else
 	rc=$(tr -d '\r' <"$run/console.log" | sed -n 's/^HVRUN-LAB-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
 fi
 if [[ ! $rc =~ ^[0-9]+$ ]]; then
+	# Said when the guest was ready: the command was running when QEMU stopped.
+	running=
+	[[ -z $ready_us ]] || running=" while the command ran ($(fmt_s $((end - ready_us))) s in)"
 	if [[ -s $run/init-error ]]; then
 		log "error: guest init failed: $(<"$run/init-error")"
 	elif grep -q HVRUN-LAB-INIT-FAILED "$run/console.log"; then
 		log "error: guest init failed: $(grep -m 1 HVRUN-LAB-INIT-FAILED "$run/console.log" | tr -d '\r')"
 	elif grep -q 'Kernel panic' "$run/console.log"; then
-		log "error: the guest kernel panicked (QEMU status $qemu_rc)"
+		log "error: the guest kernel panicked (QEMU status $qemu_rc)$running"
 	else
-		log "error: QEMU (status $qemu_rc) stopped without an exit status from the guest"
+		log "error: QEMU (status $qemu_rc) stopped without an exit status from the guest$running"
 	fi
 	qemu_said
 	console_tail
