@@ -16,18 +16,31 @@ net_lab_setup() {
 # net_ovs_start: lines that start Open vSwitch by hand in the lab (no systemd there):
 # ovsdb-server on a fresh database, then ovs-vswitchd.  Bridges use the userspace
 # datapath (datapath_type=netdev): the kernel datapath did not forward in the lab.
+# They also define vsctl ARGS: ovs-vsctl with a 60 s limit; when it fails or the
+# switch does not answer (seen once in CI: the script waited in ovs-vsctl for 17
+# minutes), vswitchd's last log lines go to stderr and the script ends with
+# OVS_SETUP_FAILED, before any VMM ran.
+OVS_SETUP_FAILED=91
 net_ovs_start() {
+	cat <<-EOF
+		vsctl() {
+			ovs-vsctl --timeout=60 "\$@" && return 0
+			echo "OVS set-up: 'ovs-vsctl \$*' failed or timed out; ovs-vswitchd's log ends:" >&2
+			tail -n 30 /var/log/openvswitch/ovs-vswitchd.log >&2
+			exit $OVS_SETUP_FAILED
+		}
+	EOF
 	cat <<-'EOF'
 		mkdir -p /run/openvswitch /var/log/openvswitch /etc/openvswitch
 		rm -f /etc/openvswitch/conf.db
 		ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema
 		ovsdb-server --remote=punix:/run/openvswitch/db.sock --pidfile --detach --log-file \
 			/etc/openvswitch/conf.db
-		ovs-vsctl --no-wait init
+		vsctl --no-wait init
 		# The guest leaves TCP/UDP checksums to the "hardware" (virtio-net CSUM, through
 		# the TAP's vnet header); the userspace datapath must then read the TAP with that
 		# header (PACKET_VNET_HDR) and finish them: userspace TSO mode does, read at start.
-		ovs-vsctl --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true
+		vsctl --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true
 		ovs-vswitchd --pidfile --detach --log-file
 	EOF
 }
