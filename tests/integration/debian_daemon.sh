@@ -39,6 +39,7 @@ for i in \$(seq 60); do kill -0 \$(cat $T/d1.pid) 2>/dev/null || break; sleep 1;
 { kill -0 \$(cat $T/d1.pid) 2>/dev/null && echo "d1 alive" || echo "d1 gone"
   ls /tmp/d1.pid \$XDG_RUNTIME_DIR/hvrun/d1.sock 2>&1; } >$T/after.txt
 cp /tmp/d1.log $T/d1.log 2>/dev/null
+dmesg 2>/dev/null | tail -n 40 >$T/lab-dmesg.txt
 SCRIPT
 rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
@@ -59,6 +60,7 @@ for v in d1 d2; do
 	item_out "$H_LIST" | grep -qw "$v" && continue
 	# d2's console log holds hvrun's own messages too (after --daemonize): why it ended.
 	[ -f "$T/d2.log" ] && { echo "--- d2's console log, last lines:"; tail -n 15 "$T/d2.log" | tr -d '\r'; } >&2
+	[ -s "$T/lab-dmesg.txt" ] && { echo "--- the lab kernel's last messages:"; cat "$T/lab-dmesg.txt"; } >&2
 	session_fail "hvctl list lacks $v: $(item_out "$H_LIST" | tr '\n' '|')"
 done
 need_ok "reset d2" "$H_RESET"
