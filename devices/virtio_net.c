@@ -93,6 +93,7 @@ struct vnet_pair {
 	size_t rx_len;			/* 0: nothing pending */
 	size_t rx_done;			/* bytes of it already copied into held chains */
 	bool rx_wait_bufs;		/* the ring ran dry: the fd is not polled until a kick */
+	bool rx_more;			/* the budget ran out with a frame read: resume_fd continues */
 	struct vq_chain rx_first;	/* the first held chain: its header gets num_buffers */
 	uint16_t nr_held;
 	struct vnet_used rx_held[VQ_MAX_SIZE];
@@ -521,8 +522,23 @@ static void vnet_rx(struct vnet *n, struct vnet_pair *p, bool hangup)
 	unsigned int budget = VNET_RX_BUDGET;
 	bool pushed = false;
 
-	while (budget-- && vnet_pair_active(n, p) && !p->rx_wait_bufs && !p->broken) {
+	p->rx_more = false;
+	while (vnet_pair_active(n, p) && !p->rx_wait_bufs && !p->broken) {
 		int ret;
+
+		if (budget-- == 0) {
+			/*
+			 * A frame already read (held, or half in the ring) has no
+			 * readable fd left to bring us back, and the driver's kicks
+			 * are off: continue from resume_fd.  Frames still in the
+			 * backend keep the (level-triggered) fd readable.
+			 */
+			if (p->rx_len) {
+				p->rx_more = true;
+				vnet_schedule_resume(n);
+			}
+			break;
+		}
 
 		if (p->rx_len == 0 && vnet_rx_read(n, p, hangup) <= 0)
 			break;
@@ -978,9 +994,12 @@ static void vnet_resume(void *opaque, int fd, uint32_t events)
 	(void)events;
 	pthread_mutex_lock(&n->vdev.lock);
 	if (eventfd_read(fd, &v) == 0 && vnet_running(n)) {
-		for (i = 0; i < n->active_pairs; i++)
+		for (i = 0; i < n->active_pairs; i++) {
 			if (n->pair[i].tx_more)
 				vnet_tx(n, &n->pair[i]);
+			if (n->pair[i].rx_more)
+				vnet_rx(n, &n->pair[i], false);
+		}
 		if (n->ctrl_more)
 			vnet_ctrl(n);
 	}
@@ -1148,7 +1167,7 @@ static void vnet_reset(struct virtio_dev *d)
 		vnet_unwatch(n, p);
 		p->rx_len = p->rx_done = 0;
 		p->nr_held = 0;
-		p->rx_wait_bufs = p->tx_wait_out = p->tx_more = p->broken = false;
+		p->rx_wait_bufs = p->rx_more = p->tx_wait_out = p->tx_more = p->broken = false;
 	}
 	vnet_stop_timers(n);
 	n->ctrl_more = false;
