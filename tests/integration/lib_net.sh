@@ -62,16 +62,47 @@ guest_if() {
 # lab -> guest (PREFIX_UP: the lab's and the guest's sha256) and guest -> lab (PREFIX_MK
 # makes the file in the guest, PREFIX_DOWN copies it back and hashes it in the lab).
 transfer_cmds() {
-	local p=$1 size=$2 dest=$3 port=${SSH_PORT:+-p $SSH_PORT}
-	hcmd "${p}_UP" "head -c $size /dev/urandom >/tmp/$p.up && sha256sum </tmp/$p.up && s=\$(date +%s%N) && ssh $SSH_OPTS $port root@$dest 'cat >/root/$p.up && sha256sum </root/$p.up' </tmp/$p.up && echo ms=\$(( (\$(date +%s%N) - s) / 1000000 ))"
+	local p=$1 size=$2 dest=$3 port=${SSH_PORT:+-p $SSH_PORT} stalled
+	# A transfer not done after NET_STALL s has stalled: hvrun's counters, twice 5 s apart
+	# (did its queues move?), and the lab's interfaces, for the report.
+	stalled="{ r=\$?; echo \"the transfer stopped: status \$r (124: not done after $NET_STALL s)\"; $(net_diag); exit \$r; }"
+	hcmd "${p}_UP" "head -c $size /dev/urandom >/tmp/$p.up && sha256sum </tmp/$p.up && s=\$(date +%s%N) && { timeout $NET_STALL ssh $SSH_OPTS $port root@$dest 'cat >/root/$p.up && sha256sum </root/$p.up' </tmp/$p.up || $stalled; } && echo ms=\$(( (\$(date +%s%N) - s) / 1000000 ))"
 	gcmd "${p}_MK" "head -c $size /dev/urandom >/root/$p.down && sha256sum </root/$p.down"
-	hcmd "${p}_DOWN" "s=\$(date +%s%N) && ssh $SSH_OPTS $port root@$dest 'cat /root/$p.down' >/tmp/$p.down && sha256sum </tmp/$p.down && echo ms=\$(( (\$(date +%s%N) - s) / 1000000 ))"
+	hcmd "${p}_DOWN" "s=\$(date +%s%N) && { timeout $NET_STALL ssh $SSH_OPTS $port root@$dest 'cat /root/$p.down' >/tmp/$p.down || $stalled; } && sha256sum </tmp/$p.down && echo ms=\$(( (\$(date +%s%N) - s) / 1000000 ))"
+}
+
+# net_diag: the shell line (run in the lab, VMM_PID set) for a stalled transfer's
+# report, from $T/net-diag.sh: each VMM thread's state and kernel wait channel, their
+# stacks (gdb, where installed: a deadlock shows there), hvrun's counters twice 5 s
+# apart through hvctl (did its queues move?), and the lab's link counters.
+NET_STALL=${NET_STALL:-300}
+net_diag() {
+	cat >"$T/net-diag.sh" <<-EOF
+		echo "VMM threads (pid $VMM_PID): tid name state wchan"
+		for t in /proc/\$VMM_PID/task/*; do
+			echo "  \${t##*/} \$(cat \$t/comm) \$(cut -d' ' -f3 \$t/stat) \$(cat \$t/wchan 2>/dev/null)"
+		done
+		if command -v gdb >/dev/null; then
+			echo "VMM stacks:"
+			timeout 120 gdb -p \$VMM_PID -batch -ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)'
+		fi
+		if [ "$VMM_KIND" = hvrun ]; then
+			echo "hvctl stats:"; timeout 10 $(dirname "$HVRUN")/hvctl stats || echo "(hvctl: status \$?)"
+			sleep 5
+			echo "hvctl stats, 5 s later:"; timeout 10 $(dirname "$HVRUN")/hvctl stats || echo "(hvctl: status \$?)"
+		fi
+		ip -s link
+	EOF
+	printf 'bash %q' "$T/net-diag.sh"
 }
 
 # transfer_check PREFIX WHAT: both hashes of each direction match.
 transfer_check() {
-	local p=$1 up mk down a b ms1 ms2
+	local p=$1 up mk down a b ms1 ms2 n
 	up=${p}_UP; mk=${p}_MK; down=${p}_DOWN
+	for n in "${!up}" "${!down}"; do
+		[ "$(item_rc "$n")" = 0 ] || { echo "--- $2: command $n:"; item_out "$n"; } >&2
+	done
 	need_ok "$2" "${!up}" "${!mk}" "${!down}"
 	a=$(item_out "${!up}" | sed -n 1p | cut -c1-64); b=$(item_out "${!up}" | sed -n 2p | cut -c1-64)
 	[ ${#a} = 64 ] && [ "$a" = "$b" ] || session_fail "$2: lab -> guest: sha256 $a sent, $b received"
