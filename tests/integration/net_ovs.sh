@@ -65,7 +65,7 @@ ip tuntap add mode tap dev tap2 group kvm && ip link set tap2 up
 vsctl add-port sw0 tap2 tag=2
 vsctl show >"$T/ovs-show.txt"
 cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
-$(session_cmd session 840 "$VMM")
+$(session_cmd session 720 "$VMM")
 cp /var/log/openvswitch/ovs-vswitchd.log "$T/ovs-vswitchd.log" 2>/dev/null
 SCRIPT
 for try in 1 2; do

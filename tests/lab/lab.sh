@@ -342,6 +342,8 @@ qarg() { printf '%s' "${1//,/,,}"; }
 qemu=(qemu-system-x86_64
 	-accel "tcg,thread=multi" -cpu max -smp "$cpus" -m "$mem"
 	-nodefaults -nographic -monitor none -no-reboot -nic none
+	# CPU resets, a triple fault among them, logged: why a lab ended without a word.
+	-d cpu_reset -D "$run/qemu-reset.log"
 	-kernel "$KERNEL" -initrd "$INITRAMFS"
 	-append "console=ttyS0 panic=-1 loglevel=7 mitigations=off tsc=reliable"
 	-chardev "file,id=console,path=$(qarg "$run/console.log")" -serial chardev:console
@@ -485,6 +487,10 @@ if [[ ! $rc =~ ^[0-9]+$ ]]; then
 		log "error: the guest kernel panicked (QEMU status $qemu_rc)$running"
 	else
 		log "error: QEMU (status $qemu_rc) stopped without an exit status from the guest$running"
+	fi
+	if grep -q -i 'triple fault' "$run/qemu-reset.log" 2>/dev/null; then
+		log "QEMU's CPU reset log has a triple fault (the lab guest's CPU shut down):"
+		grep -i -B2 -A12 'triple fault' "$run/qemu-reset.log" | tail -n 20 | sed 's/^/  | /' >&2
 	fi
 	qemu_said
 	console_tail
