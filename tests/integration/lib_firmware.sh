@@ -39,10 +39,10 @@ bootdisk_image() {
 # fw_vmm_cmd DISK ISO BOOT: the VMM's command line, shell-quoted, booting from its
 # firmware.  DISK, ISO: files or "" (none); BOOT: "" (the default: the CD first when
 # there is one, as QEMU's -boot once=d) or an hvrun --boot value (order=c, order=d).
-# MEM (optional) is -m's value, 512 by default (the guide's).
-# hvrun's line is exactly "$HVRUN -m MEM [-d DISK] [--cdrom ISO] [--boot BOOT]".
+# Memory is the guide's 512 MB.
+# hvrun's line is exactly "$HVRUN -m 512 [-d DISK] [--cdrom ISO] [--boot BOOT]".
 fw_vmm_cmd() {
-	local disk=$1 iso=$2 boot=$3 mem=${4:-512}
+	local disk=$1 iso=$2 boot=$3 mem=512
 	local -a c
 	if [ "$VMM_KIND" = hvrun ]; then
 		c=("$HVRUN" -m "$mem")
