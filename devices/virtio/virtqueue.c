@@ -105,6 +105,8 @@ static const char *const vq_error_names[VQ_NR_ERRORS] = {
 	[VQ_ERR_INDIRECT_LEN]	  = "bad indirect table length",
 	[VQ_ERR_INDIRECT_ADDR]	  = "indirect table outside guest RAM",
 	[VQ_ERR_USED_LEN]	  = "used length larger than the chain's writable part",
+	[VQ_ERR_HEAD_BUSY]	  = "chain head made available again while in flight",
+	[VQ_ERR_HEAD_IDLE]	  = "used element for a head that is not in flight",
 	[VQ_ERR_NOT_READY]	  = "queue not enabled",
 };
 
@@ -151,6 +153,9 @@ static void vq_log(const struct virtqueue *vq, enum vq_error e, const char *cons
 {
 	char detail[256];
 
+	/* The guest can make these at will: the device's limiter (hv/log.h). */
+	if (vq->log && !hv_ratelimit_ok(vq->log, vq->dev_name ? vq->dev_name : "virtio"))
+		return;
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	hv_warn("%s queue %u: %s: %s; %s", vq->dev_name ? vq->dev_name : "virtio",
 		(unsigned int)vq->index, detail, vq_error_name(e), consequence);
@@ -209,16 +214,35 @@ static int vq_device_bug(struct virtqueue *vq, enum vq_error e, const char *fmt,
 	return -EINVAL;
 }
 
+/* ---- heads in flight ---- */
+
+static bool vq_head_busy(const struct virtqueue *vq, uint16_t head)
+{
+	return (vq->in_flight[head / 64] >> (head % 64)) & 1;
+}
+
+static void vq_head_mark(struct virtqueue *vq, uint16_t head, bool busy)
+{
+	uint64_t bit = (uint64_t)1 << (head % 64);
+
+	if (busy)
+		vq->in_flight[head / 64] |= bit;
+	else
+		vq->in_flight[head / 64] &= ~bit;
+}
+
 /* ---- enable / reset ---- */
 
 void vq_reset(struct virtqueue *vq)
 {
 	const char *name = vq->dev_name;
+	struct hv_ratelimit *log = vq->log;
 	uint16_t index = vq->index;
 
 	memset(vq, 0, sizeof(*vq));
 	vq->dev_name = name;
 	vq->index = index;
+	vq->log = log;
 }
 
 int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size,
@@ -279,6 +303,7 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size,
 
 	vq->last_avail = 0;
 	vq->used_idx = 0;
+	memset(vq->in_flight, 0, sizeof(vq->in_flight));
 	vq->error = VQ_OK;
 	vq->ready = true;
 	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: enabled: size %u, desc 0x%llx, avail 0x%llx, used 0x%llx%s%s",
@@ -471,10 +496,17 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 				(unsigned int)(vq->last_avail % vq->size), (unsigned int)head,
 				(unsigned int)vq->size);
 
+	/* GUEST: a head the device still owns (§2.7.13: the driver must wait for it in used). */
+	if (vq_head_busy(vq, head))
+		return vq_break(vq, VQ_ERR_HEAD_BUSY, "avail ring entry %u: head %u",
+				(unsigned int)(vq->last_avail % vq->size), (unsigned int)head);
+
 	ret = vq_walk(vq, head, c);
 	if (ret)
 		return ret;
 	vq->in_len_of[head] = c->in_len;
+	vq_head_mark(vq, head, true);
+	vq->last_head = head;
 	vq->last_avail++;
 	vq->nr_pop++;
 	if (trace_on(HV_TRACE_VIRTIO))
@@ -486,6 +518,7 @@ void vq_unpop(struct virtqueue *vq)
 {
 	if (!vq->ready || vq->nr_pop == 0)
 		return;
+	vq_head_mark(vq, vq->last_head, false);
 	vq->last_avail--;
 	vq->nr_pop--;
 }
@@ -506,9 +539,13 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 	if (head >= vq->size)
 		return vq_device_bug(vq, VQ_ERR_HEAD, "vq_push(head %u, len %u), queue size %u",
 				     (unsigned int)head, len, (unsigned int)vq->size);
+	if (!vq_head_busy(vq, head))
+		return vq_device_bug(vq, VQ_ERR_HEAD_IDLE, "vq_push(head %u, len %u)",
+				     (unsigned int)head, len);
 	if (len > vq->in_len_of[head])
 		return vq_device_bug(vq, VQ_ERR_USED_LEN, "vq_push(head %u, len %u), writable part %u",
 				     (unsigned int)head, len, vq->in_len_of[head]);
+	vq_head_mark(vq, head, false);
 
 	elem = (uint32_t *)((uint8_t *)vq->used + USED_RING + 8u * (vq->used_idx % vq->size));
 	__atomic_store_n(&elem[0], htole32((uint32_t)head), __ATOMIC_RELAXED);

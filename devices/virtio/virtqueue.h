@@ -9,6 +9,8 @@
 
 #include "hv/guest_mem.h"
 
+struct hv_ratelimit;
+
 /* Feature bits the ring code itself acts on (virtio 1.2 §6). */
 #define VIRTIO_F_INDIRECT_DESC	28
 #define VIRTIO_F_EVENT_IDX	29
@@ -54,6 +56,8 @@ enum vq_error {
 	VQ_ERR_INDIRECT_LEN,		/* table length 0, not a multiple of 16, or too many entries */
 	VQ_ERR_INDIRECT_ADDR,		/* the table does not lie entirely in guest RAM */
 	VQ_ERR_USED_LEN,		/* device bug: vq_push() len larger than the writable part */
+	VQ_ERR_HEAD_BUSY,		/* a head made available again while its chain is in flight */
+	VQ_ERR_HEAD_IDLE,		/* device bug: vq_push() of a head that is not in flight */
 	VQ_ERR_NOT_READY,		/* the queue is not enabled */
 	VQ_NR_ERRORS
 };
@@ -62,6 +66,7 @@ struct virtqueue {
 	/* Identity, for diagnostics: "virtio-blk queue 0". */
 	const char *dev_name;
 	uint16_t index;
+	struct hv_ratelimit *log;	/* the device's limiter for the lines a guest can cause, or NULL */
 
 	/* Set by vq_enable() from what the driver wrote; read-only afterwards. */
 	const struct guest_mem *mem;
@@ -87,8 +92,13 @@ struct virtqueue {
 	/*
 	 * in_len_of[head]: the writable bytes of the chain vq_pop() last handed
 	 * out with that head; vq_push() refuses a larger len (VQ_ERR_USED_LEN).
+	 * in_flight: a bit per head handed out and not yet pushed back; a head
+	 * the driver makes available again meanwhile breaks the ring
+	 * (VQ_ERR_HEAD_BUSY), a push of a head not in flight is a device bug.
 	 */
 	uint32_t in_len_of[VQ_MAX_SIZE];
+	uint64_t in_flight[VQ_MAX_SIZE / 64];
+	uint16_t last_head;		/* of the last vq_pop(), for vq_unpop() */
 
 	/* Counters (for --stats / benchmarks); nr_notify_suppressed counts interrupts not sent. */
 	uint64_t nr_pop, nr_push, nr_notify_suppressed;
@@ -104,7 +114,7 @@ struct virtqueue {
 int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size,
 	      uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa, uint64_t features);
 
-/* Forgets everything but dev_name and index (device reset, §2.4). */
+/* Forgets everything but dev_name, index and log (device reset, §2.4). */
 void vq_reset(struct virtqueue *vq);
 
 /*

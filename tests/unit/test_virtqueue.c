@@ -437,6 +437,49 @@ static void test_head_ffff(void **state)
 	expect_broken(f, VQ_ERR_HEAD);
 }
 
+/*
+ * The driver makes head 0 available again while its first chain is still
+ * with the device: a driver error, the ring breaks (NEEDS_RESET).  Before,
+ * the second pop overwrote the first's writable length and the first
+ * completion was refused as a "device bug", its used element lost.
+ */
+static void test_head_reposted_in_flight(void **state)
+{
+	struct fx *f = fx_queue(state, 8, 0);
+	uint64_t b = buf(f, 64);
+	struct vq_chain first;
+
+	set_desc(f, 0, b, 64, MOCK_DESC_F_WRITE, 0);
+	mock_publish(&f->q, 0);
+	assert_int_equal(vq_pop(&f->vq, &first), 1);
+	set_desc(f, 0, b, 8, MOCK_DESC_F_WRITE, 0);
+	mock_publish(&f->q, 0);
+	expect_broken(f, VQ_ERR_HEAD_BUSY);
+}
+
+/* Pushed back, a head may come again; a push of a head not in flight is refused. */
+static void test_head_in_flight_life(void **state)
+{
+	struct fx *f = fx_queue(state, 8, 0);
+	uint64_t b = buf(f, 64);
+	uint32_t id, len;
+
+	set_desc(f, 0, b, 64, MOCK_DESC_F_WRITE, 0);
+	mock_publish(&f->q, 0);
+	assert_int_equal(vq_pop(&f->vq, &f->c), 1);
+	assert_int_equal(vq_push(&f->vq, 0, 64), 0);
+	assert_int_equal(vq_push(&f->vq, 0, 64), -EINVAL);	/* twice: a device bug */
+	assert_int_equal(f->vq.error, VQ_ERR_HEAD_IDLE);
+	assert_true(mock_get_used(&f->q, &id, &len));
+	assert_false(mock_get_used(&f->q, &id, &len));
+	mock_publish(&f->q, 0);
+	assert_int_equal(vq_pop(&f->vq, &f->c), 1);
+	/* vq_unpop() gives the head back: the same chain pops again. */
+	vq_unpop(&f->vq);
+	assert_int_equal(vq_pop(&f->vq, &f->c), 1);
+	assert_int_equal(f->c.head, 0);
+}
+
 static void test_avail_wraparound(void **state)
 {
 	struct fx *f = fx_queue(state, 4, 0);
@@ -972,14 +1015,21 @@ static void test_out_of_order_completion(void **state)
 
 /* ---- interrupt suppression (§2.7.7) ---- */
 
+/* A used element for head 0, as if its chain had just been popped (these tests look at interrupts only). */
+static int push_head0(struct fx *f)
+{
+	f->vq.in_flight[0] |= 1;
+	return vq_push(&f->vq, 0, 0);
+}
+
 static void test_no_interrupt_flag(void **state)
 {
 	struct fx *f = fx_queue(state, 8, 0);
 
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);
+	assert_int_equal(push_head0(f), 0);
 	assert_true(vq_should_interrupt(&f->vq));
 	mock_set_avail_flags(&f->q, 1);
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);
+	assert_int_equal(push_head0(f), 0);
 	assert_false(vq_should_interrupt(&f->vq));
 	assert_int_equal(f->vq.nr_notify_suppressed, 1);
 	mock_set_avail_flags(&f->q, 0);
@@ -994,28 +1044,28 @@ static void test_event_idx_should_interrupt(void **state)
 
 	/* NO_INTERRUPT is ignored with EVENT_IDX; the first interrupt always goes. */
 	mock_set_avail_flags(&f->q, 1);
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* used_idx 1 */
+	assert_int_equal(push_head0(f), 0);		/* used_idx 1 */
 	assert_true(vq_should_interrupt(&f->vq));
 
 	/* used_event 1: "interrupt me once entry 1 is used", i.e. used idx passes 1. */
 	mock_set_used_event(&f->q, 1);
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* used_idx 2 */
+	assert_int_equal(push_head0(f), 0);		/* used_idx 2 */
 	assert_true(vq_should_interrupt(&f->vq));
 
 	/* used_event ahead: no interrupt until we cross it. */
 	mock_set_used_event(&f->q, 5);
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* 3 */
+	assert_int_equal(push_head0(f), 0);		/* 3 */
 	assert_false(vq_should_interrupt(&f->vq));
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* 4 */
+	assert_int_equal(push_head0(f), 0);		/* 4 */
 	assert_false(vq_should_interrupt(&f->vq));
 	assert_int_equal(f->vq.nr_notify_suppressed, 2);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(vq_push(&f->vq, 0, 0), 0);	/* 7: crossed 5 in one batch */
+		assert_int_equal(push_head0(f), 0);	/* 7: crossed 5 in one batch */
 	assert_true(vq_should_interrupt(&f->vq));
 
 	/* used_event behind: already signalled past it. */
 	mock_set_used_event(&f->q, 2);
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* 8 */
+	assert_int_equal(push_head0(f), 0);		/* 8 */
 	assert_false(vq_should_interrupt(&f->vq));
 	/* Nothing new since the last check: no interrupt either. */
 	mock_set_used_event(&f->q, 7);
@@ -1030,9 +1080,9 @@ static void test_event_idx_used_event_wraps(void **state)
 	write_used_idx(f, 0xfffe);
 	assert_true(vq_should_interrupt(&f->vq));		/* first: signalled 0xfffe */
 	mock_set_used_event(&f->q, 0xffff);
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* 0xffff */
+	assert_int_equal(push_head0(f), 0);		/* 0xffff */
 	assert_false(vq_should_interrupt(&f->vq));
-	assert_int_equal(vq_push(&f->vq, 0, 0), 0);		/* 0x0000: crossed 0xffff */
+	assert_int_equal(push_head0(f), 0);		/* 0x0000: crossed 0xffff */
 	assert_true(vq_should_interrupt(&f->vq));
 	assert_int_equal(mock_used_idx(&f->q), 0);
 }
@@ -1488,6 +1538,8 @@ int main(void)
 		T(test_avail_wraparound),
 		T(test_head_equals_size),
 		T(test_head_ffff),
+		T(test_head_reposted_in_flight),
+		T(test_head_in_flight_life),
 		T(test_next_equals_size),
 		T(test_loop_of_two),
 		T(test_self_loop),
