@@ -86,7 +86,6 @@ struct vballoon {
 	uint64_t kept_bytes;		/* inflated or reported, but not freed (huge pages, madvise failed) */
 	uint64_t nr_bad_chains, nr_bad_pfns;
 
-	struct hv_ratelimit log;
 	struct vq_chain chain;		/* scratch for vq_pop(), under vdev.lock */
 	uint32_t pfns[VBALLOON_PFN_BATCH];
 };
@@ -96,18 +95,11 @@ static struct vballoon *to_vballoon(struct virtio_dev *d)
 	return (struct vballoon *)d;
 }
 
-/* A guest can cause these messages at will: rate-limited (hv/log.h). */
-static bool vballoon_log_ok(struct vballoon *b)
-{
-	return hv_ratelimit_ok(&b->log, b->vdev.ops->name);
-}
-
 static void vballoon_bad_chain(struct vballoon *b, unsigned int q, const char *why)
 {
 	b->nr_bad_chains++;
-	if (vballoon_log_ok(b))
-		hv_warn("%s: queue %u: chain %u refused: %s", b->vdev.ops->name, q,
-			b->chain.head, why);
+	virtio_warn(&b->vdev, "%s: queue %u: chain %u refused: %s", b->vdev.ops->name, q,
+		b->chain.head, why);
 }
 
 /*
@@ -181,9 +173,8 @@ static void vballoon_discard(struct vballoon *b, uint8_t *host, uint64_t len)
 		return;
 	}
 	if (madvise((void *)start, end - start, MADV_DONTNEED) < 0) {
-		if (vballoon_log_ok(b))
-			hv_warn("%s: madvise(%zu bytes, MADV_DONTNEED): %s; the pages stay",
-				b->vdev.ops->name, (size_t)(end - start), strerror(errno));
+		virtio_warn(&b->vdev, "%s: madvise(%zu bytes, MADV_DONTNEED): %s; the pages stay",
+			b->vdev.ops->name, (size_t)(end - start), strerror(errno));
 		b->kept_bytes += len;
 		return;
 	}
@@ -249,10 +240,9 @@ static void vballoon_do_pfns(struct vballoon *b, unsigned int q, bool inflate)
 	vballoon_run_flush(b, &run);
 	if (bad) {
 		b->nr_bad_pfns += bad;
-		if (vballoon_log_ok(b))
-			hv_warn("%s: queue %u: %llu PFN(s) outside guest RAM skipped (first 0x%llx)",
-				b->vdev.ops->name, q, (unsigned long long)bad,
-				(unsigned long long)first_bad);
+		virtio_warn(&b->vdev, "%s: queue %u: %llu PFN(s) outside guest RAM skipped (first 0x%llx)",
+			b->vdev.ops->name, q, (unsigned long long)bad,
+			(unsigned long long)first_bad);
 	}
 }
 
@@ -302,6 +292,7 @@ static void vballoon_process(struct vballoon *b, unsigned int q)
 	struct virtqueue *vq;
 	enum vballoon_role role;
 	bool pushed = false;
+	unsigned int budget;
 	int ret;
 
 	if (q >= VBALLOON_NR_QUEUES || !b->active)
@@ -310,9 +301,14 @@ static void vballoon_process(struct vballoon *b, unsigned int q)
 	role = b->role[q];
 	if (role == VB_ROLE_NONE || !vq->ready || (d->status & VIRTIO_STATUS_NEEDS_RESET))
 		return;
-	for (;;) {
+	for (budget = VIRTIO_BUDGET;; budget--) {
 		const struct vq_chain *c = &b->chain;
 
+		/* GUEST: a driver that keeps the ring full gets its turn back later. */
+		if (!budget) {
+			virtio_defer(d, q);
+			break;
+		}
 		ret = vq_pop(vq, &b->chain);
 		if (ret < 0) {
 			virtio_needs_reset(d);
@@ -376,7 +372,7 @@ static void vballoon_timer_fired(void *opaque, int fd, uint32_t events)
 	(void)events;
 	pthread_mutex_lock(&d->lock);
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		hv_warn("%s: timerfd: %s", d->ops->name, strerror(errno));
+		virtio_warn(&b->vdev, "%s: timerfd: %s", d->ops->name, strerror(errno));
 	if (b->active && b->stats_held && b->stats_q >= 0 && d->vq[b->stats_q].ready &&
 	    !(d->status & VIRTIO_STATUS_NEEDS_RESET)) {
 		b->stats_held = false;
@@ -438,7 +434,7 @@ static int vballoon_activate(struct virtio_dev *d)
 		if (!b->timer_added) {
 			ret = ev_add(d->loop, b->timer_fd, 0, vballoon_timer_fired, b);
 			if (ret) {
-				hv_err("%s: cannot watch the statistics timer: %s", d->ops->name,
+				virtio_warn(&b->vdev, "%s: cannot watch the statistics timer: %s", d->ops->name,
 				       strerror(-ret));
 				return ret;
 			}
@@ -446,7 +442,7 @@ static int vballoon_activate(struct virtio_dev *d)
 		}
 		if (timerfd_settime(b->timer_fd, 0, &its, NULL) < 0) {
 			ret = -errno;
-			hv_err("%s: timerfd_settime: %s", d->ops->name, strerror(errno));
+			virtio_warn(&b->vdev, "%s: timerfd_settime: %s", d->ops->name, strerror(errno));
 			vballoon_timer_stop(b);
 			return ret;
 		}
@@ -479,8 +475,8 @@ static void vballoon_config_write(struct virtio_dev *d, uint32_t off, const void
 		else
 			ignored = true;
 	}
-	if (ignored && vballoon_log_ok(b))
-		hv_warn("%s: configuration write at offset %u (%u bytes) outside actual ignored",
+	if (ignored)
+		virtio_warn(&b->vdev, "%s: configuration write at offset %u (%u bytes) outside actual ignored",
 			d->ops->name, off, size);
 }
 

@@ -115,7 +115,6 @@ struct vblk {
 	void *zero_buf;			/* VBLK_ZERO_BUF zero bytes, 4096-aligned (O_DIRECT) */
 
 	/* Rate limit of diagnostics. */
-	struct hv_ratelimit log;		/* guest-caused messages (hv/log.h) */
 
 	/* Counters. */
 	uint64_t nr_requests, nr_refused, nr_io_errors;
@@ -138,15 +137,6 @@ static struct vblk *to_vblk(struct virtio_dev *d)
 	return (struct vblk *)d;
 }
 
-/* A guest can cause these messages at will: rate-limited (hv/log.h). */
-static bool vblk_log_ok(struct vblk *b)
-{
-	char who[128];
-
-	snprintf(who, sizeof(who), "%s: %s", b->vdev.ops->name, b->img->path);
-	return hv_ratelimit_ok(&b->log, who);
-}
-
 static unsigned int vblk_slot_index(const struct vblk_req *r)
 {
 	return (unsigned int)(r - r->q->slot);
@@ -158,9 +148,8 @@ static void vblk_refuse(struct vblk *b, const struct vblk_req *r, enum vblk_req_
 	b->nr_refused++;
 	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: refused: %s", b->vdev.vq[0].dev_name, r->q->index,
 		 r->chain.head, vblk_req_error_name[e]);
-	if (vblk_log_ok(b))
-		hv_warn("%s: %s: queue %u head %u: request refused: %s", b->vdev.ops->name,
-			b->img->path, r->q->index, r->chain.head, vblk_req_error_name[e]);
+	virtio_warn(&b->vdev, "%s: %s: queue %u head %u: request refused: %s", b->vdev.ops->name,
+		b->img->path, r->q->index, r->chain.head, vblk_req_error_name[e]);
 }
 
 static void vblk_io_error(struct vblk *b, const struct vblk_req *r, int res)
@@ -172,12 +161,11 @@ static void vblk_io_error(struct vblk *b, const struct vblk_req *r, int res)
 	};
 
 	b->nr_io_errors++;
-	if (vblk_log_ok(b))
-		hv_warn("%s: %s: %s at byte %" PRIu64 ": %s; the request fails with IOERR",
-			b->vdev.ops->name, b->img->path,
-			r->type == VIRTIO_BLK_T_IN && r->step == VBLK_STEP_RW ? "readv" :
-			r->step == VBLK_STEP_RW ? "writev" : step_name[r->step], r->off,
-			res ? strerror(-res) : "unexpected end of file");
+	virtio_warn(&b->vdev, "%s: %s: %s at byte %" PRIu64 ": %s; the request fails with IOERR",
+		b->vdev.ops->name, b->img->path,
+		r->type == VIRTIO_BLK_T_IN && r->step == VBLK_STEP_RW ? "readv" :
+		r->step == VBLK_STEP_RW ? "writev" : step_name[r->step], r->off,
+		res ? strerror(-res) : "unexpected end of file");
 }
 
 /* Gives r back to the driver with its status (§5.2.6) and frees the slot. */
@@ -598,8 +586,8 @@ static void vblk_submit(struct vblk *b)
 {
 	int ret = rawimg_submit(b->img);
 
-	if (ret && vblk_log_ok(b))
-		hv_warn("%s: %s: io_uring_submit: %s; retrying at the next completion",
+	if (ret)
+		virtio_warn(&b->vdev, "%s: %s: io_uring_submit: %s; retrying at the next completion",
 			b->vdev.ops->name, b->img->path, strerror(-ret));
 }
 
@@ -974,6 +962,7 @@ int vblk_create(const struct vblk_options *o, const struct guest_mem *mem, struc
 		free(b);
 		return ret;
 	}
+	virtio_set_label(&b->vdev, img->path);
 	b->q = calloc(nr_queues, sizeof(*b->q));
 	if (!b->q || posix_memalign(&b->zero_buf, 4096, VBLK_ZERO_BUF)) {
 		b->zero_buf = NULL;
@@ -1031,7 +1020,6 @@ void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out)
 {
 	struct vblk *b = to_vblk(d);
 
-	pthread_mutex_lock(&d->lock);
 	*out = (struct vblk_stats){
 		.requests = b->nr_requests,
 		.reads = b->nr_type[VIRTIO_BLK_T_IN], .writes = b->nr_type[VIRTIO_BLK_T_OUT],
@@ -1048,5 +1036,4 @@ void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out)
 		.backend_bytes_written = b->img->bytes_written,
 		.backend_in_flight = b->img->in_flight,
 	};
-	pthread_mutex_unlock(&d->lock);
 }

@@ -173,7 +173,7 @@ struct vblk_stats {
 	unsigned int backend_in_flight;
 };
 
-/* A copy of the device's counters; takes d->lock itself. */
+/* A copy of the device's counters; d->lock held (hv/stats.c takes it without waiting long). */
 void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out);
 
 #endif

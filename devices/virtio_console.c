@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/output.h"
 #include "hv/trace.h"
 
 /* §5.3.4: the device configuration layout (little-endian). */
@@ -24,31 +25,20 @@ struct vcon_config {
 #define VCON_CFG_EMERG_WR	offsetof(struct vcon_config, emerg_wr)
 #define VCON_QUEUE_MAX		256
 
-/*
- * How long one transmit batch may wait for a non-blocking out_fd that is
- * full, in total, before the rest of the batch is dropped (and counted).
- */
-#define VCON_OUT_WAIT_MS	100
-#define VCON_OUT_SLICE_MS	10
-
 struct vcon {
 	struct virtio_dev vdev;		/* first: a struct virtio_dev * is a struct vcon * */
 	struct vcon_config cfg;
-	int out_fd;
+	struct outbuf *out;		/* NULL: output discarded */
 	bool active;			/* between activate() and reset() */
 
 	/* Host input not yet delivered: a ring of in_len bytes from in_head. */
 	uint8_t in_buf[VCON_INPUT_BUF_SIZE];
 	size_t in_head, in_len;
 
-	/* The transmit batch in progress: milliseconds spent waiting for out_fd. */
-	int out_waited_ms;
-	bool out_warned;
-
 	struct vq_chain chain;		/* scratch for vq_pop(), under vdev.lock */
 
 	/* Counters. */
-	uint64_t nr_tx_bytes, nr_tx_dropped, nr_rx_bytes, nr_bad_chains;
+	uint64_t nr_tx_bytes, nr_rx_bytes, nr_bad_chains;
 };
 
 static struct vcon *to_vcon(struct virtio_dev *d)
@@ -56,73 +46,38 @@ static struct vcon *to_vcon(struct virtio_dev *d)
 	return (struct vcon *)d;
 }
 
-/* ---- transmit: guest -> out_fd ---- */
-
-static void vcon_out_failed(struct vcon *c, const char *why)
-{
-	if (!c->out_warned)
-		hv_warn("%s: output: %s; guest output is dropped while it lasts",
-			c->vdev.ops->name, why);
-	c->out_warned = true;
-}
+/* ---- transmit: guest -> the output buffer ---- */
 
 /*
- * Writes all of [p, p + len) to out_fd: retries on EINTR and partial writes;
- * a full non-blocking fd is waited for at most VCON_OUT_WAIT_MS per batch.
- * What cannot be written is dropped and counted: never spin, never stall the
- * I/O thread for long.
+ * Copies [p, p + len) into the output buffer (hv/output.h): it never waits
+ * for a reader, so d->lock is never held across a write() to a terminal or a
+ * pipe.  What the buffer has no room for is dropped and counted there.
  */
 static void vcon_write_out(struct vcon *c, const uint8_t *p, size_t len)
 {
-	if (c->out_fd < 0) {
-		c->nr_tx_dropped += len;
-		return;
-	}
-	while (len) {
-		ssize_t n = write(c->out_fd, p, len);
-
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			c->nr_tx_bytes += (uint64_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = { .fd = c->out_fd, .events = POLLOUT };
-
-			if (c->out_waited_ms >= VCON_OUT_WAIT_MS) {
-				vcon_out_failed(c, "the output stays full");
-				break;
-			}
-			c->out_waited_ms += VCON_OUT_SLICE_MS;
-			if (poll(&pfd, 1, VCON_OUT_SLICE_MS) < 0 && errno != EINTR) {
-				vcon_out_failed(c, strerror(errno));
-				break;
-			}
-			continue;
-		}
-		vcon_out_failed(c, n < 0 ? strerror(errno) : "write returned 0");
-		break;
-	}
-	c->nr_tx_dropped += len;
+	if (c->out)
+		outbuf_write(c->out, p, len);
+	c->nr_tx_bytes += len;
 }
 
-/* Pops every transmit chain, writes its readable part, completes it with len 0. */
+/*
+ * Pops up to VIRTIO_BUDGET transmit chains, copies their readable parts out,
+ * completes each with len 0; more waits for the loop's next turn.
+ */
 static void vcon_tx(struct vcon *c)
 {
 	struct virtio_dev *d = &c->vdev;
 	struct virtqueue *vq = &d->vq[VCON_TXQ];
+	unsigned int budget = VIRTIO_BUDGET;
 	bool pushed = false;
-	int ret;
+	int ret = 0;
 
 	if (!vq->ready)
 		return;
-	c->out_waited_ms = 0;
 	do {
 		vq_notify_off(vq);
-		while ((ret = vq_pop(vq, &c->chain)) > 0) {
+		while (budget && (ret = vq_pop(vq, &c->chain)) > 0) {
+			budget--;
 			uint16_t i;
 
 			/* GUEST: a chain with no readable part carries nothing; complete it. */
@@ -138,6 +93,10 @@ static void vcon_tx(struct vcon *c)
 		}
 		if (ret < 0) {
 			virtio_needs_reset(d);
+			break;
+		}
+		if (!budget) {
+			virtio_defer(d, VCON_TXQ);	/* kicks stay off: we come back anyway */
 			break;
 		}
 	} while (vq_notify_on(vq));
@@ -174,12 +133,19 @@ static void vcon_rx(struct vcon *c)
 {
 	struct virtio_dev *d = &c->vdev;
 	struct virtqueue *vq = &d->vq[VCON_RXQ];
+	unsigned int budget = VIRTIO_BUDGET;
 	bool pushed = false;
 	int ret = 0;
 
 	if (!c->active || !vq->ready || (d->status & VIRTIO_STATUS_NEEDS_RESET))
 		return;
 	while (c->in_len && (ret = vq_pop(vq, &c->chain)) > 0) {
+		/* GUEST: bad chains cost no input, so the budget bounds the loop. */
+		if (!budget--) {
+			vq_unpop(vq);
+			virtio_defer(d, VCON_RXQ);
+			break;
+		}
 		/* GUEST: a receive chain without a writable part is malformed: complete it empty. */
 		if (c->chain.in_len == 0) {
 			c->nr_bad_chains++;
@@ -244,7 +210,6 @@ static void vcon_config_write(struct virtio_dev *d, uint32_t off, const void *da
 	if (off != VCON_CFG_EMERG_WR || size == 0)
 		return;
 	memcpy(&ch, data, 1);		/* little-endian: the first byte is the low one */
-	c->out_waited_ms = 0;
 	vcon_write_out(c, &ch, 1);
 }
 
@@ -279,7 +244,6 @@ static void vcon_reset(struct virtio_dev *d)
 	struct vcon *c = to_vcon(d);
 
 	c->active = false;
-	c->out_waited_ms = 0;
 	memset(&c->chain, 0, sizeof(c->chain));
 }
 
@@ -300,7 +264,7 @@ static const struct virtio_dev_ops vcon_ops = {
 	.destroy = vcon_destroy,
 };
 
-int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, int out_fd,
+int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, struct outbuf *output,
 		struct virtio_dev **out)
 {
 	struct vcon *c = calloc(1, sizeof(*c));
@@ -319,7 +283,7 @@ int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, int out_fd,
 		free(c);
 		return ret;
 	}
-	if (out_fd >= 0 && isatty(out_fd) && ioctl(out_fd, TIOCGWINSZ, &ws) == 0 &&
+	if (output && isatty(output->fd) && ioctl(output->fd, TIOCGWINSZ, &ws) == 0 &&
 	    ws.ws_col && ws.ws_row) {
 		cols = ws.ws_col;
 		rows = ws.ws_row;
@@ -327,7 +291,7 @@ int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, int out_fd,
 	c->cfg.cols = htole16(cols);
 	c->cfg.rows = htole16(rows);
 	c->cfg.max_nr_ports = htole32(1);
-	c->out_fd = out_fd;
+	c->out = output;
 	*out = &c->vdev;
 	return 0;
 }

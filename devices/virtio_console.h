@@ -25,12 +25,14 @@
 #define VCON_PCI_CLASS			0x078000
 
 /*
- * Creates the device; out_fd is where the guest's output goes (hvrun's
- * stdout; -1 discards it).  When out_fd is a terminal its size is the
- * console size, else 80x25.  loop may be NULL (no fds are watched).
- * 0 or -errno; free with (*out)->ops->destroy(*out).
+ * Creates the device; output is where the guest's output goes (hvrun's
+ * stdout buffer, hv/output.h; NULL discards it): copied there, never a
+ * write() that waits for a reader.  When output's fd is a terminal its
+ * size is the console size, else 80x25.  loop may be NULL (no fds are
+ * watched).  0 or -errno; free with (*out)->ops->destroy(*out).
  */
-int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, int out_fd,
+struct outbuf;
+int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, struct outbuf *output,
 		struct virtio_dev **out);
 
 /*

@@ -128,7 +128,6 @@ struct vnet {
 	struct iovec tx_iov[VQ_MAX_SIZE];
 
 	/* Rate limit of diagnostics. */
-	struct hv_ratelimit log;		/* guest-caused messages (hv/log.h) */
 
 	struct vnet_stats stats;
 	uint64_t nr_bad_chains;
@@ -139,22 +138,12 @@ static struct vnet *to_vnet(struct virtio_dev *d)
 	return (struct vnet *)d;
 }
 
-/* A guest can cause these messages at will: rate-limited (hv/log.h). */
-static bool vnet_log_ok(struct vnet *n)
-{
-	char who[128];
-
-	snprintf(who, sizeof(who), "%s: %s", n->vdev.ops->name, n->be->name);
-	return hv_ratelimit_ok(&n->log, who);
-}
-
 /* The one diagnostic for a chain the device refuses; the chain is completed, nothing stops. */
 static void vnet_bad_chain(struct vnet *n, unsigned int q, uint16_t head, const char *why)
 {
 	n->nr_bad_chains++;
-	if (vnet_log_ok(n))
-		hv_warn("%s: %s: queue %u head %u: chain refused: %s", n->vdev.ops->name,
-			n->be->name, q, (unsigned int)head, why);
+	virtio_warn(&n->vdev, "%s: %s: queue %u head %u: chain refused: %s", n->vdev.ops->name,
+		n->be->name, q, (unsigned int)head, why);
 }
 
 /* ---- queue numbering (§5.1.2) ---- */
@@ -207,10 +196,9 @@ static void vnet_set_link(struct vnet *n, bool up)
 static void vnet_backend_failed(struct vnet *n, struct vnet_pair *p, int err, const char *op)
 {
 	p->broken = true;
-	if (vnet_log_ok(n))
-		hv_warn("%s: %s: %s on queue pair %u: %s; retrying every %d s", n->vdev.ops->name,
-			n->be->name, op, p->index, err ? strerror(err) : "end of file",
-			VNET_LINK_POLL_SEC);
+	virtio_warn(&n->vdev, "%s: %s: %s on queue pair %u: %s; retrying every %d s", n->vdev.ops->name,
+		n->be->name, op, p->index, err ? strerror(err) : "end of file",
+		VNET_LINK_POLL_SEC);
 	if (err == EIO || err == EBADFD || err == ENODEV)
 		vnet_set_link(n, false);
 }
@@ -263,9 +251,8 @@ static void vnet_watch(struct vnet *n, struct vnet_pair *p)
 	ret = ev_add(n->vdev.loop, p->fd, events, vnet_backend_ready, p);
 	if (ret) {
 		/* The link poll calls us again in a second. */
-		if (vnet_log_ok(n))
-			hv_warn("%s: %s: cannot watch queue pair %u: %s", n->vdev.ops->name,
-				n->be->name, p->index, strerror(-ret));
+		virtio_warn(&n->vdev, "%s: %s: cannot watch queue pair %u: %s", n->vdev.ops->name,
+			n->be->name, p->index, strerror(-ret));
 		return;
 	}
 	p->watched = true;
@@ -283,8 +270,8 @@ static void vnet_watch_all(struct vnet *n)
 /* Work that ran out of budget continues from the loop, after the other fds had their turn. */
 static void vnet_schedule_resume(struct vnet *n)
 {
-	if (eventfd_write(n->resume_fd, 1) < 0 && vnet_log_ok(n))
-		hv_warn("%s: resume eventfd: %s", n->vdev.ops->name, strerror(errno));
+	if (eventfd_write(n->resume_fd, 1) < 0)
+		virtio_warn(&n->vdev, "%s: resume eventfd: %s", n->vdev.ops->name, strerror(errno));
 }
 
 /* ---- receive filter ---- */
@@ -467,9 +454,8 @@ static int vnet_rx_single(struct vnet *n, struct vnet_pair *p, bool *pushed)
 	}
 	if (c->in_len < p->rx_len) {
 		vq_unpop(vq);
-		if (vnet_log_ok(n))
-			hv_warn("%s: %s: a %zu-byte frame does not fit a %" PRIu32 "-byte receive "
-				"buffer (no MRG_RXBUF); dropped", n->vdev.ops->name, n->be->name,
+		virtio_warn(&n->vdev, "%s: %s: a %zu-byte frame does not fit a %" PRIu32 "-byte receive "
+			"buffer (no MRG_RXBUF); dropped", n->vdev.ops->name, n->be->name,
 				p->rx_len - NET_VNET_HDR_LEN, c->in_len);
 		vnet_rx_drop(n, p);
 		return 1;
@@ -589,11 +575,10 @@ static unsigned int vnet_iov_skip(const struct iovec *iov, unsigned int nr, size
 static void vnet_tx_error(struct vnet *n, struct vnet_pair *p, int err)
 {
 	n->stats.tx_errors++;
-	if (vnet_log_ok(n))
-		hv_warn("%s: %s: queue pair %u: write: %s%s; frame dropped", n->vdev.ops->name,
-			n->be->name, p->index, strerror(err),
-			err == EIO ? " (the TAP is down)" :
-			err == EBADFD || err == ENODEV ? " (the TAP was deleted)" : "");
+	virtio_warn(&n->vdev, "%s: %s: queue pair %u: write: %s%s; frame dropped", n->vdev.ops->name,
+		n->be->name, p->index, strerror(err),
+		err == EIO ? " (the TAP is down)" :
+		err == EBADFD || err == ENODEV ? " (the TAP was deleted)" : "");
 }
 
 /*
@@ -837,9 +822,8 @@ static uint8_t vnet_ctrl_mq(struct vnet *n, const struct vnet_ctrl *r)
 	if (n->be->ops && n->be->ops->set_queue_pairs) {
 		ret = n->be->ops->set_queue_pairs(n->be, k);
 		if (ret) {
-			if (vnet_log_ok(n))
-				hv_warn("%s: %s: cannot use %u queue pairs: %s", n->vdev.ops->name,
-					n->be->name, (unsigned int)k, strerror(-ret));
+			virtio_warn(&n->vdev, "%s: %s: cannot use %u queue pairs: %s", n->vdev.ops->name,
+				n->be->name, (unsigned int)k, strerror(-ret));
 			return VIRTIO_NET_ERR;
 		}
 	}
@@ -868,9 +852,8 @@ static uint8_t vnet_ctrl_offloads(struct vnet *n, const struct vnet_ctrl *r)
 		return VIRTIO_NET_ERR;
 	ret = vnet_set_offload(n, offloads);
 	if (ret) {
-		if (vnet_log_ok(n))
-			hv_warn("%s: %s: cannot set offloads 0x%" PRIx64 ": %s", n->vdev.ops->name,
-				n->be->name, offloads, strerror(-ret));
+		virtio_warn(&n->vdev, "%s: %s: cannot set offloads 0x%" PRIx64 ": %s", n->vdev.ops->name,
+			n->be->name, offloads, strerror(-ret));
 		return VIRTIO_NET_ERR;
 	}
 	return VIRTIO_NET_OK;
@@ -928,7 +911,7 @@ static uint32_t vnet_ctrl_one(struct vnet *n, unsigned int q)
 		vq_chain_read(c, 0, hdr, sizeof(hdr));
 		r.len = c->out_len - sizeof(hdr);
 		ack = vnet_ctrl_exec(n, hdr[0], hdr[1], &r);
-		if (ack != VIRTIO_NET_OK && vnet_log_ok(n))
+		if (ack != VIRTIO_NET_OK && hv_verbose && hv_ratelimit_ok(&n->vdev.log, n->vdev.label))
 			hv_info("%s: control command class %u command %u refused", n->vdev.ops->name,
 				(unsigned int)hdr[0], (unsigned int)hdr[1]);
 	}
@@ -1252,6 +1235,7 @@ int vnet_create(const struct guest_mem *mem, struct ev_loop *loop, struct net_ba
 		free(n);
 		return ret;
 	}
+	virtio_set_label(&n->vdev, be->name);
 	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	n->resume_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (n->timer_fd < 0 || n->resume_fd < 0) {
@@ -1290,7 +1274,5 @@ void vnet_get_stats(struct virtio_dev *d, struct vnet_stats *out)
 {
 	struct vnet *n = to_vnet(d);
 
-	pthread_mutex_lock(&d->lock);
 	*out = n->stats;
-	pthread_mutex_unlock(&d->lock);
 }

@@ -108,7 +108,7 @@ struct vnet_stats {
 int vnet_create(const struct guest_mem *mem, struct ev_loop *loop, struct net_backend *be,
 		const uint8_t mac[6], unsigned int max_pairs, struct virtio_dev **out);
 
-/* A copy of the device's counters; takes d->lock itself. */
+/* A copy of the device's counters; d->lock held (hv/stats.c takes it without waiting long). */
 void vnet_get_stats(struct virtio_dev *d, struct vnet_stats *out);
 
 #endif

@@ -81,7 +81,7 @@ static void vrng_throttle(struct vrng *r, uint64_t delay_ns)
 	its.it_value.tv_sec = (time_t)(delay_ns / NSEC_PER_SEC);
 	its.it_value.tv_nsec = (long)(delay_ns % NSEC_PER_SEC);
 	if (timerfd_settime(r->timer_fd, 0, &its, NULL) < 0) {
-		hv_err("%s: timerfd_settime: %s", r->vdev.ops->name, strerror(errno));
+		virtio_warn(&r->vdev, "%s: timerfd_settime: %s", r->vdev.ops->name, strerror(errno));
 		return;
 	}
 	r->timer_armed = true;
@@ -131,7 +131,7 @@ static size_t vrng_fill(struct vrng *r, size_t want, bool *again)
 			if (n < 0 && errno == EAGAIN) {
 				*again = true;
 			} else if (!r->warned) {
-				hv_warn("%s: getrandom: %s", r->vdev.ops->name,
+				virtio_warn(&r->vdev, "%s: getrandom: %s", r->vdev.ops->name,
 					n < 0 ? strerror(errno) : "returned 0");
 				r->warned = true;
 			}
@@ -147,16 +147,22 @@ static void vrng_process(struct vrng *r)
 {
 	struct virtio_dev *d = &r->vdev;
 	struct virtqueue *vq = &d->vq[VRNG_REQUESTQ];
+	unsigned int budget;
 	bool pushed = false;
 	int ret;
 
 	if (!r->active || r->timer_armed || !vq->ready || (d->status & VIRTIO_STATUS_NEEDS_RESET))
 		return;
 	vrng_refill(r);
-	for (;;) {
+	for (budget = VIRTIO_BUDGET;; budget--) {
 		size_t want, got;
 		bool again = false;
 
+		/* GUEST: chains that take no bytes cost no tokens: the budget bounds the loop. */
+		if (!budget) {
+			virtio_defer(d, VRNG_REQUESTQ);
+			break;
+		}
 		if (r->tokens == 0) {
 			vrng_refill(r);
 			if (r->tokens == 0) {
@@ -206,7 +212,7 @@ static void vrng_timer_fired(void *opaque, int fd, uint32_t events)
 	(void)events;
 	pthread_mutex_lock(&r->vdev.lock);
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		hv_warn("%s: timerfd: %s", r->vdev.ops->name, strerror(errno));
+		virtio_warn(&r->vdev, "%s: timerfd: %s", r->vdev.ops->name, strerror(errno));
 	if (r->timer_armed) {
 		r->timer_armed = false;
 		if (r->active && r->vdev.vq[VRNG_REQUESTQ].ready)
@@ -226,7 +232,7 @@ static int vrng_activate(struct virtio_dev *d)
 	if (!r->timer_added) {
 		ret = ev_add(d->loop, r->timer_fd, 0, vrng_timer_fired, r);
 		if (ret) {
-			hv_err("%s: cannot watch the rate-limit timer: %s", d->ops->name, strerror(-ret));
+			virtio_warn(&r->vdev, "%s: cannot watch the rate-limit timer: %s", d->ops->name, strerror(-ret));
 			return ret;
 		}
 		r->timer_added = true;

@@ -63,12 +63,21 @@ struct vscsi {
 	struct scsi_cd cd;		/* target 0, LUN 0 */
 	bool active;			/* between activate() and reset() */
 
-	/* Scratch, under vdev.lock: the chain being answered, its data-in part, a read's iovecs. */
+	/*
+	 * A read of the ISO runs with vdev.lock released (a slow disk must
+	 * not hold the vCPU that reads a register, nor hvctl stats).  busy:
+	 * vscsi_process() is answering requests; reset() waits for it on
+	 * idle, after bumping gen so that the process stops early.
+	 */
+	bool busy;
+	uint32_t gen;
+	pthread_cond_t idle;
+
+	/* Scratch, on the loop thread: the chain being answered, its data-in part, a read's iovecs. */
 	struct vq_chain chain;
 	struct iovec din[VQ_MAX_SIZE];
 	struct iovec rd[VQ_MAX_SIZE];
 
-	struct hv_ratelimit log;	/* guest-caused messages (hv/log.h) */
 	struct vscsi_stats stats;
 };
 
@@ -88,15 +97,6 @@ static struct vscsi *to_vscsi(struct virtio_dev *d)
 	return (struct vscsi *)d;
 }
 
-/* A guest can cause these messages at will: rate-limited (hv/log.h). */
-static bool vscsi_log_ok(struct vscsi *s)
-{
-	char who[160];
-
-	snprintf(who, sizeof(who), "%s: %s", s->vdev.ops->name, s->name);
-	return hv_ratelimit_ok(&s->log, who);
-}
-
 /* The one diagnostic for a refused chain. */
 static void vscsi_refuse(struct vscsi *s, unsigned int q, const struct vq_chain *c,
 			 enum vscsi_req_error e)
@@ -104,9 +104,8 @@ static void vscsi_refuse(struct vscsi *s, unsigned int q, const struct vq_chain 
 	s->stats.refused++;
 	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: refused: %s", s->vdev.vq[q].dev_name, q,
 		 c->head, vscsi_req_error_name[e]);
-	if (vscsi_log_ok(s))
-		hv_warn("%s: %s: queue %u head %u: request refused: %s", s->vdev.ops->name, s->name,
-			q, c->head, vscsi_req_error_name[e]);
+	virtio_warn(&s->vdev, "%s: %s: queue %u head %u: request refused: %s", s->vdev.ops->name, s->name,
+		q, c->head, vscsi_req_error_name[e]);
 }
 
 /*
@@ -120,6 +119,8 @@ static ssize_t vscsi_read_medium(void *opaque, uint64_t off, const struct iovec 
 	struct iovec *v = s->rd;
 	unsigned int n = 0, i;
 	size_t left = len, done = 0;
+	uint32_t gen = s->gen;
+	int err = 0;
 
 	for (i = 0; i < iovcnt && left && n < VQ_MAX_SIZE; i++) {
 		v[n].iov_base = iov[i].iov_base;
@@ -128,19 +129,22 @@ static ssize_t vscsi_read_medium(void *opaque, uint64_t off, const struct iovec 
 		if (v[n].iov_len)
 			n++;
 	}
+	/*
+	 * The buffers are guest RAM that vq_pop() checked; it stays mapped and
+	 * reset() waits for us (busy), so the lock can go while the disk works.
+	 */
+	pthread_mutex_unlock(&s->vdev.lock);
 	while (done < len && n) {
 		ssize_t got = preadv(s->fd, v, (int)n, (off_t)(off + done));
 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			int e = errno;
-
-			if (vscsi_log_ok(s))
-				hv_warn("%s: %s: preadv at byte %" PRIu64 ": %s; the guest gets a "
-					"MEDIUM ERROR", s->vdev.ops->name, s->name, off + done,
-					strerror(e));
-			return done ? (ssize_t)done : -e;
+			err = errno;
+			virtio_warn(&s->vdev, "%s: %s: preadv at byte %" PRIu64 ": %s; the guest gets a "
+				"MEDIUM ERROR", s->vdev.ops->name, s->name, off + done,
+				strerror(err));
+			break;
 		}
 		if (got == 0)
 			break;		/* the file shrank: the caller reports the blocks not read */
@@ -156,6 +160,11 @@ static ssize_t vscsi_read_medium(void *opaque, uint64_t off, const struct iovec 
 			v[0].iov_len -= (size_t)got;
 		}
 	}
+	pthread_mutex_lock(&s->vdev.lock);
+	if (gen != s->gen)
+		return -ECANCELED;	/* a reset came meanwhile: vscsi_process() stops */
+	if (err && !done)
+		return -err;
 	return (ssize_t)done;
 }
 
@@ -418,31 +427,43 @@ static void vscsi_process(struct vscsi *s, unsigned int q)
 {
 	struct virtio_dev *d = &s->vdev;
 	struct virtqueue *vq = &d->vq[q];
+	unsigned int budget = VIRTIO_BUDGET;
+	uint32_t gen = s->gen;
 	bool pushed = false;
 	int ret = 0;
 
 	if (!s->active || !vq->ready || (d->status & VIRTIO_STATUS_NEEDS_RESET))
 		return;
+	s->busy = true;
 	for (;;) {
 		/* §2.7.10: no notifications while we drain the ring. */
 		vq_notify_off(vq);
-		while ((ret = vq_pop(vq, &s->chain)) > 0) {
+		while (budget && gen == s->gen && (ret = vq_pop(vq, &s->chain)) > 0) {
+			budget--;
 			if (q == VSCSI_REQUESTQ)
 				vscsi_handle_cmd(s, &s->chain);
 			else
 				vscsi_handle_ctrl(s, &s->chain);
 			pushed = true;
 		}
+		if (gen != s->gen)
+			break;		/* reset while a read ran: the queue is about to go */
 		if (ret < 0) {
 			/* A broken ring (logged by vq_pop): the queue stops until a reset. */
 			virtio_needs_reset(d);
 			break;
 		}
+		if (!budget) {
+			virtio_defer(d, q);	/* a full ring gets its next turn from the loop */
+			break;
+		}
 		if (!vq_notify_on(vq))
 			break;
 	}
-	if (pushed)
+	if (pushed && gen == s->gen)
 		virtio_used(d, q);
+	s->busy = false;
+	pthread_cond_broadcast(&s->idle);
 }
 
 /* ---- the ops ---- */
@@ -480,7 +501,8 @@ static void vscsi_notify(struct virtio_dev *d, unsigned int q)
 }
 
 /*
- * §2.4: every command completes inside notify(), so nothing is in flight.
+ * §2.4: every command completes inside notify(); one may be reading the ISO
+ * with the lock released, and is waited for (it stops after that read).
  * The driver-written sizes go back to their defaults (§5.6.4) and the LU
  * sees a reset: UNIT ATTENTION 29h/00h, as a bus reset gives on a real HBA.
  */
@@ -488,6 +510,9 @@ static void vscsi_reset(struct virtio_dev *d)
 {
 	struct vscsi *s = to_vscsi(d);
 
+	s->gen++;
+	while (s->busy)
+		pthread_cond_wait(&s->idle, &d->lock);
 	s->active = false;
 	s->cfg.sense_size = htole32(VIRTIO_SCSI_SENSE_SIZE);
 	s->cfg.cdb_size = htole32(VIRTIO_SCSI_CDB_SIZE);
@@ -499,6 +524,7 @@ static void vscsi_destroy(struct virtio_dev *d)
 	struct vscsi *s = to_vscsi(d);
 
 	/* The ISO is the host's (open across reboots): not closed here. */
+	pthread_cond_destroy(&s->idle);
 	virtio_dev_cleanup(d);
 	free(s->name);
 	free(s);
@@ -571,6 +597,7 @@ int vscsi_create(const struct vscsi_options *o, const struct guest_mem *mem, str
 	if (!s)
 		return hv_fail(err, errlen, -ENOMEM, "%s: out of memory", name);
 	s->fd = o->cd_fd;
+	pthread_cond_init(&s->idle, NULL);
 	s->name = strdup(name);
 	if (!s->name) {
 		free(s);
@@ -587,6 +614,7 @@ int vscsi_create(const struct vscsi_options *o, const struct guest_mem *mem, str
 		free(s);
 		return hv_fail(err, errlen, ret, "%s: virtio-scsi: %s", name, strerror(-ret));
 	}
+	virtio_set_label(&s->vdev, s->name);
 	vscsi_fill_config(s);
 	if (o->cd_size % SCSI_CD_BLOCK)
 		hv_warn("%s: size %" PRIu64 " is not a multiple of 2048; the last %" PRIu64
@@ -602,7 +630,5 @@ void vscsi_get_stats(struct virtio_dev *d, struct vscsi_stats *out)
 {
 	struct vscsi *s = to_vscsi(d);
 
-	pthread_mutex_lock(&d->lock);
 	*out = s->stats;
-	pthread_mutex_unlock(&d->lock);
 }

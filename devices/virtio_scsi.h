@@ -154,7 +154,7 @@ struct vscsi_stats {
 	uint64_t refused;		/* malformed chains: answered FAILURE/OVERRUN, or unanswerable */
 };
 
-/* A copy of the device's counters; takes d->lock itself. */
+/* A copy of the device's counters; d->lock held (hv/stats.c takes it without waiting long). */
 void vscsi_get_stats(struct virtio_dev *d, struct vscsi_stats *out);
 
 #endif

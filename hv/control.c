@@ -22,6 +22,7 @@
 #include "devices/virtio_blk.h"
 #include "hv/event_loop.h"
 #include "hv/log.h"
+#include "hv/output.h"
 #include "hv/platform.h"
 #include "hv/stats.h"
 
@@ -64,7 +65,8 @@ struct control {
 	int con_in_wr;			/* write end of hvrun's stdin (daemon), or -1 */
 	int term_fd;			/* the terminal, still copied to (not daemon), or -1 */
 	int log_fd;			/* --console-log, or -1 */
-	bool log_failed;
+	/* Their writers (hv/output.h): the control thread never waits for a terminal or a disk. */
+	struct outbuf *term_out, *log_out;
 	uint8_t ring[CONTROL_RING_BYTES];	/* the last output, replayed to a new console client */
 	size_t ring_head, ring_len;
 
@@ -1013,29 +1015,32 @@ static void ctl_accept(void *opaque, int fd, uint32_t events)
 
 /* ---- the guest's console, when hvrun's stdout is our pipe ---- */
 
-static void ctl_write_all(int fd, const uint8_t *p, size_t len, bool *failed, const char *what)
+/* An output buffer for fd (hv/output.h); heap-allocated: a writer stuck at exit keeps it. */
+static struct outbuf *ctl_outbuf(const char *name, int fd, char *err, size_t errlen)
 {
-	while (len && !*failed) {
-		ssize_t n = write(fd, p, len);
+	struct outbuf *o = malloc(sizeof(*o));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			hv_warn("console: %s: %s; no more output goes there", what,
-				n < 0 ? strerror(errno) : "write returned 0");
-			*failed = true;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (!o || outbuf_init(o, name, fd, CONTROL_OUT_BYTES) < 0) {
+		free(o);
+		hv_fail(err, errlen, -ENOMEM, "console %s: out of memory", name);
+		return NULL;
 	}
+	return o;
+}
+
+static void ctl_outbuf_close(struct outbuf *o)
+{
+	if (!o)
+		return;
+	outbuf_destroy(o);
+	if (!o->ring)
+		free(o);	/* else its writer is stuck in write(): it keeps o until exit */
 }
 
 /* One read of the guest's output, to the log, the terminal, the ring and the console clients. */
 static bool ctl_console_pump(struct control *c, int fd)
 {
 	uint8_t buf[16384];
-	bool term_failed = false;
 	ssize_t n;
 	size_t i;
 
@@ -1046,16 +1051,11 @@ static bool ctl_console_pump(struct control *c, int fd)
 		ev_del(&c->loop, fd);	/* every writer gone: hvrun is exiting */
 		return false;
 	}
-	if (c->log_fd >= 0)
-		ctl_write_all(c->log_fd, buf, (size_t)n, &c->log_failed, "--console-log");
-	if (c->term_fd >= 0) {
-		/* Not a daemon: the terminal gets every byte, as when the guest wrote it directly. */
-		ctl_write_all(c->term_fd, buf, (size_t)n, &term_failed, "the terminal");
-		if (term_failed) {
-			close(c->term_fd);
-			c->term_fd = -1;
-		}
-	}
+	/* Copies only: their writers do the write()s (a full disk or terminal stalls no command). */
+	if (c->log_out)
+		outbuf_write(c->log_out, buf, (size_t)n);
+	if (c->term_out)	/* not a daemon: the terminal gets it too */
+		outbuf_write(c->term_out, buf, (size_t)n);
 	for (i = 0; i < (size_t)n; i++) {
 		c->ring[c->ring_head] = buf[i];
 		c->ring_head = (c->ring_head + 1) % CONTROL_RING_BYTES;
@@ -1105,11 +1105,17 @@ int control_console_setup(struct control *c, bool daemon, char *err, size_t errl
 		if (c->log_fd < 0)
 			return hv_fail(err, errlen, -errno, "--console-log %s: %s", c->o->console_log,
 					strerror(errno));
+		c->log_out = ctl_outbuf("conlog", c->log_fd, err, errlen);
+		if (!c->log_out)
+			return -ENOMEM;
 	}
 	if (!daemon) {
 		c->term_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 		if (c->term_fd < 0)
 			return hv_fail(err, errlen, -errno, "dup: %s", strerror(errno));
+		c->term_out = ctl_outbuf("term", c->term_fd, err, errlen);
+		if (!c->term_out)
+			return -ENOMEM;
 	}
 	fd = ctl_pipe_onto(STDOUT_FILENO, 0, err, errlen);
 	if (fd < 0)
@@ -1183,6 +1189,10 @@ int control_start(struct control *c)
 		ret = ev_add(&c->loop, c->listen_fd, 0, ctl_accept, c);
 	if (!ret && c->con_out_rd >= 0)
 		ret = ev_add(&c->loop, c->con_out_rd, 0, ctl_console_output, c);
+	if (!ret && c->log_out)
+		ret = outbuf_start(c->log_out);
+	if (!ret && c->term_out)
+		ret = outbuf_start(c->term_out);
 	if (!ret)
 		ret = ev_loop_start(&c->loop);
 	return ret;
@@ -1224,6 +1234,8 @@ void control_close(struct control *c)
 			ctl_client_close(c, &c->clients[i]);
 		ev_loop_destroy(&c->loop);
 	}
+	ctl_outbuf_close(c->log_out);	/* each waits a bounded time for its reader */
+	ctl_outbuf_close(c->term_out);
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
 		/* Only the file we bound: another hvrun may have taken the path since. */

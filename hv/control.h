@@ -18,6 +18,7 @@ struct vballoon_info;
 #define CONTROL_MAX_CLIENTS	16		/* connections at once; the 17th gets an error line */
 #define CONTROL_MAX_LINE	(64 * 1024)	/* a longer request line: error, then the connection closes */
 #define CONTROL_RING_BYTES	(64 * 1024)	/* console output replayed to a new console client */
+#define CONTROL_OUT_BYTES	(1024 * 1024)	/* console output waiting for the log file or the terminal */
 #define CONTROL_NAME_MAX	64		/* as options.c's valid_name() */
 
 /*

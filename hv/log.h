@@ -30,10 +30,29 @@ struct hv_ratelimit {
 	uint64_t suppressed;	/* messages held back in it */
 };
 
-/* May one more message about who ("virtio-blk: disk.raw") go out now? */
+/*
+ * May one more message about who ("virtio-blk: disk.raw") go out now?  Any
+ * thread; the limiter may be shared.  When a new window opens, the count
+ * held back in the last one is reported in one line.
+ */
 bool hv_ratelimit_ok(struct hv_ratelimit *r, const char *who);
+
+/* hv_warn() through the limiter r: the one way out for every line a guest can cause. */
+void hv_warn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* How many lines every limiter held back so far (--stats). */
+uint64_t hv_log_suppressed(void);
+
+/* One whole line (with its newline) to hvrun's log output: hv/output.h's out_log. */
+void hv_log_line(const char *line, size_t len);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t hv_now_ns(void);
+
+#include <time.h>
+
+/* CLOCK_REALTIME ms milliseconds from now: the deadline pthread's timed waits take. */
+struct timespec hv_deadline_ms(unsigned int ms);
 
 #endif

@@ -16,6 +16,7 @@
 #include "hv/control.h"
 #include "hv/host.h"
 #include "hv/log.h"
+#include "hv/output.h"
 #include "hv/options.h"
 #include "hv/platform.h"
 #include "hv/privs.h"
@@ -142,7 +143,7 @@ static void daemon_ready(struct control *ctl, int *ready_fd)
 
 	hv_info("running in the background as pid %d: hvctl -n %s status", (int)getpid(),
 		control_name(ctl));
-	fflush(stderr);
+	outbuf_flush(&out_log, 1000);	/* what was said so far still goes to the terminal */
 	if (fd >= 0 && dup2(fd, STDERR_FILENO) < 0)
 		hv_warn("--daemonize: dup2: %s", strerror(errno));
 	if (fd >= 0 && fd != log_fd)
@@ -235,12 +236,18 @@ static int run_once(const struct hv_options *o, struct hv_host *host, struct con
 		control_detach_vm(ctl, *reason == VM_STOP_RESET && !o->no_reboot);
 		status = *reason == VM_STOP_ERROR || *reason == VM_STOP_NO_BOOT ? HV_EXIT_FAILURE
 									       : HV_EXIT_OK;
-		if (o->exit_stats)
-			vm_print_exit_stats(&vm);
-		if (o->stats)
-			stats_print(&vm, stderr);
+		if (o->exit_stats || o->stats) {
+			/* Through the log's buffer: a report never waits for a full terminal. */
+			FILE *report = outbuf_fopen(&out_log);
+
+			if (report && o->exit_stats)
+				vm_print_exit_stats(&vm, report);
+			if (report && o->stats)
+				stats_print(&vm, report);
+			if (report)
+				fclose(report);
+		}
 	}
-	fflush(stdout);
 	vm_destroy(&vm);	/* the VM only: host's resources serve the next boot */
 	return status;
 }
@@ -256,6 +263,7 @@ int main(int argc, char *argv[])
 	unsigned int boots = 0;
 
 	keep_stdio_open();
+	output_init();
 	if (options_parse(&o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "hvrun: %s (see hvrun --help)\n", err);
 		return HV_EXIT_USAGE;
@@ -305,6 +313,15 @@ int main(int argc, char *argv[])
 	/* Phase 2: drop every capability (and switch to --user/--group) before any guest code. */
 	if (status == HV_EXIT_OK && privs_drop(err, sizeof(err))) {
 		hv_err("%s", err);
+		status = HV_EXIT_FAILURE;
+	}
+	/*
+	 * From here on the guest's console and hvrun's messages are written by
+	 * their own threads (hv/output.h): no other thread ever waits for the
+	 * terminal.  Started unprivileged, like the control thread.
+	 */
+	if (status == HV_EXIT_OK && (ret = output_start()) < 0) {
+		hv_err("cannot start the output threads: %s", strerror(-ret));
 		status = HV_EXIT_FAILURE;
 	}
 	/* The control thread starts unprivileged: privs_drop() refuses while a thread holds a capability. */

@@ -25,6 +25,7 @@
 #include "hv/host.h"
 #include "hv/kvm.h"
 #include "hv/log.h"
+#include "hv/output.h"
 #include "hv/options.h"
 #include "hv/vm.h"
 
@@ -486,7 +487,7 @@ static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct
 				 strerror(-ret));
 		break;
 	case PLATFORM_VIRTIO_CONSOLE:
-		ret = vcon_create(&vm->mem, v->loop, STDOUT_FILENO, &v->dev);
+		ret = vcon_create(&vm->mem, v->loop, &out_console, &v->dev);
 		if (!ret && options_console(o) == HV_CONSOLE_VIRTIO)
 			vm->console_in = v->dev;
 		break;

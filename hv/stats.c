@@ -1,5 +1,6 @@
 /* stats.c: --stats and hvctl stats: VM exits per vCPU, and per virtio device and queue the counters a benchmark needs. */
 #include "hv/stats.h"
+#include "hv/output.h"
 
 #include <inttypes.h>
 #include <linux/kvm.h>
@@ -20,6 +21,9 @@
  * 64-bit load never tears on x86-64, and a count a few exits stale is fine
  * for statistics.  Device counters are read under the device's lock.
  */
+/* How long statistics wait for a device's lock before they say "busy". */
+#define STATS_LOCK_WAIT_MS	100
+
 static uint64_t stats_peek(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -66,13 +70,12 @@ static json_t *stats_vcpus(struct vm *vm, json_t *total)
 	return arr;
 }
 
-/* What every virtio device has: status, kicks, interrupts, and its queues.  Takes d->lock. */
+/* What every virtio device has: status, kicks, interrupts, and its queues.  d->lock held. */
 static void stats_virtio_common(struct virtio_dev *d, json_t *o)
 {
 	json_t *queues = json_array();
 	uint16_t i;
 
-	pthread_mutex_lock(&d->lock);
 	stats_set(o, "status", d->status);
 	stats_set(o, "features", d->features);
 	stats_set(o, "kicks", d->nr_kicks);
@@ -91,7 +94,6 @@ static void stats_virtio_common(struct virtio_dev *d, json_t *o)
 		stats_set(q, "irqs_suppressed", vq->nr_notify_suppressed);
 		json_array_append_new(queues, q);
 	}
-	pthread_mutex_unlock(&d->lock);
 	json_object_set_new(o, "queues", queues);
 }
 
@@ -100,7 +102,7 @@ static void stats_blk(struct virtio_dev *d, json_t *o)
 	struct vblk_stats s;
 	json_t *blk = json_object(), *be = json_object();
 
-	vblk_get_stats(d, &s);		/* takes d->lock */
+	vblk_get_stats(d, &s);
 	stats_set(blk, "requests", s.requests);
 	stats_set(blk, "reads", s.reads);
 	stats_set(blk, "writes", s.writes);
@@ -127,7 +129,7 @@ static void stats_net(struct virtio_dev *d, json_t *o)
 	struct vnet_stats s;
 	json_t *net = json_object(), *be = json_object();
 
-	vnet_get_stats(d, &s);		/* takes d->lock */
+	vnet_get_stats(d, &s);
 	stats_set(net, "rx_frames", s.rx_frames);
 	stats_set(net, "rx_bytes", s.rx_bytes);
 	stats_set(net, "rx_dropped", s.rx_dropped);
@@ -145,7 +147,7 @@ static void stats_scsi(struct virtio_dev *d, json_t *o)
 	struct vscsi_stats s;
 	json_t *scsi = json_object();
 
-	vscsi_get_stats(d, &s);		/* takes d->lock */
+	vscsi_get_stats(d, &s);
 	stats_set(scsi, "commands", s.cmds);
 	stats_set(scsi, "reads", s.reads);
 	stats_set(scsi, "bytes_read", s.bytes_read);
@@ -187,6 +189,17 @@ static json_t *stats_devices(struct vm *vm)
 		json_object_set_new(o, "kind", json_string(d->ops->name));
 		json_object_set_new(o, "name", json_string(v->name[0] ? v->name : d->ops->name));
 		stats_set(o, "slot", v->slot);
+		/*
+		 * Statistics never wait on a busy device: a device that keeps
+		 * its lock for STATS_LOCK_WAIT_MS is reported "busy" (a device
+		 * thread stuck with its lock would otherwise stall the control
+		 * socket, which holds its own lock meanwhile).
+		 */
+		if (virtio_dev_trylock(d, STATS_LOCK_WAIT_MS)) {
+			json_object_set_new(o, "busy", json_true());
+			json_array_append_new(arr, o);
+			continue;
+		}
 		stats_virtio_common(d, o);
 		if (d->ops->device_id == VIRTIO_ID_BLOCK)
 			stats_blk(d, o);
@@ -194,9 +207,36 @@ static json_t *stats_devices(struct vm *vm)
 			stats_net(d, o);
 		else if (d->ops->device_id == VIRTIO_ID_SCSI)
 			stats_scsi(d, o);
+		pthread_mutex_unlock(&d->lock);
 		json_array_append_new(arr, o);
 	}
 	return arr;
+}
+
+static json_t *stats_outbuf(struct outbuf *ob)
+{
+	json_t *o = json_object();
+	uint64_t written, dropped;
+	size_t queued;
+
+	outbuf_counters(ob, &written, &dropped, &queued);
+	stats_set(o, "written", written);
+	stats_set(o, "dropped", dropped);
+	stats_set(o, "queued", queued);
+	return o;
+}
+
+/* hvrun's outputs: what reached the terminal, what was dropped while nobody read it. */
+static json_t *stats_output(void)
+{
+	json_t *o = json_object();
+
+	if (out_console.ring)
+		json_object_set_new(o, "console", stats_outbuf(&out_console));
+	if (out_log.ring)
+		json_object_set_new(o, "log", stats_outbuf(&out_log));
+	stats_set(o, "log_lines_suppressed", hv_log_suppressed());
+	return o;
 }
 
 json_t *stats_json(struct vm *vm)
@@ -208,6 +248,7 @@ json_t *stats_json(struct vm *vm)
 	json_object_set_new(root, "devices", stats_devices(vm));
 	if (vm->fw_cfg)
 		json_object_set_new(root, "fw_cfg", stats_fw_cfg(vm));
+	json_object_set_new(root, "output", stats_output());
 	return root;
 }
 
@@ -331,6 +372,16 @@ void stats_print(struct vm *vm, FILE *out)
 			"sent; suppressed: interrupts EVENT_IDX or NO_INTERRUPT made unnecessary)\n");
 	json_array_foreach(devices, i, d)
 		stats_print_device(d, out);
+	d = json_object_get(json_object_get(root, "output"), "console");
+	if (d)
+		fprintf(out, "console output: %" PRIu64 " bytes written, %" PRIu64
+			" dropped (nobody read the terminal)\n", stats_get(d, "written"),
+			stats_get(d, "dropped"));
+	d = json_object_get(root, "output");
+	if (stats_get(d, "log_lines_suppressed") || stats_get(json_object_get(d, "log"), "dropped"))
+		fprintf(out, "hvrun's messages: %" PRIu64 " lines held back by rate limits, %" PRIu64
+			" bytes dropped\n", stats_get(d, "log_lines_suppressed"),
+			stats_get(json_object_get(d, "log"), "dropped"));
 	d = json_object_get(root, "fw_cfg");
 	if (d)
 		fprintf(out, "fw_cfg (what the firmware read): %" PRIu64 " items selected, %" PRIu64

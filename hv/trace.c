@@ -70,7 +70,6 @@ void trace_line(uint32_t kind, const char *file, const char *func, const char *f
 	if (n + 1 >= max && max > 4)
 		memcpy(line + max - 4, "...", 3);	/* cut: say so */
 	line[n++] = '\n';
-	/* One write: the kernel keeps a pipe write of < PIPE_BUF bytes whole. */
-	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
-		;
+	/* One copy into the log's buffer: never blocks, and the line stays whole. */
+	hv_log_line(line, n);
 }

@@ -21,6 +21,7 @@
 #include "firmware/fw_cfg.h"
 #include "hv/cpu_setup.h"
 #include "hv/log.h"
+#include "hv/output.h"
 #include "hv/platform.h"
 #include "hv/vcpu.h"
 
@@ -129,7 +130,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 	vm->signal_fd = -1;
 	vm->pc = options_pc(o);
 	/* COM1 is the guest's console; its output is our stdout, its IRQ line 4 on a PC. */
-	serial_init(&vm->com1, STDOUT_FILENO, vm->pc ? vm_com1_irq : NULL, vm);
+	serial_init(&vm->com1, &out_console, vm->pc ? vm_com1_irq : NULL, vm);
 	if (vm->pc) {
 		rtc_init(&vm->rtc, o->rtc_localtime, NULL);
 		pci_bus_init(&vm->pci);
@@ -453,7 +454,7 @@ enum vm_stop_reason vm_run(struct vm *vm)
 	return (enum vm_stop_reason)atomic_load(&vm->stop_reason);
 }
 
-void vm_print_exit_stats(const struct vm *vm)
+void vm_print_exit_stats(const struct vm *vm, FILE *out)
 {
 	uint64_t total[KVM_NR_EXIT_NAMES + 1] = { 0 }, pio_unclaimed = 0, mmio_unclaimed = 0;
 	unsigned int i, r;
@@ -464,14 +465,14 @@ void vm_print_exit_stats(const struct vm *vm)
 		pio_unclaimed += vm->vcpus[i].unclaimed_pio;
 		mmio_unclaimed += vm->vcpus[i].unclaimed_mmio;
 	}
-	fprintf(stderr, "hvrun: VM exits that reached hvrun, all %u vCPU(s):\n", vm->nr_vcpus);
+	fprintf(out, "hvrun: VM exits that reached hvrun, all %u vCPU(s):\n", vm->nr_vcpus);
 	for (r = 0; r <= KVM_NR_EXIT_NAMES; r++)
 		if (total[r])
-			fprintf(stderr, "  %-16s %12" PRIu64 "\n",
+			fprintf(out, "  %-16s %12" PRIu64 "\n",
 				r < KVM_NR_EXIT_NAMES ? kvm_exit_name(r) : "other", total[r]);
-	fprintf(stderr, "  (port accesses no device claimed: %" PRIu64 ")\n", pio_unclaimed);
+	fprintf(out, "  (port accesses no device claimed: %" PRIu64 ")\n", pio_unclaimed);
 	if (mmio_unclaimed)
-		fprintf(stderr, "  (MMIO accesses no device claimed: %" PRIu64 ")\n", mmio_unclaimed);
+		fprintf(out, "  (MMIO accesses no device claimed: %" PRIu64 ")\n", mmio_unclaimed);
 }
 
 void vm_destroy(struct vm *vm)

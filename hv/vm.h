@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
@@ -157,7 +158,7 @@ const char *vm_state_name(struct vm *vm);
 void vm_vcpu_park(struct vm *vm);
 void vm_vcpu_ended(struct vm *vm);
 
-void vm_print_exit_stats(const struct vm *vm);
+void vm_print_exit_stats(const struct vm *vm, FILE *out);
 void vm_destroy(struct vm *vm);
 
 #endif

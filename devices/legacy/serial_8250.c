@@ -1,6 +1,8 @@
 /* serial_8250.c: 16550A UART registers, as Linux's 8250 driver and a BIOS program them. */
 #include "devices/legacy/serial_8250.h"
 
+#include "hv/output.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,11 +33,11 @@ enum { UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3,
 #define MSR_RI		0x40
 #define MSR_DCD		0x80
 
-void serial_init(struct serial_8250 *s, int out_fd, serial_irq_fn set_irq, void *irq_opaque)
+void serial_init(struct serial_8250 *s, struct outbuf *out, serial_irq_fn set_irq, void *irq_opaque)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
-	s->out_fd = out_fd;
+	s->out = out;
 	s->set_irq = set_irq;
 	s->irq_opaque = irq_opaque;
 	s->dll = 0x0c;		/* 9600 baud until programmed, as after a PC reset */
@@ -81,13 +83,13 @@ static void serial_transmit(struct serial_8250 *s, uint8_t byte)
 {
 	if (s->mcr & MCR_LOOP) {
 		serial_rx_push(s, byte);	/* loopback: Linux probes the UART this way */
-	} else if (s->out_fd >= 0) {
-		ssize_t n;
-
-		do {
-			n = write(s->out_fd, &byte, 1);
-		} while (n < 0 && errno == EINTR);
-		/* A closed or full output drops the byte; the guest must not stall. */
+	} else if (s->out) {
+		/*
+		 * Into a buffer, under the UART lock on a vCPU thread: never a
+		 * write() that could wait for a reader.  A full buffer drops the
+		 * byte (counted); the guest must not stall.
+		 */
+		outbuf_write(s->out, &byte, 1);
 	}
 	/* Transmission is instant: THR is empty again at once. */
 	s->thr_irq_pending = true;

@@ -21,13 +21,14 @@ struct serial_8250 {
 	bool thr_irq_pending;		/* "transmitter empty" not yet seen in IIR */
 	uint8_t rx[SERIAL_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
-	int out_fd;			/* where the guest's output goes (-1: dropped) */
+	struct outbuf *out;		/* where the guest's output goes (NULL: dropped); never blocks */
 	serial_irq_fn set_irq;		/* NULL: no interrupt line wired */
 	void *irq_opaque;
 	int irq_level;
 };
 
-void serial_init(struct serial_8250 *s, int out_fd, serial_irq_fn set_irq, void *irq_opaque);
+struct outbuf;
+void serial_init(struct serial_8250 *s, struct outbuf *out, serial_irq_fn set_irq, void *irq_opaque);
 void serial_destroy(struct serial_8250 *s);
 
 /* The port handler (an iobus pio_handler_fn): offset 0..7 from the base. */

@@ -9,6 +9,7 @@
 #include "devices/virtio/virtqueue.h"
 #include "hv/event_loop.h"
 #include "hv/guest_mem.h"
+#include "hv/log.h"
 
 /* Device status bits (§2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE	0x01
@@ -101,6 +102,21 @@ struct virtio_dev {
 
 	/* Counters: notifications received, interrupts raised. */
 	uint64_t nr_kicks, nr_irqs;
+
+	/*
+	 * Every line the guest can cause about this device goes through one
+	 * limiter (virtio_warn, the virtqueue's own diagnostics), named by
+	 * label ("virtio-blk: disk.raw"; the device's name unless it sets one).
+	 */
+	struct hv_ratelimit log;
+	char label[96];
+
+	/*
+	 * Work that ran out of its budget (virtio_defer): queues to notify
+	 * again from the loop, after its other fds had their turn.
+	 */
+	int resume_fd;			/* eventfd on loop, -1 without a loop */
+	uint32_t deferred;		/* bit q: queue q has more to do */
 };
 
 /*
@@ -116,6 +132,34 @@ static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned int b
 {
 	return (d->features & VIRTIO_BIT(bit)) != 0;
 }
+
+/* Takes d->lock if it comes free within ms milliseconds: 0, or -EBUSY (statistics never wait on a busy device). */
+int virtio_dev_trylock(struct virtio_dev *d, unsigned int ms);
+
+/* Sets d->label: "<device name>: <what>" (the image, the backend). */
+void virtio_set_label(struct virtio_dev *d, const char *what);
+
+/* A warning the guest can cause: rate-limited, one limiter per device. */
+void virtio_warn(struct virtio_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The driver notified queue q, or deferred work resumes: ops->notify if the
+ * device is running and the queue ready, then NEEDS_RESET if the ring broke.
+ * d->lock held.
+ */
+void virtio_notify_queue(struct virtio_dev *d, unsigned int q);
+
+/*
+ * A device loop ran out of its budget on queue q with work left: returns to
+ * the event loop now (releasing d->lock) and continues from it on the next
+ * turn, so that no guest keeps a device lock or an I/O thread for long.
+ * d->lock held.  Without an event loop (d->loop NULL) the work waits for the
+ * next notification.
+ */
+void virtio_defer(struct virtio_dev *d, unsigned int q);
+
+/* How many chains a device handles per turn before virtio_defer(). */
+#define VIRTIO_BUDGET		64
 
 /* After vq_push()es on queue q: interrupts the driver unless it asked not to be. */
 void virtio_used(struct virtio_dev *d, unsigned int q);

@@ -141,7 +141,8 @@ static void vpci_fire(struct virtio_pci *p, unsigned int v)
 		if ((e->ctrl & MSIX_ENTRY_MASKED) || vpci_msix_maskall(p))
 			e->pending = true;	/* the PBA bit; delivered at unmask */
 		else if (eventfd_write(e->irq_fd, 1) < 0)
-			hv_warn("%s: MSI-X vector %u: %s", p->dev->ops->name, v, strerror(errno));
+			virtio_warn(p->dev, "%s: MSI-X vector %u: %s", p->dev->ops->name, v,
+				    strerror(errno));
 	}
 	pthread_mutex_unlock(&p->msix_lock);
 }
@@ -233,9 +234,13 @@ static void vpci_update_notify(struct virtio_pci *p)
 					   p->host.ioeventfd_any_len ? 0 : 2, false);
 
 		if (ret) {
-			/* Still works: the MMIO exit path relays the kick to the same eventfd. */
-			hv_warn("%s: KVM_IOEVENTFD at 0x%llx: %s", p->dev->ops->name,
-				(unsigned long long)addr, strerror(-ret));
+			/*
+			 * Still works: the MMIO exit path relays the kick to the
+			 * same eventfd.  A guest can move BARs onto each other's
+			 * notify addresses (EEXIST) as often as it likes.
+			 */
+			virtio_warn(p->dev, "%s: KVM_IOEVENTFD at 0x%llx: %s", p->dev->ops->name,
+				    (unsigned long long)addr, strerror(-ret));
 			continue;
 		}
 		p->q[i].kick_addr = addr;
@@ -284,6 +289,18 @@ static void vpci_write_status(struct virtio_pci *p, uint8_t val)
 		vpci_reset(p);
 		return;
 	}
+	/*
+	 * GUEST: §2.1.2, §3.1.1: the driver sets bits one by one and never
+	 * clears one; only a reset (0) starts over.  Clearing FEATURES_OK or
+	 * DRIVER_OK would renegotiate under live queues and activate() twice:
+	 * refused, the device waits for a reset.
+	 */
+	if (old & ~val & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)) {
+		virtio_warn(d, "%s: device_status 0x%02x clears bits of 0x%02x without a reset",
+			    d->ops->name, val, old);
+		virtio_needs_reset(d);
+		return;
+	}
 	if ((st & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
 		uint64_t f = p->driver_features;
 
@@ -294,8 +311,8 @@ static void vpci_write_status(struct virtio_pci *p, uint8_t val)
 		 */
 		if ((f & ~d->host_features) || !(f & VIRTIO_BIT(VIRTIO_F_VERSION_1)) ||
 		    (d->ops->features_ok && d->ops->features_ok(d, f))) {
-			hv_warn("%s: refusing features 0x%llx (offered 0x%llx)", d->ops->name,
-				(unsigned long long)f, (unsigned long long)d->host_features);
+			virtio_warn(d, "%s: refusing features 0x%llx (offered 0x%llx)", d->ops->name,
+				    (unsigned long long)f, (unsigned long long)d->host_features);
 			st &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 		} else {
 			d->features = f;
@@ -306,14 +323,14 @@ static void vpci_write_status(struct virtio_pci *p, uint8_t val)
 	st |= old & VIRTIO_STATUS_NEEDS_RESET;	/* only a reset clears it */
 	if ((st & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
 		if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
-			hv_warn("%s: DRIVER_OK without FEATURES_OK", d->ops->name);
+			virtio_warn(d, "%s: DRIVER_OK without FEATURES_OK", d->ops->name);
 			d->status = st & (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
 			virtio_needs_reset(d);
 			return;
 		}
 		d->status = st;
 		if (d->ops->activate && d->ops->activate(d)) {
-			hv_warn("%s: the device could not start", d->ops->name);
+			virtio_warn(d, "%s: the device could not start", d->ops->name);
 			virtio_needs_reset(d);
 		}
 		return;
@@ -328,10 +345,10 @@ static void vpci_queue_enable(struct virtio_pci *p, struct vpci_queue *q)
 
 	/* GUEST: the ring addresses and size are checked here, once (virtqueue.c). */
 	if (vq_enable(vq, d->mem, q->size, q->desc, q->driver, q->device, d->features)) {
-		hv_warn("%s: queue %u refused: %s (size %u, desc 0x%llx, avail 0x%llx, used 0x%llx)",
-			d->ops->name, (unsigned int)(q - p->q), vq_error_name(vq->error), q->size,
-			(unsigned long long)q->desc, (unsigned long long)q->driver,
-			(unsigned long long)q->device);
+		virtio_warn(d, "%s: queue %u refused: %s (size %u, desc 0x%llx, avail 0x%llx, "
+			    "used 0x%llx)", d->ops->name, (unsigned int)(q - p->q),
+			    vq_error_name(vq->error), q->size, (unsigned long long)q->desc,
+			    (unsigned long long)q->driver, (unsigned long long)q->device);
 		virtio_needs_reset(d);
 		return;
 	}
@@ -602,8 +619,16 @@ static void vpci_cfg_written(struct pci_device *dev, uint16_t off, unsigned int 
 
 	if (overlaps(off, size, PCI_COMMAND, 2) || overlaps(off, size, PCI_BASE_ADDRESS_0, 4))
 		vpci_update_notify(p);
-	if (overlaps(off, size, PCI_COMMAND, 2) && !p->intx_level && p->isr && !vpci_msix_enabled(p))
-		vpci_set_intx(p, true);		/* INTx re-enabled with an interrupt pending */
+	if (overlaps(off, size, PCI_COMMAND, 2)) {
+		/*
+		 * INTx disabled, or enabled again with an interrupt pending:
+		 * the line follows, under d->lock like every other change of
+		 * it (vpci_raise, the ISR read).
+		 */
+		pthread_mutex_lock(&p->dev->lock);
+		vpci_set_intx(p, p->isr && !vpci_msix_enabled(p));
+		pthread_mutex_unlock(&p->dev->lock);
+	}
 	if (overlaps(off, size, p->msix_cap + 2, 2)) {
 		HV_TRACE(HV_TRACE_PCI, "%s: MSI-X %s%s", vpci_name(p),
 			 vpci_msix_enabled(p) ? "enabled" : "disabled", vpci_msix_maskall(p) ? ", all masked" : "");

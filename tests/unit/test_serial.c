@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "devices/legacy/serial_8250.h"
+#include "hv/output.h"
 
 struct irq_probe {
 	int level;
@@ -35,18 +36,21 @@ static void wr(struct serial_8250 *s, uint16_t reg, uint8_t v)
 static void test_transmit_goes_to_fd(void **state)
 {
 	struct serial_8250 s;
+	struct outbuf out;
 	int fds[2];
 	char buf[8] = "";
 
 	(void)state;
 	assert_int_equal(pipe(fds), 0);
-	serial_init(&s, fds[1], NULL, NULL);
+	assert_int_equal(outbuf_init(&out, "test", fds[1], 4096), 0);
+	serial_init(&s, &out, NULL, NULL);
 	assert_int_equal(rd(&s, 5) & 0x60, 0x60);	/* THRE and TEMT: ready */
 	wr(&s, 0, 'h');
 	wr(&s, 0, 'i');
 	assert_int_equal(read(fds[0], buf, sizeof(buf)), 2);
 	assert_memory_equal(buf, "hi", 2);
 	serial_destroy(&s);
+	outbuf_destroy(&out);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -56,7 +60,7 @@ static void test_divisor_latch(void **state)
 	struct serial_8250 s;
 
 	(void)state;
-	serial_init(&s, -1, NULL, NULL);
+	serial_init(&s, NULL, NULL, NULL);
 	wr(&s, 3, 0x80);	/* DLAB on */
 	wr(&s, 0, 0x01);
 	wr(&s, 1, 0x00);
@@ -76,7 +80,7 @@ static void test_scratch_and_fifo_flags(void **state)
 	struct serial_8250 s;
 
 	(void)state;
-	serial_init(&s, -1, NULL, NULL);
+	serial_init(&s, NULL, NULL, NULL);
 	wr(&s, 7, 0xa5);
 	assert_int_equal(rd(&s, 7), 0xa5);
 	assert_int_equal(rd(&s, 2), 0x01);		/* no interrupt, no FIFO */
@@ -92,7 +96,7 @@ static void test_receive_and_irq(void **state)
 	uint8_t in[20];
 
 	(void)state;
-	serial_init(&s, -1, irq_fn, &irq);
+	serial_init(&s, NULL, irq_fn, &irq);
 	wr(&s, 4, 0x08);			/* OUT2: the IRQ line is connected */
 	wr(&s, 1, 0x01);			/* IER: received-data interrupt */
 	assert_int_equal(irq.level, 0);
@@ -116,7 +120,7 @@ static void test_thre_interrupt(void **state)
 	struct serial_8250 s;
 
 	(void)state;
-	serial_init(&s, -1, irq_fn, &irq);
+	serial_init(&s, NULL, irq_fn, &irq);
 	wr(&s, 1, 0x02);			/* THRI enabled but OUT2 off: line stays low */
 	assert_int_equal(irq.level, 0);
 	wr(&s, 4, 0x08);
@@ -133,7 +137,7 @@ static void test_loopback(void **state)
 	struct serial_8250 s;
 
 	(void)state;
-	serial_init(&s, -1, NULL, NULL);
+	serial_init(&s, NULL, NULL, NULL);
 	wr(&s, 4, 0x1f);			/* loopback with all outputs on */
 	assert_int_equal(rd(&s, 6) & 0xf0, 0xf0);
 	wr(&s, 0, 0x5a);
@@ -150,7 +154,7 @@ static void test_wide_access_past_the_end(void **state)
 	uint8_t d[4] = { 0 };
 
 	(void)state;
-	serial_init(&s, -1, NULL, NULL);
+	serial_init(&s, NULL, NULL, NULL);
 	serial_pio(&s, 6, false, d, 4);		/* MSR, SCR, then nothing */
 	assert_int_equal(d[2], 0xff);
 	assert_int_equal(d[3], 0xff);

@@ -9,6 +9,7 @@
 
 #include "devices/pci.h"
 #include "devices/virtio/virtio_pci.h"
+#include "hv/output.h"
 #include "tests/unit/mock_virtio.h"
 
 #define BAR0	0xC0000000u
@@ -493,6 +494,125 @@ static void test_intx_isr(void **state)
 	assert_int_equal(e->intx_level, 0);
 }
 
+/*
+ * §2.1.2: a driver never clears a status bit; only a reset starts over.
+ * Clearing DRIVER_OK (or FEATURES_OK) under live queues is refused with
+ * NEEDS_RESET: no renegotiation, no second activate().
+ */
+static void test_status_bits_never_cleared(void **state)
+{
+	struct env *e = *state;
+	struct mock_queue mq;
+	uint8_t st;
+
+	enable_mem(e);
+	mock_queue_init(&mq, &e->m, 32);
+	negotiate(e, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	setup_queue(e, 0, &mq, 1);
+	mmio_wr(e, CC(0x14), 0x0f, 1);
+	assert_int_equal(e->f.activates, 1);
+	/* FEATURES_OK cleared, DRIVER_OK kept, then set again: */
+	mmio_wr(e, CC(0x14), 0x07, 1);
+	st = (uint8_t)mmio_rd(e, CC(0x14), 1);
+	assert_true(st & VIRTIO_STATUS_NEEDS_RESET);
+	mmio_wr(e, CC(0x14), 0x0f, 1);
+	assert_int_equal(e->f.activates, 1);
+	assert_int_equal(e->f.vdev.features, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	/* After a reset all is well again. */
+	mmio_wr(e, CC(0x14), 0, 1);
+	negotiate(e, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	setup_queue(e, 0, &mq, 1);
+	mmio_wr(e, CC(0x14), 0x0f, 1);
+	assert_int_equal(e->f.activates, 2);
+	/* DRIVER_OK alone cleared: refused the same way. */
+	mmio_wr(e, CC(0x14), 0x0b, 1);
+	assert_true(mmio_rd(e, CC(0x14), 1) & VIRTIO_STATUS_NEEDS_RESET);
+	mmio_wr(e, CC(0x14), 0x0f, 1);
+	assert_int_equal(e->f.activates, 2);
+}
+
+/* INTx disabled while the line is up: it goes down at once, and up again when re-enabled. */
+static void test_intx_disable_lowers_line(void **state)
+{
+	struct env *e = *state;
+
+	enable_mem(e);
+	pthread_mutex_lock(&e->f.vdev.lock);
+	e->f.vdev.raise(&e->f.vdev, 0);
+	pthread_mutex_unlock(&e->f.vdev.lock);
+	assert_int_equal(e->intx_level, 1);
+	cfg_wr(e, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE, 2);
+	assert_int_equal(e->intx_level, 0);
+	cfg_wr(e, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	assert_int_equal(e->intx_level, 1);
+	assert_int_equal(mmio_rd(e, BAR0 + VPCI_ISR_OFF, 1), 1);
+	assert_int_equal(e->intx_level, 0);
+}
+
+/* Lines written to hvrun's log while f runs, counted from a temporary file. */
+static unsigned int count_log_lines(void (*f)(struct env *), struct env *e)
+{
+	char path[] = "/tmp/hvrun-test-log.XXXXXX", buf[65536];
+	unsigned int lines = 0;
+	int fd = mkstemp(path);
+	ssize_t n, i;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(outbuf_init(&out_log, "log", fd, 1 << 20), 0);
+	f(e);
+	outbuf_destroy(&out_log);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	close(fd);
+	return lines;
+}
+
+/* 10,000 refused feature sets, DRIVER_OK without FEATURES_OK, and bad queue enables. */
+static void bad_writes(struct env *e)
+{
+	unsigned int i;
+
+	enable_mem(e);
+	for (i = 0; i < 10000; i++) {
+		mmio_wr(e, CC(0x14), 0, 1);
+		switch (i % 3) {
+		case 0:
+			negotiate(e, VIRTIO_BIT(VIRTIO_F_EVENT_IDX));	/* no VERSION_1 */
+			break;
+		case 1:
+			mmio_wr(e, CC(0x14), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				VIRTIO_STATUS_DRIVER_OK, 1);
+			break;
+		default:
+			negotiate(e, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+			mmio_wr(e, CC(0x16), 0, 2);
+			mmio_wr(e, CC(0x20), 0x3, 8);		/* misaligned ring */
+			mmio_wr(e, CC(0x1c), 1, 2);
+			break;
+		}
+	}
+}
+
+/*
+ * Every line a guest can cause goes through the device's limiter: 10,000
+ * bad writes print a handful of lines, not 20,000 (hv/log.h: a burst per
+ * window, then one "suppressed" line when the next window opens).
+ */
+static void test_guest_caused_lines_bounded(void **state)
+{
+	uint64_t before = hv_log_suppressed();
+	unsigned int lines = count_log_lines(bad_writes, *state);
+
+	print_message("  10000 bad writes: %u log lines, %llu held back\n", lines,
+		      (unsigned long long)(hv_log_suppressed() - before));
+	assert_true(lines >= 1);
+	assert_true(lines <= 2 * HV_RATELIMIT_BURST + 2);
+	assert_true(hv_log_suppressed() - before >= 10000);
+}
+
 static void test_pci_cfg_window(void **state)
 {
 	struct env *e = *state;
@@ -525,6 +645,9 @@ static void test_pci_cfg_window(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_status_bits_never_cleared),
+		T(test_intx_disable_lowers_line),
+		T(test_guest_caused_lines_bounded),
 		T(test_identity), T(test_capabilities), T(test_bar_sizing_and_relocation),
 		T(test_features_and_status), T(test_features_refused),
 		T(test_queue_setup_and_activate), T(test_queue_bad_ring_needs_reset),
