@@ -714,7 +714,7 @@ static int vblk_activate(struct virtio_dev *d)
 		q->slot = calloc(size, sizeof(*q->slot));
 		q->free = calloc(size, sizeof(*q->free));
 		if (!q->slot || !q->free) {
-			hv_err("%s: %s: out of memory for %u request slots", d->ops->name,
+			virtio_warn(&b->vdev, "%s: %s: out of memory for %u request slots", d->ops->name,
 			       b->img->path, size);
 			vblk_free_slots(b);
 			return -ENOMEM;
@@ -732,7 +732,7 @@ static int vblk_activate(struct virtio_dev *d)
 	if (!b->event_added) {
 		ret = ev_add(d->loop, b->img->event_fd, 0, vblk_io_ready, b);
 		if (ret) {
-			hv_err("%s: %s: cannot watch io_uring completions: %s", d->ops->name,
+			virtio_warn(&b->vdev, "%s: %s: cannot watch io_uring completions: %s", d->ops->name,
 			       b->img->path, strerror(-ret));
 			vblk_free_slots(b);
 			return ret;
@@ -762,7 +762,7 @@ static void vblk_reset(struct virtio_dev *d)
 	b->active = false;
 	ret = rawimg_drain(b->img, NULL, NULL);
 	if (ret)
-		hv_err("%s: %s: cannot wait for I/O in flight: %s", d->ops->name, b->img->path,
+		virtio_warn(&b->vdev, "%s: %s: cannot wait for I/O in flight: %s", d->ops->name, b->img->path,
 		       strerror(-ret));
 	if (b->event_added) {
 		ev_del(d->loop, b->img->event_fd);
@@ -783,7 +783,7 @@ static void vblk_release_image(struct vblk *b)
 	int ret = rawimg_drain(b->img, NULL, NULL);
 
 	if (ret)
-		hv_err("%s: %s: cannot wait for I/O in flight: %s", b->vdev.ops->name,
+		virtio_warn(&b->vdev, "%s: %s: cannot wait for I/O in flight: %s", b->vdev.ops->name,
 		       b->img->path, strerror(-ret));
 	rawimg_reap(b->img, NULL, NULL);
 }

@@ -1024,7 +1024,7 @@ static int vnet_features_ok(struct virtio_dev *d, uint64_t features)
 	for (i = 0; i < sizeof(vnet_feature_deps) / sizeof(vnet_feature_deps[0]); i++) {
 		if ((features & VIRTIO_BIT(vnet_feature_deps[i].bit)) &&
 		    !(features & vnet_feature_deps[i].needs)) {
-			hv_warn("%s: feature %u without the one it depends on (virtio 1.2 §5.1.3.1)",
+			virtio_warn(d, "%s: feature %u without the one it depends on (virtio 1.2 §5.1.3.1)",
 				d->ops->name, (unsigned int)vnet_feature_deps[i].bit);
 			return -EINVAL;
 		}
@@ -1081,7 +1081,7 @@ static int vnet_activate(struct virtio_dev *d)
 
 	ret = vnet_set_offload(n, offloads);
 	if (ret) {
-		hv_err("%s: %s: cannot set offloads 0x%" PRIx64 ": %s", d->ops->name, n->be->name,
+		virtio_warn(&n->vdev, "%s: %s: cannot set offloads 0x%" PRIx64 ": %s", d->ops->name, n->be->name,
 		       offloads, strerror(-ret));
 		return ret;
 	}
@@ -1090,12 +1090,12 @@ static int vnet_activate(struct virtio_dev *d)
 	if (n->be->nr_queue_pairs > 1 && n->be->ops && n->be->ops->set_queue_pairs) {
 		ret = n->be->ops->set_queue_pairs(n->be, 1);
 		if (ret)
-			hv_warn("%s: %s: cannot detach the unused queues: %s", d->ops->name,
+			virtio_warn(&n->vdev, "%s: %s: cannot detach the unused queues: %s", d->ops->name,
 				n->be->name, strerror(-ret));
 	}
 	ret = vnet_start_timers(n);
 	if (ret) {
-		hv_err("%s: cannot start the link poll: %s", d->ops->name, strerror(-ret));
+		virtio_warn(&n->vdev, "%s: cannot start the link poll: %s", d->ops->name, strerror(-ret));
 		vnet_stop_timers(n);
 		return ret;
 	}

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <libslirp.h>
 
 #include "hv/log.h"
@@ -379,6 +380,24 @@ static int add_forwards(struct slirp_be *s, const struct hv_nic *nic, char *err,
 	return 0;
 }
 
+/*
+ * libslirp reports through GLib's log, whose default handler writes stderr
+ * itself: a blocking write on the slirp thread, about packets a guest sends
+ * at will.  Its lines go through hvrun's log instead (never blocks), rate
+ * limited; its debug chatter only with -v.
+ */
+static void slirp_glib_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+			   gpointer opaque)
+{
+	static struct hv_ratelimit limit;
+
+	(void)opaque;
+	if ((level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) && !hv_verbose)
+		return;
+	hv_warn_limited(&limit, "user-mode networking", "user-mode networking (%s): %s",
+			domain ? domain : "glib", msg);
+}
+
 /* QEMU's user-mode network: 10.0.2.0/24, host 10.0.2.2, DNS 10.0.2.3, DHCP from .15; fec0::/64. */
 static Slirp *slirp_start(struct slirp_be *s)
 {
@@ -395,6 +414,7 @@ static Slirp *slirp_start(struct slirp_be *s)
 		.vprefix_len = 64,
 	};
 
+	g_log_set_default_handler(slirp_glib_log, NULL);
 	inet_pton(AF_INET6, "fec0::", &cfg.vprefix_addr6);
 	inet_pton(AF_INET6, "fec0::2", &cfg.vhost6);
 	inet_pton(AF_INET6, "fec0::3", &cfg.vnameserver6);
