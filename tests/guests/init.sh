@@ -4,6 +4,7 @@
 # serial console and powers off; the integration tests assert on those lines.
 # The kernel command line picks the job: hvtest=report (default) | shell | reboot | marker
 # | read (one 4 KiB read of /dev/vda) | cdrom (the CD-ROM: /dev/sr0, its label, a file on it)
+# | flood (megabytes to hvc0 and ttyS0, for ever: stuck_terminal.sh) | idle (up, then quiet)
 # (marker: print "HVTEST marker" at once and power off; bench/boot times it).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -130,6 +131,25 @@ read)
 	dd if=/dev/vda of=/dev/null bs=4096 skip=777 count=1 iflag=direct 2>/dev/null
 	echo "HVTEST read rc=$?"
 	poweroff -f
+	;;
+idle)
+	# Up and then quiet until hvrun stops it: bench/endurance runs 20 such guests at once.
+	echo "HVTEST idle ready"
+	while :; do sleep 3600; done
+	;;
+flood)
+	# Issue 12: megabytes to hvc0 and ttyS0 for as long as the guest runs, a numbered tick
+	# after each round on both; tests/integration/stuck_terminal.sh stops reading hvrun's
+	# output and reads it again.  ttyS0 costs an exit a byte: 16 KiB a round there.
+	echo "HVTEST flood ready"
+	i=0
+	while :; do
+		i=$((i + 1))
+		yes HVFLOOD-hvc0-0123456789abcdefghijklmnopqrstuvwxyz | head -c 1048576 >/dev/hvc0
+		yes HVFLOOD-ttyS0-0123456789abcdefghijklmnopqrstuvwxyz | head -c 16384
+		echo "HVTEST flood tick=$i"
+		echo "HVTEST flood hvc0 tick=$i" >/dev/hvc0
+	done
 	;;
 hvcin)
 	# A line typed on hvrun's standard input (--console virtio) arrives on hvc0.

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# stuck_terminal: a terminal nobody reads stalls nothing (issue 12).  hvrun's stdout and
+# stderr are pipes that are held open and never read; the guest writes megabytes to hvc0
+# and ttyS0 without end (hvtest=flood) and --trace virtio floods stderr.  Then:
+#   - hvctl stats answers within 1 s, ten times over;
+#   - once the console is read again, the guest's output goes on (new ticks arrive);
+#   - hvctl stop ends hvrun within 2 s; in a second run, so does SIGTERM.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_linux.sh"
+
+HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
+[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
+
+cat >"$T/inner.sh" <<SCRIPT
+set -u
+S=\$(mktemp -d /tmp/stuck.XXXXXX)	# FIFOs and sockets: not on the lab's 9p share
+ms() { date +%s%3N; }
+# stats FILE: hvctl stats --json into FILE, within 10 s
+stats() { timeout 10 "$HVCTL" --control \$S/ctl.sock stats --json >"\$1" 2>/dev/null; }
+# jq-less look at the stats: console bytes dropped and log bytes waiting for their pipe
+full() {
+	python3 -c 'import json, sys
+o = json.load(open(sys.argv[1]))["output"]
+sys.exit(0 if o["console"]["dropped"] > 0 and o["log"]["queued"] > 0 else 1)' "\$1"
+}
+# start RUN: hvrun on FIFOs held open (fds 3, 4) and never read
+start() {
+	rm -f \$S/out \$S/err
+	mkfifo \$S/out \$S/err
+	exec 3<>\$S/out 4<>\$S/err
+	timeout 900 "$HVRUN" -m 256 -c 2 -k "$KERNEL" -i "$INITRD" --control \$S/ctl.sock \\
+		--trace virtio -a "console=ttyS0 quiet hvtest=flood" >\$S/out 2>\$S/err &
+	pid=\$!
+	for i in \$(seq 600); do
+		stats \$S/s.json && full \$S/s.json && break
+		kill -0 \$pid 2>/dev/null || { echo "\$1_died=1"; return 1; }
+		sleep 1
+	done
+	echo "\$1_full_after_s=\$i"
+	cp \$S/s.json "$T/\$1-full.json"
+}
+# stop_timed RUN HOW: ends hvrun (hvctl stop, or SIGTERM) and says how long it took
+stop_timed() {
+	local t0=\$(ms) rc=0
+	if [ "\$2" = stop ]; then
+		timeout 10 "$HVCTL" --control \$S/ctl.sock stop >/dev/null 2>&1 || echo "\$1_hvctl_stop_failed=1"
+	else
+		kill -TERM \$pid
+	fi
+	wait \$pid || rc=\$?
+	echo "\$1_exit_ms=\$(( \$(ms) - t0 )) \$1_rc=\$rc"
+	exec 3<&- 4<&-
+}
+
+start one || exit 0
+# hvctl stats while nobody reads: every answer within 1 s.
+worst=0
+for i in \$(seq 10); do
+	t0=\$(ms)
+	stats \$S/s.json || echo "stats_failed=\$i"
+	dt=\$(( \$(ms) - t0 ))
+	[ \$dt -gt \$worst ] && worst=\$dt
+	sleep 0.2
+done
+echo "stats_worst_ms=\$worst"
+# The reader is back for 20 s: the console goes on (and stderr is drained alongside).
+timeout 20 cat \$S/out >"$T/console.txt" & r1=\$!
+timeout 20 cat \$S/err >/dev/null & r2=\$!
+wait \$r1 \$r2
+sleep 1
+stop_timed one stop
+
+start two || exit 0
+stop_timed two term
+SCRIPT
+
+rc=0; KVM_TIMEOUT=900 LAB_TIMEOUT=900 kvm_run bash "$T/inner.sh" || rc=$?
+cat "$T/out"
+expect_status 0 "$rc" "the stuck-terminal script"
+r() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$T/out" | head -n 1; }
+[ -z "$(r one_died)$(r two_died)" ] || fail "hvrun died while its output was stuck: $(tail -n 20 "$T/err")"
+[ -n "$(r one_full_after_s)" ] && [ -n "$(r two_full_after_s)" ] ||
+	fail "the outputs never filled up (no dropped console bytes and waiting log bytes in hvctl stats)"
+[ -z "$(r stats_failed)" ] || fail "hvctl stats failed while nobody read the terminal"
+worst=$(r stats_worst_ms)
+[ "$worst" -le 1000 ] || fail "hvctl stats took $worst ms while nobody read the terminal (limit 1000)"
+# New ticks after the reader came back: at least two different ones on each console.
+ticks=$(grep -ao 'HVTEST flood tick=[0-9]*' "$T/console.txt" | sort -u | wc -l)
+hticks=$(grep -ao 'HVTEST flood hvc0 tick=[0-9]*' "$T/console.txt" | sort -u | wc -l)
+[ "$ticks" -ge 2 ] && [ "$hticks" -ge 2 ] ||
+	fail "the console did not go on once read again: $ticks ttyS0 and $hticks hvc0 ticks in 20 s"
+for run in one two; do
+	ms=$(r ${run}_exit_ms)
+	[ "$(r ${run}_rc)" = 0 ] || fail "run $run: hvrun exited $(r ${run}_rc) (want 0)"
+	[ -n "$ms" ] && [ "$ms" -le 2000 ] || fail "run $run: hvrun took ${ms:-?} ms to exit (limit 2000)"
+done
+dropped=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["output"]["console"]["dropped"])' \
+	"$T/one-full.json")
+pass "a terminal nobody reads stalls nothing: hvctl stats in <= $worst ms, the console" \
+	"went on ($ticks ticks), hvctl stop in $(r one_exit_ms) ms, SIGTERM in $(r two_exit_ms) ms," \
+	"$dropped console bytes dropped and counted ($(kvm_mode))"
