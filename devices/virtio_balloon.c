@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hv/file.h"
 #include "hv/log.h"
 
 #define VBALLOON_QUEUE_MAX		128	/* as QEMU; Linux's page reporting needs >= 32 */
@@ -117,10 +119,15 @@ static uint64_t vballoon_host_page_size(const void *addr)
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
+	int fd;
 
-	f = fopen("/proc/self/smaps", "re");
-	if (!f)
+	fd = hv_proc_open("self/smaps", O_RDONLY);	/* works in the empty root too */
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return size;
+	}
 	while (getline(&line, &cap, f) > 0) {
 		unsigned long lo, hi, kb;
 

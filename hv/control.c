@@ -23,6 +23,7 @@
 #include "hv/event_loop.h"
 #include "hv/log.h"
 #include "hv/output.h"
+#include "hv/sandbox.h"
 #include "hv/platform.h"
 #include "hv/stats.h"
 
@@ -250,6 +251,8 @@ static int ctl_bind(struct control *c, char *err, size_t errlen)
 		if (getcwd(cwd, sizeof(cwd)) && asprintf(&c->abs_path, "%s/%s", cwd, c->path) < 0)
 			c->abs_path = NULL;
 	}
+	/* In the empty root (hv/sandbox.c) the path is gone: a helper removes the file at exit. */
+	sandbox_remove_at_exit(c->abs_path, c->sock_dev, c->sock_ino);
 	return 0;
 }
 
@@ -1239,7 +1242,8 @@ void control_close(struct control *c)
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
 		/* Only the file we bound: another hvrun may have taken the path since. */
-		if (c->abs_path && lstat(c->abs_path, &st) == 0 && st.st_ino == c->sock_ino &&
+		if (!sandbox_active() && c->abs_path && lstat(c->abs_path, &st) == 0 &&
+		    st.st_ino == c->sock_ino &&
 		    st.st_dev == c->sock_dev && unlink(c->abs_path) < 0)
 			hv_warn("cannot remove the control socket %s: %s", c->abs_path,
 				strerror(errno));

@@ -59,3 +59,22 @@ int hv_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
 	*len = got;
 	return 0;
 }
+
+static int proc_dirfd = -1;
+
+int hv_proc_keep(void)
+{
+	if (proc_dirfd < 0)
+		proc_dirfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return proc_dirfd < 0 ? -errno : 0;
+}
+
+int hv_proc_open(const char *rel, int flags)
+{
+	char path[256];
+
+	if (proc_dirfd >= 0)
+		return openat(proc_dirfd, rel, flags | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%s", rel);
+	return open(path, flags | O_CLOEXEC);
+}

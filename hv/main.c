@@ -20,6 +20,7 @@
 #include "hv/options.h"
 #include "hv/platform.h"
 #include "hv/privs.h"
+#include "hv/sandbox.h"
 #include "hv/stats.h"
 #include "hv/vcpu.h"
 #include "hv/trace.h"
@@ -131,6 +132,8 @@ static int daemon_fork(void)
 	exit(WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : HV_EXIT_FAILURE);
 }
 
+static int daemon_null_fd = -1;
+
 /*
  * --daemonize, step 2: the VM is built, nothing can fail on the terminal any
  * more.  hvrun's messages go to the console log (or nowhere), it leaves the
@@ -139,15 +142,16 @@ static int daemon_fork(void)
 static void daemon_ready(struct control *ctl, int *ready_fd)
 {
 	int log_fd = control_console_log_fd(ctl);
-	int fd = log_fd >= 0 ? log_fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int fd = log_fd >= 0 ? log_fd : daemon_null_fd;
 
 	hv_info("running in the background as pid %d: hvctl -n %s status", (int)getpid(),
 		control_name(ctl));
 	outbuf_flush(&out_log, 1000);	/* what was said so far still goes to the terminal */
 	if (fd >= 0 && dup2(fd, STDERR_FILENO) < 0)
 		hv_warn("--daemonize: dup2: %s", strerror(errno));
-	if (fd >= 0 && fd != log_fd)
-		close(fd);
+	if (daemon_null_fd >= 0)
+		close(daemon_null_fd);
+	daemon_null_fd = -1;
 	setsid();		/* cannot fail: a forked child is no process group leader */
 	if (chdir("/") < 0)
 		hv_warn("--daemonize: chdir /: %s", strerror(errno));
@@ -295,6 +299,15 @@ int main(int argc, char *argv[])
 			return HV_EXIT_FAILURE;
 		}
 		signal(SIGPIPE, SIG_IGN);
+		/* Where the daemon's stderr goes without --console-log: opened while /dev is there. */
+		daemon_null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	}
+
+	/* A mount namespace of hvrun's own, while it is still one thread (hv/sandbox.h). */
+	if (sandbox_prepare(&o, err, sizeof(err))) {
+		hv_err("%s", err);
+		options_free(&o);
+		return HV_EXIT_FAILURE;
 	}
 
 	/*
@@ -310,6 +323,13 @@ int main(int argc, char *argv[])
 		status = control_setup(&ctl, &o);
 	if (status == HV_EXIT_OK && o.pidfile && !(pidfile = write_pidfile(o.pidfile)))
 		status = HV_EXIT_FAILURE;
+	if (pidfile)
+		sandbox_remove_at_exit(pidfile, 0, 0);
+	/* Everything is open: from here on nothing of the host's file tree is reachable. */
+	if (status == HV_EXIT_OK && sandbox_enter(options_user_net(&o), err, sizeof(err))) {
+		hv_err("%s", err);
+		status = HV_EXIT_FAILURE;
+	}
 	/* Phase 2: drop every capability (and switch to --user/--group) before any guest code. */
 	if (status == HV_EXIT_OK && privs_drop(err, sizeof(err))) {
 		hv_err("%s", err);
@@ -347,8 +367,9 @@ int main(int argc, char *argv[])
 		console_restore();
 	}
 	control_close(ctl);		/* the socket file goes with it */
-	if (pidfile && unlink(pidfile) < 0)
+	if (pidfile && !sandbox_active() && unlink(pidfile) < 0)
 		hv_warn("cannot remove --pidfile %s: %s", pidfile, strerror(errno));
+	sandbox_finish();		/* in the empty root, its helper removes both */
 	free(pidfile);
 	host_close(&host);
 	if (signal_fd >= 0)

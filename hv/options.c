@@ -25,6 +25,7 @@ enum {
 	OPT_VERSION,
 	OPT_RTC,
 	OPT_NO_REBOOT,
+	OPT_SANDBOX,
 	OPT_HUGEPAGES,
 	OPT_CONSOLE,
 	OPT_NO_VIRTIO_CONSOLE,
@@ -76,6 +77,7 @@ static const struct option long_options[] = {
 	{ "boot",	required_argument, NULL, OPT_BOOT },
 	{ "rtc",	required_argument, NULL, OPT_RTC },
 	{ "no-reboot",	no_argument,	   NULL, OPT_NO_REBOOT },
+	{ "sandbox",	required_argument, NULL, OPT_SANDBOX },
 	{ "hugepages",	no_argument,	   NULL, OPT_HUGEPAGES },
 	{ "raw",	required_argument, NULL, OPT_RAW },
 	{ "demo",	no_argument,	   NULL, OPT_DEMO },
@@ -168,6 +170,9 @@ void options_print_help(FILE *out)
 "                      hvrun started as root)\n"
 "      --group NAME|GID  and to this group (with only --group: no\n"
 "                      supplementary groups)\n"
+"      --sandbox on|off  started as root, hvrun moves into an empty root file\n"
+"                      system of its own once everything is open (default on;\n"
+"                      see docs/11-privileges.md)\n"
 "\n"
 "Control (see docs/control.md; hvctl talks to the socket):\n"
 "      --name NAME     the VM's name (default: the first disk's or the\n"
@@ -955,6 +960,14 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 		case OPT_TRACE:
 			if (options_parse_trace(optarg, &o->trace, err, errlen))
 				return -EINVAL;
+			break;
+		case OPT_SANDBOX:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				snprintf(err, errlen, "--sandbox %s: on or off", optarg);
+				return -EINVAL;
+			}
+			o->sandbox_off = !strcmp(optarg, "off");
+			o->sandbox_asked = !o->sandbox_off;
 			break;
 		case 'v':		o->verbose = true; break;
 		case 'h':		o->help = true; break;

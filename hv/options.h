@@ -94,6 +94,8 @@ struct hv_options {
 	uint32_t trace;		/* --trace LIST: HV_TRACE_* bits */
 	bool rtc_localtime;	/* --rtc localtime (default utc) */
 	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
+	bool sandbox_off;	/* --sandbox off: no empty root (hv/sandbox.c) */
+	bool sandbox_asked;	/* --sandbox on given: failing to make one is an error */
 	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
 	const char *cdrom;	/* --cdrom FILE: an ISO 9660 image on a virtio-scsi CD-ROM */
 	const char *firmware;	/* --firmware FILE (NULL: firmware/pcbios.h's PCBIOS_DEFAULT) */
@@ -121,6 +123,17 @@ int options_parse(struct hv_options *o, int argc, char *argv[], char *err, size_
 static inline bool options_pc(const struct hv_options *o)
 {
 	return o->kernel || o->firmware_boot;
+}
+
+/* Is any NIC user-mode networking (libslirp)? */
+static inline bool options_user_net(const struct hv_options *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nr_nics; i++)
+		if (o->nics[i].kind == HV_NIC_USER)
+			return true;
+	return false;
 }
 
 /*

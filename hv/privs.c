@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hv/file.h"
 #include "hv/log.h"
 
 /*
@@ -227,16 +228,23 @@ int privs_drop_thread(char *err, size_t errlen)
 	return 0;
 }
 
-/* The value of "Key:" in a /proc status file, as a string (trimmed).  0 or -1. */
+/*
+ * The value of "Key:" in a /proc status file (path relative to /proc, read
+ * through hv_proc_open(): it works in the empty root too), trimmed.  0 or -1.
+ */
 static int status_field(const char *path, const char *key, char *val, size_t len)
 {
 	size_t klen = strlen(key);
-	FILE *f = fopen(path, "re");
+	int fd = hv_proc_open(path, O_RDONLY);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char line[256];
 	int ret = -1;
 
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, key, klen) || line[klen] != ':')
 			continue;
@@ -281,18 +289,23 @@ static int verify_status(const char *path, const char *who, char *err, size_t er
 /* Every thread of hvrun: one left with a capability would undo the whole drop. */
 static int verify_all_threads(char *err, size_t errlen)
 {
-	DIR *d = opendir("/proc/self/task");
+	int fd = hv_proc_open("self/task", O_RDONLY | O_DIRECTORY);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	int ret = 0;
 
-	if (!d)
-		return hv_fail(err, errlen, -errno, "/proc/self/task: %s", strerror(errno));
+	if (!d) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		return hv_fail(err, errlen, ret, "/proc/self/task: %s", strerror(-ret));
+	}
 	while (!ret && (de = readdir(d)) != NULL) {
 		char path[300], comm[32] = "?", who[96];
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+		snprintf(path, sizeof(path), "self/task/%s/status", de->d_name);
 		status_field(path, "Name", comm, sizeof(comm));
 		snprintf(who, sizeof(who), "thread %s (tid %.20s)", comm, de->d_name);
 		ret = verify_status(path, who, err, errlen);
@@ -303,7 +316,7 @@ static int verify_all_threads(char *err, size_t errlen)
 
 static int verify(char *err, size_t errlen)
 {
-	int ret = verify_status("/proc/thread-self/status", "this thread", err, errlen);
+	int ret = verify_status("thread-self/status", "this thread", err, errlen);
 
 	if (ret)
 		return ret;
@@ -318,8 +331,8 @@ static int verify(char *err, size_t errlen)
 
 int privs_drop(char *err, size_t errlen)
 {
-	uint64_t before = status_caps("/proc/thread-self/status", "CapEff");
-	uint64_t bounds = status_caps("/proc/thread-self/status", "CapBnd");
+	uint64_t before = status_caps("thread-self/status", "CapEff");
+	uint64_t bounds = status_caps("thread-self/status", "CapBnd");
 	int ret = privs_drop_thread(err, errlen);
 
 	if (ret)
@@ -333,7 +346,7 @@ int privs_drop(char *err, size_t errlen)
 	hv_info("privileges: dropped the capabilities %016" PRIx64 " (effective)%s; bounding "
 		"set now %016" PRIx64 " (was %016" PRIx64 "); no_new_privs set", before,
 		before ? "" : " (there were none)",
-		status_caps("/proc/thread-self/status", "CapBnd"), bounds);
+		status_caps("thread-self/status", "CapBnd"), bounds);
 	return 0;
 }
 

@@ -48,4 +48,5 @@ bad "give it after the NIC it is for" -k "$K" --mac 52:54:00:00:00:01 -t tap2
 bad "--net bogus: give tap=NAME or user" -k "$K" --net bogus
 bad "the TAP is given twice" -k "$K" -t tap2 -t tap2
 bad "--user nosuchuser: no such user" -k "$K" --user nosuchuser
-pass "version, help and 17 bad usages"
+bad "--sandbox maybe: on or off" --demo --sandbox maybe
+pass "version, help and 23 bad usages"
