@@ -131,6 +131,7 @@ static void *outbuf_thread(void *arg)
 	for (;;) {
 		size_t chunk;
 		ssize_t n;
+		int werr;
 
 		while (!o->len && !o->stop)
 			pthread_cond_wait(&o->wake, &o->lock);
@@ -140,14 +141,17 @@ static void *outbuf_thread(void *arg)
 		/* Only this thread moves head: producers append after head + len. */
 		pthread_mutex_unlock(&o->lock);
 		n = outbuf_write_fd(o, o->ring + o->head, chunk);
+		werr = n < 0 ? errno : EIO;
 		pthread_mutex_lock(&o->lock);
+		if (o->abandoned)
+			break;		/* outbuf_stop() gave up on us: the rest is dropped */
 		if (n > 0) {
 			o->head = (o->head + (size_t)n) % o->cap;
 			o->len -= (size_t)n;
 			o->nr_written += (uint64_t)n;
 		} else {
 			/* The reader is gone for good (EPIPE, EIO, ...): drop all from now on. */
-			int err = n == 0 ? EIO : errno;
+			int err = werr;
 
 			o->gone = true;
 			o->err = err;
@@ -233,9 +237,9 @@ void outbuf_stop(struct outbuf *o)
 	empty = outbuf_wait_empty(o, OUT_EXIT_IDLE_MS, OUT_EXIT_MAX_MS);
 	o->stop = true;
 	if (!empty) {
-		/* Whatever the stuck writer has not taken is dropped; it ends when its write() does. */
+		/* Whatever the stuck writer has not written is dropped; it ends when its write() does. */
 		o->nr_dropped += o->len;
-		o->len = 0;
+		o->abandoned = true;
 	}
 	pthread_cond_signal(&o->wake);
 	pthread_mutex_unlock(&o->lock);

@@ -28,6 +28,7 @@ struct outbuf {
 	size_t cap, head, len;		/* bytes [head, head + len) mod cap wait for the fd */
 	pthread_t thread;
 	bool started, stop, gone;	/* gone: the fd failed (EPIPE, EIO): drop everything */
+	bool abandoned;			/* outbuf_stop() left a writer stuck in write() behind */
 	int err;			/* errno of that failure */
 	uint64_t nr_written, nr_dropped;	/* bytes */
 };
