@@ -173,6 +173,13 @@ int sandbox_enter(bool user_net, char *err, size_t errlen)
 	if (!prepared)
 		return 0;
 	tzset();		/* the time zone, read now: /etc/localtime is about to go */
+	/*
+	 * Out of the current directory first: it is about to go anyway, and a
+	 * working directory on a mount that the pivot detaches (seen with a 9p
+	 * share in the lab) stalled that file system for every process.
+	 */
+	if (chdir("/") < 0)
+		return hv_fail(err, errlen, -errno, "sandbox: chdir /: %s", strerror(errno));
 	ret = hv_proc_keep();
 	if (ret)
 		return hv_fail(err, errlen, ret, "sandbox: /proc: %s", strerror(-ret));

@@ -17,38 +17,41 @@ cat >"$T/inner.sh" <<SCRIPT
 set -u
 [ "\$(id -u)" = 0 ] || { echo "not_root=1"; exit 0; }
 S=\$(mktemp -d /tmp/sandbox.XXXXXX)
-# run NAME EXTRA...: hvrun in the background with a socket and a pid file, guest idle
+# run NAME EXTRA...: hvrun in the background with a socket and a pid file, guest idle;
+# job: the background job (timeout), pid: hvrun itself (from its pid file)
 run() {
 	local name=\$1; shift
 	timeout 600 "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" --control \$S/\$name.sock \\
 		--pidfile \$S/\$name.pid --net user "\$@" \\
 		-a "console=ttyS0 quiet hvtest=idle" >"$T/\$name.console" 2>"$T/\$name.err" &
-	pid=\$!
+	job=\$!
 	for i in \$(seq 300); do
 		grep -q 'HVTEST idle ready' "$T/\$name.console" && break
-		kill -0 \$pid 2>/dev/null || { echo "\${name}_died=1"; return 1; }
+		kill -0 \$job 2>/dev/null || { echo "\${name}_died=1"; return 1; }
 		sleep 1
 	done
+	pid=\$(cat \$S/\$name.pid)
 	echo "\${name}_up_s=\$i"
 }
 
 run on || exit 0
 echo "on_root=\$(cd /proc/\$pid/root && find . -mindepth 1 | sort | tr '\\n' ' ')"
 cmp -s /proc/\$pid/root/etc/resolv.conf /etc/resolv.conf && echo "on_resolv_same=1"
-awk '\$5 == "/" { print "on_rootmount=" \$4 "," \$6 "," \$9 }' /proc/\$pid/mountinfo
+# mountinfo: field 5 the mount point, 6 its options, the file system type after " - "
+awk '\$5 == "/" { for (i = 7; \$i != "-"; i++) ; print "on_rootmount=" \$6 " " \$(i + 1) }' /proc/\$pid/mountinfo
 timeout 10 "$HVCTL" --control \$S/on.sock status >/dev/null && echo "on_status=ok"
-timeout 10 "$HVCTL" --control \$S/on.sock stop >/dev/null; wait \$pid; echo "on_rc=\$?"
+timeout 10 "$HVCTL" --control \$S/on.sock stop >/dev/null; wait \$job; echo "on_rc=\$?"
 [ -e \$S/on.sock ] || echo "on_sock_gone=1"
 [ -e \$S/on.pid ] || echo "on_pid_gone=1"
 
 run killed || exit 0
-kill -9 \$pid; wait \$pid 2>/dev/null
+kill -9 \$pid; wait \$job 2>/dev/null
 for i in \$(seq 50); do [ -e \$S/killed.sock ] || [ -e \$S/killed.pid ] || break; sleep 0.1; done
 [ -e \$S/killed.sock ] || [ -e \$S/killed.pid ] || echo "killed_gone=1"
 
 run off --sandbox off || exit 0
 [ -r /proc/\$pid/root/etc/passwd ] && echo "off_host_root=1"
-timeout 10 "$HVCTL" --control \$S/off.sock stop >/dev/null; wait \$pid; echo "off_rc=\$?"
+timeout 10 "$HVCTL" --control \$S/off.sock stop >/dev/null; wait \$job; echo "off_rc=\$?"
 SCRIPT
 
 rc=0; KVM_TIMEOUT=900 LAB_TIMEOUT=900 kvm_run bash "$T/inner.sh" || rc=$?
@@ -63,7 +66,7 @@ done
 	fail "the sandboxed hvrun's root holds '$(r on_root)', not just etc/resolv.conf"
 [ "$(r on_resolv_same)" = 1 ] || fail "etc/resolv.conf in the empty root is not the host's"
 case "$(r on_rootmount)" in
-	ro,*tmpfs*) ;;
+	"ro,"*" tmpfs") ;;
 	*) fail "the root is not a read-only tmpfs: $(r on_rootmount)" ;;
 esac
 [ "$(r on_status)" = ok ] || fail "hvctl status did not answer in the empty root"
