@@ -88,6 +88,7 @@ struct dev {
 	int cfg_fd;
 	volatile uint8_t *bar;
 	uint64_t bar_pa, bar_len;
+	unsigned int barno;		/* the BAR holding the virtio structures */
 	uint32_t common, notify, isr, devcfg, notify_mult;
 	uint16_t nq, mainq;
 	uint64_t host_features, features;
@@ -252,7 +253,7 @@ static int probe(const char *bdf)
 	struct dev *d;
 	enum kind k;
 	uint8_t cfg[256];
-	unsigned int p, guard = 0;
+	unsigned int p, guard = 0, bar = 99, line;
 	int fd;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
@@ -283,8 +284,12 @@ static int probe(const char *bdf)
 		if (cfg[p] != 0x09)
 			continue;
 		memcpy(&off, &cfg[p + 8], 4);
-		if (cfg[p + 4] != 0)
-			die("%s: a virtio structure outside BAR 0", bdf);
+		if (cfg[p + 3] < 1 || cfg[p + 3] > 4)
+			continue;	/* PCI config access, shared memory: not used */
+		/* hvrun puts them all in BAR 0, QEMU in BAR 4: one BAR either way */
+		if (bar != 99 && cfg[p + 4] != bar)
+			die("%s: virtio structures in two BARs", bdf);
+		bar = cfg[p + 4];
 		switch (cfg[p + 3]) {
 		case 1: d->common = off; break;
 		case 2: d->notify = off; memcpy(&d->notify_mult, &cfg[p + 16], 4); break;
@@ -292,14 +297,25 @@ static int probe(const char *bdf)
 		case 4: d->devcfg = off; break;
 		}
 	}
+	if (bar > 5)
+		die("%s: no virtio capabilities", bdf);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
-	if (read_file(path, buf, sizeof(buf)) || sscanf(buf, "%llx %llx %llx", &start, &end, &flags) != 3 || !start)
-		die("%s: no BAR 0", bdf);
+	fd = open(path, O_RDONLY);
+	FILE *rf = fd >= 0 ? fdopen(fd, "r") : NULL;
+	start = 0;
+	for (line = 0; rf && line <= bar; line++)
+		if (!fgets(buf, sizeof(buf), rf) || sscanf(buf, "%llx %llx %llx", &start, &end, &flags) != 3)
+			start = 0;
+	if (rf)
+		fclose(rf);
+	if (!start)
+		die("%s: BAR %u not assigned", bdf, bar);
 	d->bar_pa = start;
+	d->barno = bar;
 	d->bar_len = end - start + 1;
 	/* Memory space and bus mastering on, INTx off: this driver polls. */
 	cfg_write(d, 4, (cfg_read(d, 4, 2) | 0x0006 | 0x0400) & 0xffff, 2);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u", bdf, bar);
 	fd = open(path, O_RDWR | O_SYNC);
 	if (fd < 0)
 		die("%s: %s", path, strerror(errno));
@@ -310,7 +326,7 @@ static int probe(const char *bdf)
 	d->mem = dma_pool + (size_t)k * REGION;
 	d->mem_pa = dma_pool_pa[k];
 	have[k] = true;
-	printf("HOSTILE device %s at %s BAR0 0x%llx+0x%llx DMA 0x%llx\n", kind_names[k], bdf,
+	printf("HOSTILE device %s at %s BAR%u 0x%llx+0x%llx DMA 0x%llx\n", kind_names[k], bdf, bar,
 	       (unsigned long long)d->bar_pa, (unsigned long long)d->bar_len,
 	       (unsigned long long)d->mem_pa);
 	return 1;
@@ -373,12 +389,15 @@ static void make_avail(struct dev *d, uint16_t qi, uint16_t head)
 	mb();
 }
 
+static bool hold_notify;	/* post() makes chains available without notifying */
+
 static uint16_t post(struct dev *d, uint16_t qi, const struct buf *b, unsigned int n)
 {
 	uint16_t head = put_chain(d, qi, b, n);
 
 	make_avail(d, qi, head);
-	notify(d, qi);
+	if (!hold_notify)
+		notify(d, qi);
 	return head;
 }
 
@@ -1132,17 +1151,51 @@ static int c_avail_ffff_then_back(struct dev *d)
 static int c_dup_head_in_flight(struct dev *d)
 {
 	struct pending p;
-	struct vq *q = &d->q[d->mainq];
 
-	/* one chain made available twice before the device gave it back */
+	/*
+	 * One chain made available twice before one notification: the device takes
+	 * the second copy while the first may still be in flight (blk, scsi).
+	 */
+	hold_notify = true;
 	post_good(d, &p);
+	hold_notify = false;
 	if (p.qi != d->mainq)
 		return 1;
 	make_avail(d, d->mainq, p.head);
 	notify(d, d->mainq);
 	settle(d, d->mainq, p.head);
 	settle(d, d->mainq, p.head);
-	(void)q;
+	return 0;
+}
+
+static int c_dup_head_shrunk(struct dev *d)
+{
+	struct pending p;
+	struct vq *q = &d->q[d->mainq];
+	uint16_t h;
+
+	/*
+	 * A head re-posted, with a smaller chain, while the device may still hold the
+	 * first: its completion then claims more bytes than the second chain has.
+	 */
+	post_good(d, &p);
+	if (p.qi != d->mainq)
+		return 1;
+	usleep(500);
+	h = p.head;
+	if (q->desc[h].flags & D_NEXT) {
+		uint16_t last = q->desc[h].next;
+
+		while (q->desc[last].flags & D_NEXT)
+			last = q->desc[last].next;
+		q->desc[h].next = last;	/* the middle (data) buffers dropped */
+	} else {
+		q->desc[h].len = 1;
+	}
+	make_avail(d, d->mainq, h);
+	notify(d, d->mainq);
+	settle(d, d->mainq, h);
+	settle(d, d->mainq, h);
 	return 0;
 }
 
@@ -1548,7 +1601,7 @@ static int c_bus_master_off(struct dev *d)
 
 static int c_bar_moves_onto_other(struct dev *d)
 {
-	uint32_t old = cfg_read(d, 0x10, 4);
+	uint32_t old = cfg_read(d, 0x10 + 4 * d->barno, 4);
 	int k;
 
 	/* BAR 0 moved onto another device's BAR 0 (the notify ioeventfds collide), then back */
@@ -1557,22 +1610,22 @@ static int c_bar_moves_onto_other(struct dev *d)
 			break;
 	if (k == K_NR)
 		return 1;
-	cfg_write(d, 0x10, (uint32_t)devs[k].bar_pa, 4);
+	cfg_write(d, 0x10 + 4 * d->barno, (uint32_t)devs[k].bar_pa, 4);
 	notify(&devs[k], devs[k].mainq);
-	cfg_write(d, 0x10, old, 4);
+	cfg_write(d, 0x10 + 4 * d->barno, old, 4);
 	return 0;
 }
 
 static int c_bar_sizing_mid_io(struct dev *d)
 {
 	struct pending p;
-	uint32_t old = cfg_read(d, 0x10, 4);
+	uint32_t old = cfg_read(d, 0x10 + 4 * d->barno, 4);
 
 	/* BAR sizing (all ones) while a request is in flight, then the old value back */
 	post_good(d, &p);
-	cfg_write(d, 0x10, 0xffffffffu, 4);
-	(void)cfg_read(d, 0x10, 4);
-	cfg_write(d, 0x10, old, 4);
+	cfg_write(d, 0x10 + 4 * d->barno, 0xffffffffu, 4);
+	(void)cfg_read(d, 0x10 + 4 * d->barno, 4);
+	cfg_write(d, 0x10 + 4 * d->barno, old, 4);
 	settle(d, p.qi, p.head);
 	return 0;
 }
@@ -2239,6 +2292,7 @@ static const struct hcase cases[] = {
 	{ "avail-idx-backwards", ALL, "avail->idx stepped back after a request", c_avail_backwards },
 	{ "avail-idx-flicker", ALL, "avail->idx +0x8000 and back", c_avail_ffff_then_back },
 	{ "head-reposted-in-flight", ALL, "one head made available twice", c_dup_head_in_flight },
+	{ "head-reposted-shrunk", ALL, "a head re-posted with a shorter chain, maybe in flight", c_dup_head_shrunk },
 	{ "desc-rewritten-after-notify", ALL, "the descriptor changes under the device", c_desc_rewritten },
 	{ "ring-full-flood", ALL, "every descriptor made available at once", c_ring_full_flood },
 	{ "notify-storm", ALL, "2000 notifications of an idle queue", c_notify_storm },
