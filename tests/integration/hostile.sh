@@ -64,7 +64,7 @@ cd "$T"
 # Sockets cannot live on the lab's 9p share: the control directory is in /tmp.
 export HVRUN_CONTROL_DIR=\$(mktemp -d /tmp/hostile-ctl.XXXXXX)
 start=\$(date +%s)
-timeout ${HOSTILE_VM_TIMEOUT:-1500} $(printf '%q ' "${vmm[@]}") >vm.out 2>vm.err &
+timeout ${HOSTILE_VM_TIMEOUT:-600} $(printf '%q ' "${vmm[@]}") >vm.out 2>vm.err &
 pid=\$!
 # hvctl status every 2 s while the suite runs (a failure counts only while hvrun lives),
 # and once more when the guest says the suite is over.
@@ -93,7 +93,7 @@ wait \$pid; echo \$? >vm.rc
 echo \$ok >status.ok; echo \$bad >status.bad; echo "\${final:-none}" >status.final.verdict
 echo \$(( \$(date +%s) - start )) >vm.seconds
 SCRIPT
-rc=0; KVM_TIMEOUT=1800 LAB_TIMEOUT=1800 kvm_run bash "$T/inner.sh" || rc=$?
+rc=0; KVM_TIMEOUT=900 LAB_TIMEOUT=900 kvm_run bash "$T/inner.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
 cp "$T/vm.out" "$T/out"; cp "$T/vm.err" "$T/err"
 # Text only: some cases send bytes from the BIOS area to the console.
@@ -106,7 +106,7 @@ grep '^HOSTILE table' "$T/vm.txt" | sed 's/^HOSTILE table /  /'
 grep -E '^HOSTILE case .*(VMM-FAILED|silent-stop)' "$T/vm.txt" | sed 's/^HOSTILE case /  /'
 
 vm_rc=$(cat "$T/vm.rc")
-[ "$vm_rc" = 124 ] && fail "$VMM_KIND hung: still running after ${HOSTILE_VM_TIMEOUT:-1500} s; last case started: $(grep '^HOSTILE run' "$T/vm.txt" | tail -n 1)"
+[ "$vm_rc" = 124 ] && fail "$VMM_KIND hung: still running after ${HOSTILE_VM_TIMEOUT:-600} s; last case started: $(grep '^HOSTILE run' "$T/vm.txt" | tail -n 1)"
 [ "$vm_rc" = 0 ] || fail "$VMM_KIND exited with status $vm_rc; last case started: $(grep '^HOSTILE run' "$T/vm.txt" | tail -n 1)"
 grep -q '^HOSTILE fatal' "$T/vm.txt" && fail "$(grep '^HOSTILE fatal' "$T/vm.txt" | head -n 3)"
 grep -q '^HOSTILE summary' "$T/vm.txt" || fail "the suite did not finish; last case started: $(grep '^HOSTILE run' "$T/vm.txt" | tail -n 1)"
