@@ -2351,7 +2351,7 @@ static const struct hcase cases[] = {
 	{ "blk-flush-with-data", K_BLK, "FLUSH with a data buffer", c_blk_flush_with_data },
 	{ "blk-write-writable-data", K_BLK, "OUT with a device-writable data buffer", c_blk_write_readonly_dir },
 	{ "blk-read-readable-data", K_BLK, "IN with a device-readable data buffer", c_blk_in_with_readable_data },
-	{ "blk-dma-into-common-cfg", K_BLK, "read into its own common config (QEMU 7.2 hangs)", c_blk_read_into_common_cfg },
+	{ "blk-dma-into-common-cfg", K_BLK, "read into its own common config (reported to hang QEMU 7.2)", c_blk_read_into_common_cfg },
 	{ "blk-read-into-rom", K_BLK, "read into 0xf0000", c_blk_read_into_rom },
 	{ "blk-write-from-bar", K_BLK, "write from its own BAR", c_blk_write_from_bar },
 	{ "blk-read-into-desc-table", K_BLK, "read over its own descriptor table", c_blk_read_into_desc_table },
