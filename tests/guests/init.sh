@@ -5,6 +5,8 @@
 # The kernel command line picks the job: hvtest=report (default) | shell | reboot | marker
 # | read (one 4 KiB read of /dev/vda) | cdrom (the CD-ROM: /dev/sr0, its label, a file on it)
 # | flood (megabytes to hvc0 and ttyS0, for ever: stuck_terminal.sh) | idle (up, then quiet)
+# | hostile (/bin/hostile, tests/hostile/hostile.c, plays a malicious driver; hostile=CASE
+# runs one case or one device's cases)
 # (marker: print "HVTEST marker" at once and power off; bench/boot times it).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -12,16 +14,20 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/ttyS0 >/dev/ttyS0 2>&1
-# The virtio drivers, when mkinitramfs.sh was given a kernel's modules.
-if [ -f /modules/order ]; then
+mode=report
+hostile_args=
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	hvtest=*) mode=${arg#hvtest=} ;;
+	hostile=*) hostile_args=${arg#hostile=} ;;
+	esac
+done
+# The virtio drivers, when mkinitramfs.sh was given a kernel's modules; not in hostile
+# mode, where tests/hostile/hostile.c drives the devices itself.
+if [ -f /modules/order ] && [ "$mode" != hostile ]; then
 	while read -r mod; do insmod "/modules/$mod.ko" || echo "HVTEST insmod_failed=$mod"; done </modules/order
 	mdev -s 2>/dev/null
 fi
-
-mode=report
-for arg in $(cat /proc/cmdline); do
-	case $arg in hvtest=*) mode=${arg#hvtest=} ;; esac
-done
 if [ "$mode" = marker ]; then
 	echo "HVTEST marker"
 	poweroff -f
@@ -156,6 +162,20 @@ hvcin)
 	echo "HVTEST hvcin ready"
 	read -r line </dev/hvc0
 	echo "HVTEST hvc_in=$line"
+	poweroff -f
+	;;
+hostile)
+	# No virtio driver is loaded: /bin/hostile (added by tests/integration/hostile.sh)
+	# owns the devices.  It prints "HOSTILE ..." lines; then a pause in which the host
+	# asks hvctl status once more, and power off.
+	if [ -x /bin/hostile ]; then
+		/bin/hostile $hostile_args
+		echo "HOSTILE exit=$?"
+	else
+		echo "HOSTILE exit=none (no /bin/hostile in the initramfs)"
+	fi
+	echo "HOSTILE waiting"
+	sleep 5
 	poweroff -f
 	;;
 virtio)
