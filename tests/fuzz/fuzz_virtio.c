@@ -217,7 +217,7 @@ static void config_access(struct fz_dev *f, struct fz_in *in, bool is_write)
 void fz_run(struct fz_dev *f, struct fz_in *in, uint64_t fallback_features)
 {
 	unsigned int nq = f->d->nr_queues < FZ_MAX_QUEUES ? f->d->nr_queues : FZ_MAX_QUEUES;
-	unsigned int ops = 0, i;
+	unsigned int ops = 0, resets = 0, i;
 
 	while (in->n && ops++ < 512) {
 		uint8_t op = fz_u8(in);
@@ -245,7 +245,9 @@ void fz_run(struct fz_dev *f, struct fz_in *in, uint64_t fallback_features)
 				f->hook(f, in);
 			break;
 		case 10:
-			/* The driver resets the device and probes it again. */
+			/* The driver resets the device and probes it again (a few times: it is slow). */
+			if (resets++ >= 4)
+				break;
 			fz_stop(f);
 			fz_start(f, f->features, fallback_features, f->qsize);
 			break;
