@@ -5,8 +5,8 @@
 #
 # New inputs go to WORK/corpus (the seeds in SEEDS are only read), the fuzzer's output to
 # WORK/log, a crashing input to WORK/crash-*, leak-* or timeout-* (reproduce it with
-# "FUZZER FILE").  hvrun's own messages are discarded (-close_fd_mask=3); libFuzzer's and the
-# sanitizers' reports are kept.  Exit status: 0 when the fuzzer ran and found nothing, else 1.
+# "FUZZER FILE"), the summary line also to WORK/summary.  hvrun's own messages are
+# discarded (-close_fd_mask=3); libFuzzer's and the sanitizers' reports are kept.  Exit status: 0 when the fuzzer ran and found nothing, else 1.
 set -uo pipefail
 [ $# = 4 ] || { echo "usage: $0 FUZZER SECONDS SEEDS WORK" >&2; exit 2; }
 fuzzer=$1 secs=$2 seeds=$3 work=$4
@@ -29,7 +29,7 @@ corpus=$(find "$work/corpus" -type f | wc -l)
 crashes=$(find "$work" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'leak-*' -o \
 	-maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*' | wc -l)
 printf 'fuzz: %-12s %6s s %9s execs %7s execs/s  corpus %5s  cov %5s  crashes %s\n' \
-	"$name" "$took" "${execs:-0}" "${rate:-0}" "$corpus" "${cov:-?}" "$crashes"
+	"$name" "$took" "${execs:-0}" "${rate:-0}" "$corpus" "${cov:-?}" "$crashes" | tee "$work/summary"
 if [ "$status" != 0 ] || [ "$crashes" != 0 ] || [ "${execs:-0}" = 0 ]; then
 	echo "fuzz: $name FAILED (status $status); the fuzzer's last lines ($work/log):"
 	tail -60 "$work/log"
