@@ -278,14 +278,15 @@ def iso9660():
 
 def options():
     def argv(*a): return b"\0".join(x.encode() for x in a)
-    write("options", "kernel", argv("-m", "256M", "-c", "2", "-k", "/dev/null", "-a", "console=hvc0 quiet"))
-    write("options", "disks", argv("-k", "/dev/null", "-d", "/dev/null,ro,serial=abc", "-d",
-                                   "/dev/null,cache=writeback", "--console", "virtio", "--no-rng"))
-    write("options", "net", argv("-k", "/dev/null", "--net", "user,hostfwd=tcp:127.0.0.1:5555-:22,mac=52:54:00:00:00:01",
+    f = "/tmp/hvrun-fuzz-options/"     # regular files fuzz_options.c creates
+    write("options", "kernel", argv("-m", "256M", "-c", "2", "-k", f + "k", "-i", f + "i", "-a", "console=hvc0 quiet"))
+    write("options", "disks", argv("-k", f + "k", "-d", f + "d,ro,serial=abc", "-d",
+                                   f + "e,cache=writeback", "--console", "virtio", "--no-rng"))
+    write("options", "net", argv("-k", f + "k", "--net", "user,hostfwd=tcp:127.0.0.1:5555-:22,mac=52:54:00:00:00:01",
                                  "-t", "tap3", "--mac", "02:00:00:00:00:02", "--net", "tap=tap4,queues=2"))
-    write("options", "firmware", argv("-d", "/dev/null", "--cdrom", "/dev/null", "--boot", "order=dc,once=d,menu=on",
+    write("options", "firmware", argv("-d", f + "d", "--cdrom", f + "c", "--boot", "order=dc,once=d,menu=on",
                                       "--name", "vm-1", "--rtc", "localtime", "--no-reboot"))
-    write("options", "misc", argv("--demo", "--trace", "virtio,boot", "--hugepages", "--user", "0",
+    write("options", "misc", argv("--raw", f + "r", "--trace", "virtio,boot", "--hugepages", "--user", "0",
                                   "--control", "/tmp/x.sock", "-v"))
 
 
