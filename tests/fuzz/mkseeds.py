@@ -301,9 +301,32 @@ def control():
     write("control", "console", b'{"cmd":"console"}')
 
 
+# ---- port I/O (fuzz_legacy.c): op = write | width << 1 | port index << 3 ----
+
+def legacy():
+    ports = [0x3f8, 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff, 0x70, 0x71,
+             0xcf8, 0xcf9, 0xcfa, 0xcfb, 0xcfc, 0xcfd, 0xcfe, 0xcff]
+
+    def io(port, width, data=None):
+        return u8((1 if data is not None else 0) | ({1: 0, 2: 1, 4: 2}[width] << 1) |
+                  (ports.index(port) << 3)) + (data or b"")
+    rx = u8(len(ports) << 3) + u8(5) + b"hello"
+    write("legacy", "uart", io(0x3fb, 1, b"\x80") + io(0x3f8, 1, b"\x01") + io(0x3fb, 1, b"\x03") +
+          io(0x3f9, 1, b"\x0f") + io(0x3fa, 1, b"\xc7") + io(0x3f8, 1, b"A") + io(0x3fa, 1) +
+          rx + io(0x3fd, 1) + io(0x3f8, 1) * 3 + io(0x3fe, 1) + io(0x3fc, 1, b"\x10") + io(0x3f8, 1, b"B"))
+    write("legacy", "rtc", b"".join(io(0x70, 1, bytes([r])) + io(0x71, 1) for r in (0, 2, 4, 6, 7, 8, 9, 0x0a, 0x0b,
+                                                                                  0x0c, 0x0d, 0x32, 0x34, 0x35, 0x5b)) +
+          io(0x70, 1, b"\x0b") + io(0x71, 1, b"\x82") + io(0x70, 1, b"\x00") + io(0x71, 1, b"\x30") +
+          io(0x70, 1, b"\x0b") + io(0x71, 1, b"\x02"))
+    write("legacy", "pci", b"".join(io(0xcf8, 4, u32(0x80000000 | dev << 11 | reg)) + io(0xcfc, 4)
+                                    for dev in (0, 1, 2) for reg in (0, 8, 0x10, 0x2c, 0x3c)) +
+          io(0xcf8, 4, u32(0x80000804)) + io(0xcfc, 2, u16(7)) + io(0xcfe, 2) + io(0xcf8, 4, u32(0x80000010)) +
+          io(0xcfc, 4, u32(0xffffffff)) + io(0xcfc, 4) + io(0xcf9, 1, b"\x06"))
+
+
 def main():
     for fn in (blk, net, scsi, balloon, console, rng, virtqueue, virtio_pci, fw_cfg, bzimage, iso9660,
-               options, control):
+               options, control, legacy):
         fn()
     # The CD-ROM's command set alone (fuzz_scsi_cdb.c): hdr, cdb length, din length, cdb, splits.
     def cmd(cdb, din, hdr=1): return u8(hdr) + u8(len(cdb)) + u16(din) + cdb + u8(128) * (hdr & 3)
