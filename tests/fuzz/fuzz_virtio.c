@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 uint8_t fz_u8(struct fz_in *in)
 {
@@ -102,11 +103,32 @@ bool fz_start(struct fz_dev *f, uint64_t features, uint64_t fallback, uint16_t q
 
 void fz_stop(struct fz_dev *f)
 {
+	unsigned int irqs;
+
 	pthread_mutex_lock(&f->d->lock);
 	virtio_dev_reset(f->d);
 	pthread_mutex_unlock(&f->d->lock);
 	f->active = false;
+	/*
+	 * virtio.h: after reset() "nothing may touch guest memory or raise an
+	 * interrupt": no I/O left in flight, and while the loop runs once more
+	 * guest RAM is read-only (a write is a SEGV report naming the writer)
+	 * and no interrupt may come.
+	 */
+	if (f->busy && f->busy(f)) {
+		fprintf(stderr, "fuzz: %s: I/O still in flight after reset\n", f->d->ops->name);
+		abort();
+	}
+	irqs = f->irqs;
+	if (mprotect(f->m.ram, f->m.size, PROT_READ) != 0)
+		abort();
 	fz_poll(f);
+	if (mprotect(f->m.ram, f->m.size, PROT_READ | PROT_WRITE) != 0)
+		abort();
+	if (f->irqs != irqs) {
+		fprintf(stderr, "fuzz: %s: an interrupt after reset\n", f->d->ops->name);
+		abort();
+	}
 }
 
 void fz_kick(struct fz_dev *f, unsigned int qi)
@@ -250,6 +272,21 @@ void fz_run(struct fz_dev *f, struct fz_in *in, uint64_t fallback_features)
 				break;
 			fz_stop(f);
 			fz_start(f, f->features, fallback_features, f->qsize);
+			break;
+		case 12: {
+			/* The driver scribbles on guest RAM: rings, buffers in flight, anything. */
+			uint32_t at = fz_u32(in) % f->m.size;
+			size_t len = fz_u8(in) % 64;
+
+			if (len > f->m.size - at)
+				len = f->m.size - at;
+			fz_bytes(in, f->m.ram + at, len);
+			break;
+		}
+		case 13:
+			/* The driver publishes a head again, maybe one still in flight. */
+			if (f->active && f->qsize)
+				mock_publish(&f->q[qi], (uint16_t)(fz_u8(in) % f->qsize));
 			break;
 		default:
 			/* A chain and its kick in one (the common case). */

@@ -58,7 +58,7 @@ void fz_init(struct fz_dev *f, const char *loop_name);
  */
 bool fz_start(struct fz_dev *f, uint64_t features, uint64_t fallback, uint16_t qsize);
 
-/* The driver's reset (status 0), then polls until nothing is in flight. */
+/* The driver's reset (status 0); then no I/O may be in flight, and polling may touch neither RAM nor interrupts. */
 void fz_stop(struct fz_dev *f);
 
 /*
@@ -77,7 +77,8 @@ void fz_poll(struct fz_dev *f);
 /*
  * The generic driver: reads operations until the input ends (publish a chain
  * on queue q, kick q, poll, read/write device config, reset and start again,
- * the target's hook), then kicks every queue, polls and resets the device.
+ * write anywhere in guest RAM, publish a head again, the target's hook), then
+ * kicks every queue, polls and resets the device.
  */
 #define FZ_OP_HOOK	9
 void fz_run(struct fz_dev *f, struct fz_in *in, uint64_t fallback_features);
