@@ -2,7 +2,8 @@
  * fuzz_blk.c: virtio-blk's request path (virtio 1.2 §5.2) under a fuzzed
  * driver: header parsing, sector and length checks, IN/OUT/FLUSH/GET_ID/
  * DISCARD/WRITE_ZEROES on a 64 KiB image (a memfd), with the io_uring
- * completions run on this thread until nothing is in flight.
+ * completions run on this thread until nothing is in flight; two request
+ * queues (VIRTIO_BLK_F_MQ).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@ static void setup(void)
 	if (fd < 0 || ftruncate(fd, IMAGE_SIZE) != 0)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (vblk_open_image(&img, path, false, false, 1, err, sizeof(err)) != 0 ||
-	    vblk_create(&o, &fz.m.gm, &fz.loop, 1, &fz.d, err, sizeof(err)) != 0) {
+	if (vblk_open_image(&img, path, false, false, 2, err, sizeof(err)) != 0 ||
+	    vblk_create(&o, &fz.m.gm, &fz.loop, 2, &fz.d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_blk: %s\n", err);
 		abort();
 	}
