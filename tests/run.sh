@@ -3,7 +3,8 @@
 # every test (cmocka unit tests, then integration tests on a real KVM: this host's
 # hardware KVM when it has one, else the nested-KVM lab), and ends with the counts.
 #
-#   tests/run.sh           the normal build, then the unit tests again under ASan+UBSan
+#   tests/run.sh           the normal build, then the unit tests again under ASan+UBSan,
+#                          then each libFuzzer target for FUZZ_SECONDS (default 10; build-fuzz/)
 #   tests/run.sh --asan    everything under ASan+UBSan (build-asan/)
 #   HVRUN_KVM=direct|lab   force where the KVM tests run (default: auto)
 set -uo pipefail
@@ -52,6 +53,14 @@ else
 	echo "tests: the unit tests again, under ASan+UBSan"
 	build build-asan -DHVRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	run_ctest build-asan -L unit
+	fuzz=${FUZZ_SECONDS:-10}
+	echo "tests: each fuzz target for $fuzz s (tests/fuzz; clang, libFuzzer, ASan+UBSan)"
+	fuzz_start=$(date +%s)
+	CC=clang build build-fuzz -DHVRUN_FUZZ=ON -DHVRUN_TESTS=OFF -DFUZZ_SECONDS="$fuzz"
+	rm -f build-fuzz/tests/fuzz/work/*/summary
+	run_ctest build-fuzz -L fuzz
+	cat build-fuzz/tests/fuzz/work/*/summary 2>/dev/null
+	echo "tests: fuzzing took $(( $(date +%s) - fuzz_start )) s"
 fi
 echo "tests: KVM mode $mode, $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -12,6 +12,8 @@ pkgs=(build-essential cmake pkg-config liburing-dev libcap-ng-dev libfdt-dev lib
 if [ "${1-}" = --tests ] || [ "${1-}" = --lab ]; then
 	# cmocka: unit tests.  The lab (tests/lab/lab.sh): QEMU, a static busybox,
 	# cpio/kmod for its initramfs, e2fsprogs for scratch disks, xz/zstd for modules.
+	# clang + its runtime libraries: the libFuzzer targets (tests/fuzz, -DHVRUN_FUZZ=ON).
+	pkgs+=(clang libclang-rt-14-dev)
 	pkgs+=(libcmocka-dev qemu-system-x86 qemu-system-data busybox-static cpio kmod python3 file
 	       e2fsprogs xz-utils zstd util-linux
 	       mmdebstrap	# the Debian guest image (tests/guests/mkdebian.sh)
