@@ -3,10 +3,12 @@
 #include <stdlib.h>
 
 #include "devices/virtio_console.h"
+#include "hv/output.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 static struct fz_dev fz;
 static int out_fd = -1;
+static struct outbuf out;		/* the guest's output, written straight to /dev/null */
 
 /* FZ_OP_HOOK: host input (what hvrun's stdin brings), or a terminal resize. */
 static void con_hook(struct fz_dev *f, struct fz_in *in)
@@ -30,11 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (out_fd < 0) {
 		out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);	/* the guest's output */
+		if (out_fd < 0 || outbuf_init(&out, "fuzz", out_fd, 1 << 16) != 0)
+			abort();
 		fz_init(&fz, "fuzz-con");
 		fz.hook = con_hook;
 	}
 	/* A new device per input: host input is kept across resets, not across inputs. */
-	if (out_fd < 0 || vcon_create(&fz.m.gm, &fz.loop, out_fd, &fz.d) != 0)
+	if (vcon_create(&fz.m.gm, &fz.loop, &out, &fz.d) != 0)
 		abort();
 	features = fz_u64(&in);
 	if (fz_start(&fz, features, fz.d->host_features, (uint16_t)(1u << (fz_u8(&in) % 9))))

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int ops = 0;
 
 	memset(&bus, 0, sizeof(bus));
-	serial_init(&com1, -1, irq, NULL);
+	serial_init(&com1, NULL, irq, NULL);
 	rtc_init(&rtc, false, fixed_clock);
 	rtc_set_memory_size(&rtc, 512u << 20, 0);
 	pci_bus_init(&pci);

@@ -16,6 +16,7 @@
 #include "devices/virtio_balloon.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_rng.h"
+#include "hv/output.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 #define RAM_SIZE	(64u * 1024)
@@ -34,6 +35,8 @@ static void set_intx(void *opaque, unsigned int gsi, int level)
 	intx_level = level;
 }
 
+static struct outbuf null_out;	/* the console's output, written straight to null_fd */
+
 /* Made once, each kind, and reset after every input (the balloon reads /proc/self/smaps: slow). */
 static struct virtio_dev *get_dev(uint8_t kind)
 {
@@ -48,7 +51,9 @@ static struct virtio_dev *get_dev(uint8_t kind)
 		ret = vrng_create(&m.gm, &loop, 1ull << 40, &d);
 		break;
 	case 1:
-		ret = vcon_create(&m.gm, &loop, null_fd, &d);
+		ret = outbuf_init(&null_out, "fuzz", null_fd, 1 << 16);
+		if (!ret)
+			ret = vcon_create(&m.gm, &loop, &null_out, &d);
 		break;
 	default:
 		ret = vballoon_create(&m.gm, &loop, RAM_SIZE, 3600, true, &d);
