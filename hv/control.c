@@ -23,6 +23,7 @@
 #include "hv/event_loop.h"
 #include "hv/log.h"
 #include "hv/platform.h"
+#include "hv/seccomp.h"
 #include "hv/stats.h"
 
 #define CTL_READ_CHUNK	4096
@@ -1161,6 +1162,7 @@ struct control *control_new(const struct hv_options *o, const struct control_vm_
 		free(c);
 		return NULL;
 	}
+	c->loop.seccomp_kind = SECCOMP_CONTROL;
 	c->loop_ready = true;
 	return c;
 }

@@ -19,6 +19,7 @@
 #include "hv/options.h"
 #include "hv/platform.h"
 #include "hv/privs.h"
+#include "hv/seccomp.h"
 #include "hv/stats.h"
 #include "hv/vcpu.h"
 #include "hv/trace.h"
@@ -135,18 +136,16 @@ static int daemon_fork(void)
  * more.  hvrun's messages go to the console log (or nowhere), it leaves the
  * terminal's session and the current directory, and lets the parent go.
  */
-static void daemon_ready(struct control *ctl, int *ready_fd)
+static void daemon_ready(struct control *ctl, int *ready_fd, int null_fd)
 {
 	int log_fd = control_console_log_fd(ctl);
-	int fd = log_fd >= 0 ? log_fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int fd = log_fd >= 0 ? log_fd : null_fd;
 
 	hv_info("running in the background as pid %d: hvctl -n %s status", (int)getpid(),
 		control_name(ctl));
 	fflush(stderr);
 	if (fd >= 0 && dup2(fd, STDERR_FILENO) < 0)
 		hv_warn("--daemonize: dup2: %s", strerror(errno));
-	if (fd >= 0 && fd != log_fd)
-		close(fd);
 	setsid();		/* cannot fail: a forked child is no process group leader */
 	if (chdir("/") < 0)
 		hv_warn("--daemonize: chdir /: %s", strerror(errno));
@@ -215,7 +214,7 @@ static int control_setup(struct control **out, const struct hv_options *o)
  * running lets the parent go (*ready_fd).  Sets *reason; returns HV_EXIT_*.
  */
 static int run_once(const struct hv_options *o, struct hv_host *host, struct control *ctl,
-		    int signal_fd, int *ready_fd, enum vm_stop_reason *reason)
+		    int signal_fd, int *ready_fd, int null_fd, enum vm_stop_reason *reason)
 {
 	struct vm vm;
 	int status;
@@ -229,7 +228,7 @@ static int run_once(const struct hv_options *o, struct hv_host *host, struct con
 		control_attach_vm(ctl, &vm);
 		/* Attached first: once hvrun --daemonize returns, hvctl finds the VM there. */
 		if (*ready_fd >= 0)
-			daemon_ready(ctl, ready_fd);
+			daemon_ready(ctl, ready_fd, null_fd);
 		*reason = vm_run(&vm);
 		/* Waits for a command in progress; then nothing but this function touches vm. */
 		control_detach_vm(ctl, *reason == VM_STOP_RESET && !o->no_reboot);
@@ -252,7 +251,7 @@ int main(int argc, char *argv[])
 	struct hv_options o;
 	struct hv_host host;
 	char err[512], *pidfile = NULL;
-	int status, signal_fd, ready_fd = -1, ret;
+	int status, signal_fd, ready_fd = -1, null_fd = -1, ret;
 	unsigned int boots = 0;
 
 	keep_stdio_open();
@@ -273,6 +272,12 @@ int main(int argc, char *argv[])
 	}
 	hv_verbose = o.verbose;
 	trace_init(o.trace);	/* --trace: before host_open(), so the boot is traced too */
+	/* The SIGSYS handler and the names of the calls, before any thread or filter exists. */
+	if (seccomp_init_policy(o.seccomp, err, sizeof(err))) {
+		hv_err("%s", err);
+		options_free(&o);
+		return HV_EXIT_FAILURE;
+	}
 
 	/*
 	 * --daemonize forks now, while hvrun is one thread (see daemon_fork());
@@ -287,6 +292,8 @@ int main(int argc, char *argv[])
 			return HV_EXIT_FAILURE;
 		}
 		signal(SIGPIPE, SIG_IGN);
+		/* Where stderr goes without --console-log, opened now: no file opens after set-up. */
+		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	}
 
 	/*
@@ -307,6 +314,13 @@ int main(int argc, char *argv[])
 		hv_err("%s", err);
 		status = HV_EXIT_FAILURE;
 	}
+	/*
+	 * Phase 2b: the main thread's system call filter, inherited by every
+	 * thread started from now on; each adds its own narrower one on top
+	 * (docs/15-seccomp.md).  The VM itself is built after this, on every boot.
+	 */
+	if (status == HV_EXIT_OK && seccomp_enter(SECCOMP_MAIN, NULL) < 0)
+		status = HV_EXIT_FAILURE;
 	/* The control thread starts unprivileged: privs_drop() refuses while a thread holds a capability. */
 	if (status == HV_EXIT_OK && (ret = control_start(ctl)) < 0) {
 		hv_err("cannot start the control thread: %s", strerror(-ret));
@@ -318,7 +332,7 @@ int main(int argc, char *argv[])
 			console_raw();		/* restored at exit, whatever the way out */
 		for (;;) {
 			host.boots = boots + 1;
-			status = run_once(&o, &host, ctl, signal_fd, &ready_fd, &reason);
+			status = run_once(&o, &host, ctl, signal_fd, &ready_fd, null_fd, &reason);
 			if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
 				break;
 			if (o.no_reboot) {
@@ -336,6 +350,8 @@ int main(int argc, char *argv[])
 	host_close(&host);
 	if (signal_fd >= 0)
 		close(signal_fd);
+	if (null_fd >= 0)
+		close(null_fd);
 	options_free(&o);
 	return status;
 }
