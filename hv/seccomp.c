@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 #include <linux/fs.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <time.h>
@@ -201,8 +203,17 @@ int seccomp_init_policy(enum seccomp_policy p, char *err, size_t errlen)
 			snprintf(names[nr], sizeof(names[nr]), "%s", n);
 		free(n);
 	}
-	/* localtime_r() (--rtc localtime) reads /etc/localtime once: now, before any filter. */
+	/*
+	 * Files the C library and jansson would open later, on first use, from
+	 * whichever thread gets there first: read them now, before any filter.
+	 * localtime_r() (--rtc localtime) reads /etc/localtime once.  jansson
+	 * seeds its hash tables from /dev/urandom on the first JSON object.
+	 * malloc reads /sys/devices/system/cpu/online when a ninth thread asks
+	 * for an arena, to cap their number at 8 per CPU: the same cap, set now.
+	 */
 	tzset();
+	json_object_seed(0);
+	mallopt(M_ARENA_MAX, 8 * get_nprocs());
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return hv_fail(err, errlen, -errno, "seccomp: sigaction(SIGSYS): %s", strerror(errno));
@@ -303,6 +314,7 @@ static void rules_common(struct rules *r)
 	ALLOW(r, lseek);
 	ALLOW(r, rseq);			/* a new thread registers it before its function runs */
 	ALLOW(r, set_robust_list);
+	ALLOW(r, sigaltstack);		/* AddressSanitizer's runtime, at thread start and exit */
 	ALLOW_ARG(r, tgkill, 2, SIGUSR1);
 	ALLOW_ARG(r, tgkill, 2, SIGABRT);
 	ALLOW_ARG(r, prctl, 0, PR_SET_NAME);
