@@ -344,6 +344,8 @@ static void rules_vcpu(struct rules *r, int vm_fd, int vcpu_fd)
 	ALLOW_IOCTLS(r, vcpu_fd, KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
 		     KVM_GET_LAPIC, KVM_GET_MSRS);
 	rules_irq(r, vm_fd);
+	/* hvctl pause: the last vCPU to park freezes the guest's clock (hv/vm.c). */
+	ALLOW_IOCTLS(r, vm_fd, KVM_GET_CLOCK);
 	ALLOW_IOCTLS(r, -1, TUNSETOFFLOAD);
 	ALLOW(r, eventfd2);
 	ALLOW(r, epoll_ctl);
@@ -399,6 +401,7 @@ static void rules_control(struct rules *r)
 	ALLOW(r, timerfd_settime);
 	ALLOW(r, io_uring_enter);
 	ALLOW_IOCTLS(r, -1, BLKGETSIZE64);	/* disk-resize of a block device */
+	ALLOW_IOCTLS(r, -1, KVM_GET_CLOCK, KVM_SET_CLOCK);	/* pause and resume */
 	rules_irq(r, -1);
 }
 
