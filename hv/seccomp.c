@@ -133,14 +133,36 @@ static void put_uint(struct line *l, unsigned long v)
 		l->buf[l->len++] = tmp[i];
 }
 
+static void put_hex(struct line *l, unsigned long v)
+{
+	char tmp[20];
+	int i = 0;
+
+	do {
+		tmp[i++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	put(l, "0x");
+	while (i-- > 0 && l->len < sizeof(l->buf) - 1)
+		l->buf[l->len++] = tmp[i];
+}
+
 static const char *name_of(int nr)
 {
 	return nr >= 0 && nr < SECCOMP_MAX_NR && names[nr][0] ? names[nr] : "?";
 }
 
-/* "thread vcpu0 (vcpu) made a forbidden system call: socket (41)" */
-static void describe(struct line *l, int nr)
+/*
+ * "thread vcpu0 (vcpu) made a forbidden system call: socket (41)", with the
+ * argument that says most for the calls one meets: the path a file was
+ * opened by (the caller's own pointer: it passed it to the kernel), the
+ * ioctl's fd and request.
+ */
+static void describe(struct line *l, int nr, const greg_t *r)
 {
+	const char *path = nr == SYS_openat ? (const char *)r[REG_RSI]
+			 : nr == SYS_open ? (const char *)r[REG_RDI] : NULL;
+
 	put(l, "hvrun: seccomp: thread ");
 	put(l, my_name);
 	put(l, " (");
@@ -150,6 +172,21 @@ static void describe(struct line *l, int nr)
 	put(l, " (");
 	put_uint(l, (unsigned long)nr);
 	put(l, ")");
+	if (path) {
+		struct line p = { .len = 0 };
+
+		while (path[p.len] && p.len < 96)
+			p.buf[p.len] = path[p.len], p.len++;
+		p.buf[p.len] = '\0';
+		put(l, " of \"");
+		put(l, p.buf);
+		put(l, "\"");
+	} else if (nr == SYS_ioctl) {
+		put(l, " on fd ");
+		put_uint(l, (unsigned long)r[REG_RDI]);
+		put(l, ", request ");
+		put_hex(l, (unsigned long)r[REG_RSI]);
+	}
 }
 
 static void seccomp_sigsys(int sig, siginfo_t *si, void *ucv)
@@ -161,7 +198,7 @@ static void seccomp_sigsys(int sig, siginfo_t *si, void *ucv)
 
 	(void)sig;
 	if (policy != SECCOMP_POLICY_LOG) {
-		describe(&l, nr);
+		describe(&l, nr, r);
 		put(&l, "; stopping (--seccomp log allows and counts it)\n");
 		seccomp_raw_syscall(SYS_write, STDERR_FILENO, (long)l.buf, (long)l.len, 0, 0, 0);
 		seccomp_raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
@@ -169,7 +206,7 @@ static void seccomp_sigsys(int sig, siginfo_t *si, void *ucv)
 	}
 	/* The first of its kind is named once: one line per thread kind and call. */
 	if (atomic_fetch_add(&counts[my_kind][slot], 1) == 0) {
-		describe(&l, nr);
+		describe(&l, nr, r);
 		put(&l, "; allowed (--seccomp log), counted in --stats\n");
 		seccomp_raw_syscall(SYS_write, STDERR_FILENO, (long)l.buf, (long)l.len, 0, 0, 0);
 	}

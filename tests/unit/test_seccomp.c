@@ -215,11 +215,13 @@ static void test_stacked_and_pinned(void **state)
 	assert_true(c.fd >= 0);
 	c.args = (struct seccomp_thread_args){ .vm_fd = c.fd, .vcpu_fd = c.fd };
 	expect_killed(&c, "ioctl");
+	assert_non_null(strstr(c.out, "request 0xae80"));	/* KVM_RUN, named by its number */
 	c.body = body_kvm_run_own_fd;
 	run_child(&c);
 	assert_int_equal(c.status, 0);
 	c.body = body_openat;
 	expect_killed(&c, "openat");
+	assert_non_null(strstr(c.out, "openat (257) of \"/etc/hostname\""));
 	/* MAIN alone allows no openat, no execve either. */
 	c.nr_kinds = 1;
 	c.kinds[0] = SECCOMP_MAIN;
