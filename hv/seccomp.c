@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -225,8 +226,30 @@ static void seccomp_sigsys(int sig, siginfo_t *si, void *ucv)
 					 r[REG_R8], r[REG_R9]);
 }
 
+/*
+ * glibc's malloc, the first time a thread's arena gives memory back
+ * (shrink_heap), reads /proc/sys/vm/overcommit_memory, and keeps the
+ * answer.  Found in the lab: a vCPU thread of the second boot did it.  So
+ * one thread does it now: it fills its own arena past the trim threshold
+ * (128 KiB, in pieces below the mmap threshold) and frees it all.
+ */
+static void *warm_malloc_trim(void *arg)
+{
+	void *p[32];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 32; i++)
+		if ((p[i] = malloc(32 << 10)) != NULL)
+			memset(p[i], 0, 32 << 10);
+	for (i = 31; i >= 0; i--)
+		free(p[i]);
+	return NULL;
+}
+
 int seccomp_init_policy(enum seccomp_policy p, char *err, size_t errlen)
 {
+	pthread_t warm;
 	struct sigaction sa = { .sa_sigaction = seccomp_sigsys, .sa_flags = SA_SIGINFO };
 	int nr;
 
@@ -251,6 +274,8 @@ int seccomp_init_policy(enum seccomp_policy p, char *err, size_t errlen)
 	tzset();
 	json_object_seed(0);
 	mallopt(M_ARENA_MAX, 8 * get_nprocs());
+	if (pthread_create(&warm, NULL, warm_malloc_trim, NULL) == 0)
+		pthread_join(warm, NULL);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return hv_fail(err, errlen, -errno, "seccomp: sigaction(SIGSYS): %s", strerror(errno));
