@@ -32,11 +32,19 @@ for p in kill log off; do
 		kill -0 \$pid 2>/dev/null || break
 		sleep 0.5
 	done
-	for s in /proc/\$pid/task/*/status; do
-		awk '/^Name:/ { n = \$2 } /^Seccomp:/ { m = \$2 } /^Seccomp_filters:/ { f = \$2 }
-		     END { print n, m, f }' "\$s"
-	done >\$p.threads
-	"$HVCTL" -n sc-\$p stats --json >\$p.stats 2>&1
+	# The guest reboots in a loop: read the threads while a VM runs (a vCPU thread is there).
+	for i in \$(seq 100); do
+		for s in /proc/\$pid/task/*/status; do
+			awk '/^Name:/ { n = \$2 } /^Seccomp:/ { m = \$2 } /^Seccomp_filters:/ { f = \$2 }
+			     END { print n, m, f }' "\$s"
+		done >\$p.threads 2>/dev/null
+		grep -q '^vcpu1 ' \$p.threads && grep -q '^io-vda ' \$p.threads && break
+		sleep 0.2
+	done
+	for i in \$(seq 50); do	# between two boots there is no VM to report on
+		"$HVCTL" -n sc-\$p stats --json >\$p.stats 2>&1 && grep -q seccomp \$p.stats && break
+		sleep 0.2
+	done
 	kill -TERM \$pid 2>/dev/null
 	wait \$pid; echo \$? >\$p.rc
 done
