@@ -561,7 +561,9 @@ int vballoon_create(const struct guest_mem *mem, struct ev_loop *loop, uint64_t 
 	b->stats_interval_s = stats_interval_s ? stats_interval_s : VBALLOON_DEFAULT_INTERVAL_S;
 	b->stats_q = -1;
 	for (i = 0; i < mem->nr_regions; i++) {
-		b->page_size[i] = vballoon_host_page_size(mem->region[i].host);
+		/* Known when hvrun mapped it (no file to read under seccomp); else ask smaps. */
+		b->page_size[i] = mem->page_size ? mem->page_size
+						 : vballoon_host_page_size(mem->region[i].host);
 		if (b->page_size[i] > VBALLOON_PAGE)
 			hv_info("%s: RAM at 0x%llx is on %llu KiB pages: only whole ones are returned",
 				b->vdev.ops->name, (unsigned long long)mem->region[i].gpa,

@@ -25,6 +25,7 @@
 #include "hv/output.h"
 #include "hv/sandbox.h"
 #include "hv/platform.h"
+#include "hv/seccomp.h"
 #include "hv/stats.h"
 
 #define CTL_READ_CHUNK	4096
@@ -1170,6 +1171,7 @@ struct control *control_new(const struct hv_options *o, const struct control_vm_
 		free(c);
 		return NULL;
 	}
+	c->loop.seccomp_kind = SECCOMP_CONTROL;
 	c->loop_ready = true;
 	return c;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/seccomp.h"
 
 #define EV_BATCH	16
 
@@ -27,6 +28,8 @@ int ev_loop_init(struct ev_loop *l, const char *name)
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->seccomp_kind = SECCOMP_IO;
+	l->vm_fd = -1;
 	pthread_mutex_init(&l->lock, NULL);
 	l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -156,7 +159,14 @@ int ev_loop_poll(struct ev_loop *l, int timeout_ms)
 static void *ev_loop_thread(void *arg)
 {
 	struct ev_loop *l = arg;
+	struct seccomp_thread_args sa = { .vm_fd = l->vm_fd, .vcpu_fd = -1 };
 
+	/* Named by itself (the filter's messages use the name), then filtered. */
+	pthread_setname_np(pthread_self(), l->name);
+	l->start_ret = seccomp_enter((enum seccomp_thread_kind)l->seccomp_kind, &sa);
+	sem_post(&l->ready);
+	if (l->start_ret < 0)
+		return NULL;
 	while (!atomic_load(&l->stop)) {
 		int ret = ev_loop_poll(l, -1);
 
@@ -173,10 +183,20 @@ int ev_loop_start(struct ev_loop *l)
 	int ret;
 
 	atomic_store(&l->stop, false);
+	if (sem_init(&l->ready, 0, 0) < 0)
+		return -errno;
 	ret = pthread_create(&l->thread, NULL, ev_loop_thread, l);
-	if (ret)
+	if (ret) {
+		sem_destroy(&l->ready);
 		return -ret;
-	pthread_setname_np(l->thread, l->name);
+	}
+	while (sem_wait(&l->ready) != 0 && errno == EINTR)
+		;
+	sem_destroy(&l->ready);
+	if (l->start_ret < 0) {
+		pthread_join(l->thread, NULL);
+		return l->start_ret;
+	}
 	l->started = true;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #define HV_EVENT_LOOP_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,10 +15,14 @@ struct ev_source;
 
 struct ev_loop {
 	char name[16];			/* the thread's name: "io-blk0" */
+	int seccomp_kind;		/* enum seccomp_thread_kind: SECCOMP_IO unless told */
+	int vm_fd;			/* pins the thread's filter to the VM's fd; -1: none */
 	int epoll_fd;
 	int wake_fd;			/* eventfd: wakes the thread to stop */
 	pthread_t thread;
 	bool started;
+	sem_t ready;			/* posted by the thread once its filter is on */
+	int start_ret;			/* the thread's seccomp_enter() result */
 	atomic_bool stop;
 	pthread_mutex_t lock;		/* the source list */
 	struct ev_source *sources;
@@ -37,7 +42,11 @@ int ev_del(struct ev_loop *l, int fd);
  */
 int ev_loop_poll(struct ev_loop *l, int timeout_ms);
 
-/* Runs ev_loop_poll() on a new thread until ev_loop_stop().  0 or -errno. */
+/*
+ * Runs ev_loop_poll() on a new thread until ev_loop_stop().  The thread
+ * names itself and installs its seccomp filter (seccomp_kind, vm_fd) first;
+ * this returns once it has.  0 or -errno (also when the filter failed).
+ */
 int ev_loop_start(struct ev_loop *l);
 void ev_loop_stop(struct ev_loop *l);
 

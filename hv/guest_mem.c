@@ -69,6 +69,7 @@ int gm_alloc(struct guest_mem *gm, const struct memmap *m, bool hugepages)
 
 	gm->map = base;
 	gm->map_size = total;
+	gm->page_size = hugepages ? 2u << 20 : 4096;
 	for (p = base, i = 0; i < m->nr_ram; i++) {
 		ret = gm_add_region(gm, m->ram[i].gpa, m->ram[i].size, p);
 		if (ret) {

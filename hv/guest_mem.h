@@ -21,6 +21,7 @@ struct guest_mem {
 	unsigned int nr_regions;
 	void *map;		/* the mmap behind the regions (NULL when borrowed) */
 	size_t map_size;
+	uint64_t page_size;	/* the host pages behind map: 4 KiB, 2 MiB (hugepages); 0: borrowed */
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "hv/platform.h"
 #include "hv/privs.h"
 #include "hv/sandbox.h"
+#include "hv/seccomp.h"
 #include "hv/stats.h"
 #include "hv/vcpu.h"
 #include "hv/trace.h"
@@ -132,26 +133,21 @@ static int daemon_fork(void)
 	exit(WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : HV_EXIT_FAILURE);
 }
 
-static int daemon_null_fd = -1;
-
 /*
  * --daemonize, step 2: the VM is built, nothing can fail on the terminal any
  * more.  hvrun's messages go to the console log (or nowhere), it leaves the
  * terminal's session and the current directory, and lets the parent go.
  */
-static void daemon_ready(struct control *ctl, int *ready_fd)
+static void daemon_ready(struct control *ctl, int *ready_fd, int null_fd)
 {
 	int log_fd = control_console_log_fd(ctl);
-	int fd = log_fd >= 0 ? log_fd : daemon_null_fd;
+	int fd = log_fd >= 0 ? log_fd : null_fd;
 
 	hv_info("running in the background as pid %d: hvctl -n %s status", (int)getpid(),
 		control_name(ctl));
 	outbuf_flush(&out_log, 1000);	/* what was said so far still goes to the terminal */
 	if (fd >= 0 && dup2(fd, STDERR_FILENO) < 0)
 		hv_warn("--daemonize: dup2: %s", strerror(errno));
-	if (daemon_null_fd >= 0)
-		close(daemon_null_fd);
-	daemon_null_fd = -1;
 	setsid();		/* cannot fail: a forked child is no process group leader */
 	if (chdir("/") < 0)
 		hv_warn("--daemonize: chdir /: %s", strerror(errno));
@@ -220,7 +216,7 @@ static int control_setup(struct control **out, const struct hv_options *o)
  * running lets the parent go (*ready_fd).  Sets *reason; returns HV_EXIT_*.
  */
 static int run_once(const struct hv_options *o, struct hv_host *host, struct control *ctl,
-		    int signal_fd, int *ready_fd, enum vm_stop_reason *reason)
+		    int signal_fd, int *ready_fd, int null_fd, enum vm_stop_reason *reason)
 {
 	struct vm vm;
 	int status;
@@ -234,7 +230,7 @@ static int run_once(const struct hv_options *o, struct hv_host *host, struct con
 		control_attach_vm(ctl, &vm);
 		/* Attached first: once hvrun --daemonize returns, hvctl finds the VM there. */
 		if (*ready_fd >= 0)
-			daemon_ready(ctl, ready_fd);
+			daemon_ready(ctl, ready_fd, null_fd);
 		*reason = vm_run(&vm);
 		/* Waits for a command in progress; then nothing but this function touches vm. */
 		control_detach_vm(ctl, *reason == VM_STOP_RESET && !o->no_reboot);
@@ -263,7 +259,7 @@ int main(int argc, char *argv[])
 	struct hv_options o;
 	struct hv_host host;
 	char err[512], *pidfile = NULL;
-	int status, signal_fd, ready_fd = -1, ret;
+	int status, signal_fd, ready_fd = -1, null_fd = -1, ret;
 	unsigned int boots = 0;
 
 	keep_stdio_open();
@@ -285,6 +281,12 @@ int main(int argc, char *argv[])
 	}
 	hv_verbose = o.verbose;
 	trace_init(o.trace);	/* --trace: before host_open(), so the boot is traced too */
+	/* The SIGSYS handler and the names of the calls, before any thread or filter exists. */
+	if (seccomp_init_policy(o.seccomp, err, sizeof(err))) {
+		hv_err("%s", err);
+		options_free(&o);
+		return HV_EXIT_FAILURE;
+	}
 
 	/*
 	 * --daemonize forks now, while hvrun is one thread (see daemon_fork());
@@ -299,8 +301,8 @@ int main(int argc, char *argv[])
 			return HV_EXIT_FAILURE;
 		}
 		signal(SIGPIPE, SIG_IGN);
-		/* Where the daemon's stderr goes without --console-log: opened while /dev is there. */
-		daemon_null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		/* Where stderr goes without --console-log, opened now: no file opens after set-up. */
+		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	}
 
 	/* A mount namespace of hvrun's own, while it is still one thread (hv/sandbox.h). */
@@ -336,9 +338,16 @@ int main(int argc, char *argv[])
 		status = HV_EXIT_FAILURE;
 	}
 	/*
+	 * Phase 2b: the main thread's system call filter, inherited by every
+	 * thread started from now on; each adds its own narrower one on top
+	 * (docs/15-seccomp.md).  The VM itself is built after this, on every boot.
+	 */
+	if (status == HV_EXIT_OK && seccomp_enter(SECCOMP_MAIN, NULL) < 0)
+		status = HV_EXIT_FAILURE;
+	/*
 	 * From here on the guest's console and hvrun's messages are written by
 	 * their own threads (hv/output.h): no other thread ever waits for the
-	 * terminal.  Started unprivileged, like the control thread.
+	 * terminal.  Started unprivileged and filtered, like the control thread.
 	 */
 	if (status == HV_EXIT_OK && (ret = output_start()) < 0) {
 		hv_err("cannot start the output threads: %s", strerror(-ret));
@@ -355,7 +364,7 @@ int main(int argc, char *argv[])
 			console_raw();		/* restored at exit, whatever the way out */
 		for (;;) {
 			host.boots = boots + 1;
-			status = run_once(&o, &host, ctl, signal_fd, &ready_fd, &reason);
+			status = run_once(&o, &host, ctl, signal_fd, &ready_fd, null_fd, &reason);
 			if (status != HV_EXIT_OK || reason != VM_STOP_RESET)
 				break;
 			if (o.no_reboot) {
@@ -374,6 +383,8 @@ int main(int argc, char *argv[])
 	host_close(&host);
 	if (signal_fd >= 0)
 		close(signal_fd);
+	if (null_fd >= 0)
+		close(null_fd);
 	options_free(&o);
 	return status;
 }

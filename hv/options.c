@@ -1,5 +1,6 @@
 /* options.c: parse and validate hvrun's command line (one table, read top to bottom). */
 #include "hv/options.h"
+#include "hv/seccomp.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -46,6 +47,7 @@ enum {
 	OPT_CDROM,
 	OPT_FIRMWARE,
 	OPT_BOOT,
+	OPT_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +65,7 @@ static const struct option long_options[] = {
 	{ "mac",	required_argument, NULL, OPT_MAC },
 	{ "user",	required_argument, NULL, OPT_USER },
 	{ "group",	required_argument, NULL, OPT_GROUP },
+	{ "seccomp",	required_argument, NULL, OPT_SECCOMP },
 	{ "name",	required_argument, NULL, OPT_NAME },
 	{ "control",	required_argument, NULL, OPT_CONTROL },
 	{ "daemonize",	no_argument,	   NULL, OPT_DAEMONIZE },
@@ -173,6 +176,11 @@ void options_print_help(FILE *out)
 "      --sandbox on|off  started as root, hvrun moves into an empty root file\n"
 "                      system of its own once everything is open (default on;\n"
 "                      see docs/11-privileges.md)\n"
+"      --seccomp kill|log|off  system call filters, one list per thread kind\n"
+"                      (docs/15-seccomp.md); kill (default): a call outside\n"
+"                      the list stops hvrun, naming the thread and the call;\n"
+"                      log: the call is made, named once, counted in --stats\n"
+"                      and hvctl stats; off: no filter\n"
 "\n"
 "Control (see docs/control.md; hvctl talks to the socket):\n"
 "      --name NAME     the VM's name (default: the first disk's or the\n"
@@ -828,6 +836,7 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 	memset(o, 0, sizeof(*o));
 	o->mem_bytes = HV_MEM_DEFAULT;
 	o->cpus = 1;
+	o->seccomp = SECCOMP_POLICY_KILL;
 	err[0] = '\0';
 
 	optind = 0;		/* glibc: full re-initialisation, so tests can parse twice */
@@ -912,6 +921,12 @@ static int options_parse_all(struct hv_options *o, int argc, char *argv[], char 
 			break;
 		case OPT_USER:		o->run_user = optarg; break;
 		case OPT_GROUP:		o->run_group = optarg; break;
+		case OPT_SECCOMP:
+			if (seccomp_parse_policy(optarg, &o->seccomp)) {
+				snprintf(err, errlen, "--seccomp %s: give kill, log or off", optarg);
+				return -EINVAL;
+			}
+			break;
 		case OPT_NO_VIRTIO_CONSOLE: o->no_virtio_console = true; break;
 		case OPT_NO_RNG:	o->no_rng = true; break;
 		case OPT_RTC:

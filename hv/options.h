@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hv/seccomp.h"
+
 /* Exit status of hvrun (documented in --help and docs/usage.md). */
 enum {
 	HV_EXIT_OK = 0,		/* the guest ran and stopped normally */
@@ -83,6 +85,7 @@ struct hv_options {
 	unsigned int nr_nics;
 	const char *run_user;	/* --user NAME|UID: switch to it after set-up */
 	const char *run_group;	/* --group NAME|GID */
+	enum seccomp_policy seccomp;	/* --seccomp kill|log|off (default kill) */
 	const char *name;	/* --name: the VM's name (NULL: derived, see options_vm_name) */
 	const char *control_path;	/* --control PATH (NULL: the default place) */
 	bool daemonize;		/* --daemonize */

@@ -542,6 +542,7 @@ static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct
 			v->loop = NULL;
 			break;
 		}
+		v->loop->vm_fd = vm->vm_fd;	/* its filter: interrupts of this VM only */
 		vm->nr_virtio++;
 		ret = platform_new_virtio(vm, o, host, kind, index, v);
 		for (unsigned int q = 0; !ret && q < v->dev->nr_queues; q++)

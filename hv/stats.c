@@ -13,6 +13,7 @@
 #include "devices/virtio_scsi.h"
 #include "firmware/fw_cfg.h"
 #include "hv/kvm.h"
+#include "hv/seccomp.h"
 #include "hv/vm.h"
 
 /*
@@ -249,6 +250,9 @@ json_t *stats_json(struct vm *vm)
 	if (vm->fw_cfg)
 		json_object_set_new(root, "fw_cfg", stats_fw_cfg(vm));
 	json_object_set_new(root, "output", stats_output());
+	/* --seccomp log: calls made outside a thread's list (docs/15-seccomp.md). */
+	json_object_set_new(root, "seccomp", json_pack("{s:s,s:o}", "policy",
+			    seccomp_policy_name(seccomp_policy()), "violations", seccomp_stats_json()));
 	return root;
 }
 
@@ -388,5 +392,6 @@ void stats_print(struct vm *vm, FILE *out)
 			" bytes by port, %" PRIu64 " DMA transfers (%" PRIu64 " bytes), %" PRIu64
 			" refused\n", stats_get(d, "selects"), stats_get(d, "io_bytes"),
 			stats_get(d, "dma_transfers"), stats_get(d, "dma_bytes"), stats_get(d, "dma_errors"));
+	seccomp_stats_print(out);
 	json_decref(root);
 }

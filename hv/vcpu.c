@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hv/log.h"
+#include "hv/seccomp.h"
 #include "hv/platform.h"
 #include "hv/trace.h"
 
@@ -191,6 +192,10 @@ void *vcpu_thread(void *arg)
 	/* "vcpu0" in top -H, perf and --trace lines. */
 	snprintf(name, sizeof(name), "vcpu%u", cpu->index);
 	pthread_setname_np(pthread_self(), name);
+	/* Its filter before the first KVM_RUN: this thread's ioctls only on its own vCPU fd. */
+	if (seccomp_enter(SECCOMP_VCPU, &(struct seccomp_thread_args){
+			.vm_fd = cpu->vm->vm_fd, .vcpu_fd = cpu->fd }) < 0)
+		vm_request_stop(cpu->vm, VM_STOP_ERROR);
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);

@@ -6,9 +6,9 @@ set -euo pipefail
 
 # libslirp-dev: user-mode networking; its slirp.pc requires glib-2.0.pc, which
 # Debian's libslirp-dev does not pull in: libglib2.0-dev.  libjansson-dev: JSON on
-# the control socket (hvrun, hvctl).
+# the control socket (hvrun, hvctl).  libseccomp-dev: the per-thread system call filters.
 pkgs=(build-essential cmake pkg-config liburing-dev libcap-ng-dev libfdt-dev libslirp-dev
-      libglib2.0-dev libjansson-dev)
+      libglib2.0-dev libjansson-dev libseccomp-dev)
 if [ "${1-}" = --tests ] || [ "${1-}" = --lab ]; then
 	# cmocka: unit tests.  The lab (tests/lab/lab.sh): QEMU, a static busybox,
 	# cpio/kmod for its initramfs, e2fsprogs for scratch disks, xz/zstd for modules.
