@@ -20,7 +20,6 @@ static void balloon_hook(struct fz_dev *f, struct fz_in *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
-	uint64_t features;
 
 	if (!fz.d) {
 		fz_init(&fz, "fuzz-balloon");
@@ -29,11 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		fz.hook = balloon_hook;
 	}
-	features = fz_u64(&in);
-	if (fz_start(&fz, features, fz.d->host_features, (uint16_t)(1u << (fz_u8(&in) % 9))))
-		fz_run(&fz, &in, fz.d->host_features);
-	else
-		fz_stop(&fz);
+	fz_one(&fz, &in);
 	vballoon_set_target(fz.d, 0);
 	return 0;
 }

@@ -28,7 +28,6 @@ static void con_hook(struct fz_dev *f, struct fz_in *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
-	uint64_t features;
 
 	if (out_fd < 0) {
 		out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);	/* the guest's output */
@@ -40,11 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A new device per input: host input is kept across resets, not across inputs. */
 	if (vcon_create(&fz.m.gm, &fz.loop, &out, &fz.d) != 0)
 		abort();
-	features = fz_u64(&in);
-	if (fz_start(&fz, features, fz.d->host_features, (uint16_t)(1u << (fz_u8(&in) % 9))))
-		fz_run(&fz, &in, fz.d->host_features);
-	else
-		fz_stop(&fz);
+	fz_one(&fz, &in);
 	fz.d->ops->destroy(fz.d);
 	fz.d = NULL;
 	return 0;

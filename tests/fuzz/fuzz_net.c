@@ -90,7 +90,6 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
-	uint64_t features;
 	unsigned int i;
 
 	if (!fz.d)
@@ -99,10 +98,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(fb.be.fds[i]);
 		drain(fb.peer[i]);
 	}
-	features = fz_u64(&in);
-	if (fz_start(&fz, features, fz.d->host_features, (uint16_t)(1u << (fz_u8(&in) % 9))))
-		fz_run(&fz, &in, fz.d->host_features);
-	else
-		fz_stop(&fz);
+	fz_one(&fz, &in);
 	return 0;
 }

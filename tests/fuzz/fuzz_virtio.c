@@ -303,3 +303,13 @@ out:
 	fz_poll(f);
 	fz_stop(f);
 }
+
+void fz_one(struct fz_dev *f, struct fz_in *in)
+{
+	uint64_t features = fz_u64(in);
+
+	if (fz_start(f, features, f->d->host_features, (uint16_t)(1u << (fz_u8(in) % 9))))
+		fz_run(f, in, f->d->host_features);
+	else
+		fz_stop(f);
+}

@@ -83,4 +83,7 @@ void fz_poll(struct fz_dev *f);
 #define FZ_OP_HOOK	9
 void fz_run(struct fz_dev *f, struct fz_in *in, uint64_t fallback_features);
 
+/* One input for a device target: features and a queue size from in, then fz_run (or fz_stop). */
+void fz_one(struct fz_dev *f, struct fz_in *in);
+
 #endif
