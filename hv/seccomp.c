@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/kvm.h>
 #include <linux/fs.h>
 #include <linux/seccomp.h>
@@ -408,7 +409,8 @@ static void rules_vcpu(struct rules *r, int vm_fd, int vcpu_fd)
 	rules_irq(r, vm_fd);
 	/* hvctl pause: the last vCPU to park freezes the guest's clock (hv/vm.c). */
 	ALLOW_IOCTLS(r, vm_fd, KVM_GET_CLOCK);
-	ALLOW_IOCTLS(r, -1, TUNSETOFFLOAD);
+	/* virtio-net's activation and reset (a status write): offloads, queues attached or not. */
+	ALLOW_IOCTLS(r, -1, TUNSETOFFLOAD, TUNSETQUEUE, SIOCGIFFLAGS);
 	ALLOW(r, eventfd2);
 	ALLOW(r, epoll_ctl);
 	ALLOW(r, timerfd_settime);
@@ -440,7 +442,8 @@ static void rules_io(struct rules *r, int vm_fd)
 	ALLOW(r, recvfrom);
 	ALLOW(r, sendmsg);
 	ALLOW(r, recvmsg);
-	ALLOW_IOCTLS(r, -1, TUNSETOFFLOAD);
+	/* TAP: offloads and queue pairs (control queue), the link poll (SIOCGIFFLAGS). */
+	ALLOW_IOCTLS(r, -1, TUNSETOFFLOAD, TUNSETQUEUE, SIOCGIFFLAGS);
 	rules_irq(r, vm_fd);
 }
 

@@ -65,7 +65,7 @@ check_threads() {	# check_threads POLICY: every line "NAME MODE FILTERS" as expe
 	while read -r name mode filters; do
 		case $name in
 		hvrun|net-user) want=1 ;;	# main: its own; net-user: started before main's
-		control|io-*|vcpu*) want=2 ;;	# main's, inherited, and its own
+		control|io-*|vcpu*|out-*) want=2 ;;	# main's, inherited, and its own
 		*) fail "--seccomp $1: an unexpected thread '$name'" ;;
 		esac
 		[ "$mode" = 2 ] || fail "--seccomp $1: thread $name has Seccomp: $mode, not 2 (filter)"
@@ -73,7 +73,7 @@ check_threads() {	# check_threads POLICY: every line "NAME MODE FILTERS" as expe
 			fail "--seccomp $1: thread $name has $filters filter(s), expected $want"
 		n=$((n + 1)); seen="$seen$name "
 	done <"$T/$1.threads"
-	for name in hvrun net-user control io-vda io-net0 vcpu0 vcpu1; do
+	for name in hvrun net-user control io-vda io-net0 vcpu0 vcpu1 out-console out-log; do
 		case $seen in *" $name "*) ;; *) fail "--seccomp $1: no thread $name (threads:$seen)" ;; esac
 	done
 	echo "--seccomp $1: $n threads, each with its filter:$seen"
