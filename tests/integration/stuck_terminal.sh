@@ -20,7 +20,8 @@ stats() { timeout 10 "$HVCTL" --control \$S/ctl.sock stats --json >"\$1" 2>/dev/
 # jq-less look at the stats: console bytes dropped and log bytes waiting for their pipe
 full() {
 	python3 -c 'import json, sys
-o = json.load(open(sys.argv[1]))["output"]
+d = json.load(open(sys.argv[1]))
+o = d.get("stats", d)["output"]		# hvctl --json: the reply, {"stats": {...}}
 sys.exit(0 if o["console"]["dropped"] > 0 and o["log"]["queued"] > 0 else 1)' "\$1"
 }
 # start RUN: hvrun on FIFOs held open (fds 3, 4) and never read
@@ -94,7 +95,7 @@ for run in one two; do
 	[ "$(r ${run}_rc)" = 0 ] || fail "run $run: hvrun exited $(r ${run}_rc) (want 0)"
 	[ -n "$ms" ] && [ "$ms" -le 2000 ] || fail "run $run: hvrun took ${ms:-?} ms to exit (limit 2000)"
 done
-dropped=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["output"]["console"]["dropped"])' \
+dropped=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(d.get("stats", d)["output"]["console"]["dropped"])' \
 	"$T/one-full.json")
 pass "a terminal nobody reads stalls nothing: hvctl stats in <= $worst ms, the console" \
 	"went on ($ticks ticks), hvctl stop in $(r one_exit_ms) ms, SIGTERM in $(r two_exit_ms) ms," \
