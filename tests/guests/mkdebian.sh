@@ -205,9 +205,10 @@ apt_uri_for() {	# apt_uri_for SUITE
 	done
 }
 mirror=${HVRUN_DEBIAN_MIRROR:-$(apt_uri_for "$SUITE" | sed -n 1p)}
-mirror=${mirror:-http://deb.debian.org/debian}
+[ -n "$mirror" ] || die "no apt source for $SUITE in /etc/apt (set HVRUN_DEBIAN_MIRROR)"
 security=${HVRUN_DEBIAN_SECURITY_MIRROR:-$(apt_uri_for "$SUITE-security" | sed -n 1p)}
-security=${security:-http://deb.debian.org/debian-security}
+sources=("deb $mirror $SUITE main" "deb $mirror $SUITE-updates main")
+[ -z "$security" ] || sources+=("deb $security $SUITE-security main")
 
 tmp=$(mktemp -d "$CACHE/.build-$key.XXXXXX")
 cleanup() {
@@ -227,7 +228,7 @@ log "building Debian $SUITE guest image $key (size $size) from $mirror; log: $tm
 root=$tmp/root
 {
 	printf 'mkdebian.sh version %s, key %s, %s\n' "$SCRIPT_VERSION" "$key" "$(date -u +%FT%TZ)"
-	printf 'mirror %s, security %s\n' "$mirror" "$security"
+	printf 'mirror %s, security %s\n' "$mirror" "${security:-none}"
 } >"$tmp/build.log"
 includes=$(IFS=,; echo "${PACKAGES[*]}")
 rc=0
@@ -240,7 +241,7 @@ mmdebstrap --mode=root --variant=apt --format=directory \
 	--dpkgopt='path-exclude=/usr/share/info/*' \
 	--customize-hook="'$SELF' --customize \"\$1\"" \
 	"$SUITE" "$root" \
-	"deb $mirror $SUITE main" "deb $mirror $SUITE-updates main" "deb $security $SUITE-security main" \
+	"${sources[@]}" \
 	>>"$tmp/build.log" 2>&1 || rc=$?
 if ((rc)); then
 	tail -n 40 "$tmp/build.log" >&2
