@@ -44,10 +44,10 @@ VMM2="$(vmm_cmd 1024 2 "$APPEND" "$SCRATCH/disk.raw") --name rep"
 cat >"$T/run.sh" <<SCRIPT
 set -u
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 0700 \$XDG_RUNTIME_DIR
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
 $(CMDS=$CMDS1 session_cmd b1 900 "$VMM1")
 $(CMDS=$CMDS2 session_cmd b2 900 "$VMM2")
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; LAB_TIMEOUT=1800 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script (two boots)"
 

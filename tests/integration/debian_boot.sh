@@ -26,14 +26,11 @@ gcmd C_ANALYZE 'systemd-analyze || true'
 VMM=$(vmm_cmd 512 2 "root=/dev/vda console=hvc0" "$SCRATCH/disk.raw")
 cat >"$T/run.sh" <<SCRIPT
 set -u
-start=\$(date +%s%N)
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
-echo "copied the image to $SCRATCH in \$(( (\$(date +%s%N) - start) / 1000000 )) ms" >"$T/copy.time"
 $(session_cmd session 900 "$VMM")
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script (copy the image, run the session)"
-cat "$T/copy.time"
 session_status session 0
 
 # Every command ran to its end.

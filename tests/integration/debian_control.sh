@@ -35,10 +35,10 @@ VMM="$(vmm_cmd 512 2 "root=/dev/vda console=hvc0" "$SCRATCH/disk.raw" "$SCRATCH/
 cat >"$T/run.sh" <<SCRIPT
 set -u
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 0700 \$XDG_RUNTIME_DIR
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
 truncate -s 1G "$SCRATCH/data.raw"
 $(session_cmd session 900 "$VMM")
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
 session_status session 0

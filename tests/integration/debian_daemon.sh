@@ -26,7 +26,6 @@ D2="$(printf '%q ' "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -a "console=ttyS0 q
 cat >"$T/run.sh" <<SCRIPT
 set -u
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 0700 \$XDG_RUNTIME_DIR
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
 # A set-up error is printed and fails, even with --daemonize.
 $(printf '%q ' "$HVRUN") -k "$KERNEL" -d /nonexistent.raw --daemonize --name bad >$T/bad.out 2>$T/bad.err; echo \$? >$T/bad.rc
 s=\$(date +%s%N); $D1 >$T/d1.out 2>$T/d1.err; echo \$? >$T/d1.rc
@@ -41,6 +40,7 @@ for i in \$(seq 60); do kill -0 \$(cat $T/d1.pid) 2>/dev/null || break; sleep 1;
 cp /tmp/d1.log $T/d1.log 2>/dev/null
 dmesg 2>/dev/null | tail -n 40 >$T/lab-dmesg.txt
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
 

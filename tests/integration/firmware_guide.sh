@@ -52,11 +52,10 @@ set -u
 truncate -s 4G "$VM0" && du -k "$VM0" >"$T/du.txt"
 $(fw_expect_cmd install 600 "$(fw_vmm_cmd "$VM0" "$DI_ISO" "")")
 $(fw_expect_cmd noboot 150 "$(fw_vmm_cmd "$VM0" "" "")")
-cp --sparse=always "$BOOT_DISK" "$SCRATCH/boot.raw" && chmod 0644 "$SCRATCH/boot.raw" ||
-	{ echo "cannot copy the disk to $SCRATCH" >&2; exit 90; }
 $(fw_expect_cmd reboot 600 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "$GRUB_ISO" "")")
 $(session_cmd installed 480 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "" "")" | sed 's/--login-tty hvc0/--login-tty ttyS0/')
 SCRIPT
+SCRATCH_FILES=("$BOOT_DISK:boot.raw")
 rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-1800} debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
 

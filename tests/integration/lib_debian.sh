@@ -217,21 +217,30 @@ lab_watch() {
 # supports O_DIRECT: the lab with a 4 GiB scratch disk at /scratch (or this host's own
 # KVM, with $T/scratch).  stdout/stderr in $T/out and $T/err; returns
 # SCRIPT's status.  Lab hangs are retried once, a second one skips the test (77).
-# LAB_TIMEOUT (default 1200 s) limits the whole script.
+# LAB_TIMEOUT (default 1200 s) limits the whole script.  SCRATCH_FILES: "SRC:NAME" items,
+# each file SRC found as $SCRATCH/NAME when SCRIPT starts (a copy: the guest may write it;
+# in the lab it is put on the scratch disk as that is made, lab.sh --scratch-file).
+SCRATCH_FILES=()
 debian_run() {
-	local try rc
+	local try rc f
+	local -a files=()
 	if [ "$(kvm_mode)" = direct ]; then
 		mkdir -p "$SCRATCH"
+		for f in "${SCRATCH_FILES[@]}"; do
+			cp --sparse=always "${f%:*}" "$SCRATCH/${f##*:}" && chmod 0644 "$SCRATCH/${f##*:}" ||
+				fail "cannot copy ${f%:*} to $SCRATCH"
+		done
 		rc=0
 		timeout "${LAB_TIMEOUT:-1200}" bash "$1" >"$T/out" 2>"$T/err" || rc=$?
 		[ $rc = 124 ] && fail "timed out after ${LAB_TIMEOUT:-1200} s: $1"
 		return $rc
 	fi
+	for f in "${SCRATCH_FILES[@]}"; do files+=(--scratch-file "$f"); done
 	for try in 1 2; do
 		rc=0
 		rm -f "$T/heartbeat"
 		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-1200}" --mem 3072 --cpus 2 \
-			--scratch 4G --share "$T" -- \
+			--scratch 4G "${files[@]}" --share "$T" -- \
 			bash -c "(while sleep 10; do date +%T >'$T/heartbeat'; done) >/dev/null 2>&1 &
 				bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 &
 		lab_watch $! || rc=$?

@@ -66,12 +66,12 @@ set -u
 $(net_lab_setup)
 ip link add br0 type bridge && ip addr add 203.0.113.129/26 dev br0 && ip link set br0 up
 ip tuntap add mode tap dev tap5 group kvm multi_queue && ip link set tap5 master br0 up
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
 cp "$ORIG_KERNEL" "$DEB_KERNEL" && cp "$ORIG_INITRD" "$DEB_INITRD" && chmod a+r "$DEB_KERNEL" "$DEB_INITRD"
 chown hvuser "$SCRATCH/disk.raw" && chmod 0600 "$SCRATCH/disk.raw"
 $ERRORS
 $(session_cmd session 1200 "$VMM")
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script (bridge set-up, the session)"
 

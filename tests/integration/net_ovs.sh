@@ -64,10 +64,10 @@ ethtool -K sw0-vlan2 tx off >/dev/null
 ip tuntap add mode tap dev tap2 group kvm && ip link set tap2 up
 vsctl add-port sw0 tap2 tag=2
 vsctl show >"$T/ovs-show.txt"
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
 $(session_cmd session 720 "$VMM")
 cp /var/log/openvswitch/ovs-vswitchd.log "$T/ovs-vswitchd.log" 2>/dev/null
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 for try in 1 2; do
 	rc=0; LAB_TIMEOUT=900 debian_run "$T/run.sh" || rc=$?
 	[ "$rc" = "$OVS_SETUP_FAILED" ] || break

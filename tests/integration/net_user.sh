@@ -31,12 +31,12 @@ VMM="setpriv --reuid=hvuser --regid=hvuser --init-groups $(vmm_cmd 512 2 "root=/
 cat >"$T/run.sh" <<SCRIPT
 set -u
 $(net_lab_setup)
-cp --sparse=always "$DEB_DISK" "$SCRATCH/disk.raw" || { echo "cannot copy the image to $SCRATCH" >&2; exit 90; }
 cp "$ORIG_KERNEL" "$DEB_KERNEL" && cp "$ORIG_INITRD" "$DEB_INITRD" && chmod a+r "$DEB_KERNEL" "$DEB_INITRD"
 chown hvuser "$SCRATCH/disk.raw" && chmod 0600 "$SCRATCH/disk.raw"
 ip link set lo up
 $(session_cmd session 1200 "$VMM")
 SCRIPT
+SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script (the session)"
 session_status session 0

@@ -6,7 +6,7 @@
 #
 # Usage:
 #   tests/lab/lab.sh [--timeout SECS] [--mem MB] [--cpus N] [--share DIR]...
-#                    [--scratch SIZE] [--keep] -- COMMAND [ARGS...]
+#                    [--scratch SIZE [--scratch-file SRC:NAME]...] [--keep] -- COMMAND [ARGS...]
 #   tests/lab/lab.sh --prepare    # only fetch the kernel + build the initramfs
 #
 # Exit status: the command's own status, or
@@ -59,7 +59,7 @@ die() {
 }
 usage_error() {
 	log "$*"
-	log "usage: lab.sh [--timeout SECS] [--mem MB] [--cpus N] [--share DIR]... [--scratch SIZE] [--keep] -- COMMAND [ARGS...]"
+	log "usage: lab.sh [--timeout SECS] [--mem MB] [--cpus N] [--share DIR]... [--scratch SIZE [--scratch-file SRC:NAME]...] [--keep] -- COMMAND [ARGS...]"
 	log "       lab.sh --prepare"
 	exit "$EXIT_USAGE"
 }
@@ -75,6 +75,7 @@ timeout=600
 mem=4096
 cpus=2
 scratch=
+scratch_files=()
 keep=0
 prepare_only=0
 shares=()
@@ -86,6 +87,7 @@ while (($#)); do
 	--cpus) cpus=${2-}; shift 2 || usage_error "--cpus needs a value" ;;
 	--share) shares+=("${2-}"); shift 2 || usage_error "--share needs a value" ;;
 	--scratch) scratch=${2-}; shift 2 || usage_error "--scratch needs a value" ;;
+	--scratch-file) scratch_files+=("${2-}"); shift 2 || usage_error "--scratch-file needs SRC:NAME" ;;
 	--keep) keep=1; shift ;;
 	--prepare) prepare_only=1; shift ;;
 	-h | --help) sed -n '3,/^set -euo/s/^# \{0,1\}//p' "$LAB_SH"; exit 0 ;;
@@ -98,6 +100,11 @@ done
 if [[ ! $mem =~ ^[0-9]+$ ]] || ((mem < 256)); then usage_error "--mem must be MB >= 256"; fi
 if [[ ! $cpus =~ ^[0-9]+$ ]] || ((cpus < 1)); then usage_error "--cpus must be >= 1"; fi
 [[ -z $scratch || $scratch =~ ^[0-9]+[KMGT]?$ ]] || usage_error "--scratch SIZE like 512M or 2G"
+for f in "${scratch_files[@]}"; do
+	[[ -n $scratch ]] || usage_error "--scratch-file needs --scratch SIZE"
+	[[ $f =~ ^(.+):([A-Za-z0-9._-]+)$ ]] || usage_error "--scratch-file SRC:NAME (NAME a plain file name), not '$f'"
+	[[ -f ${BASH_REMATCH[1]} && -r ${BASH_REMATCH[1]} ]] || usage_error "--scratch-file: cannot read ${BASH_REMATCH[1]}"
+done
 if ((!prepare_only && $# == 0)); then usage_error "no command given"; fi
 [[ $BOOT_TIMEOUT =~ ^[0-9]+$ && $BOOT_RETRIES =~ ^[0-9]+$ ]] ||
 	usage_error "HVRUN_LAB_BOOT_TIMEOUT and HVRUN_LAB_BOOT_RETRIES must be whole numbers"
@@ -367,7 +374,20 @@ done < <(printf '%s\n' "${share_list[@]}" | LC_ALL=C sort)
 
 if [[ -n $scratch ]]; then
 	truncate -s "$scratch" "$run/scratch.img"
-	PATH=$PATH:/usr/sbin:/sbin mkfs.ext4 -F -q "$run/scratch.img" || die "mkfs.ext4 on the scratch image failed"
+	# --scratch-file: the files go in when the file system is made (mkfs.ext4 -d keeps
+	# their holes), on this host: copying a 2 GB image inside the emulator took 34 s.
+	populate=()
+	if ((${#scratch_files[@]})); then
+		mkdir "$run/scratch-root"
+		for f in "${scratch_files[@]}"; do
+			cp --reflink=auto --sparse=always -- "${f%:*}" "$run/scratch-root/${f##*:}" &&
+				chmod 0644 "$run/scratch-root/${f##*:}" || die "cannot copy ${f%:*} for the scratch disk"
+		done
+		populate=(-d "$run/scratch-root")
+	fi
+	PATH=$PATH:/usr/sbin:/sbin mkfs.ext4 -F -q "${populate[@]}" "$run/scratch.img" ||
+		die "mkfs.ext4 on the scratch image failed"
+	rm -rf "$run/scratch-root"
 	qemu+=(-drive "file=$(qarg "$run/scratch.img"),if=virtio,format=raw,cache=unsafe")
 	printf 'scratch /dev/vda\n' >>"$run/config"
 fi
