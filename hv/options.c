@@ -219,7 +219,8 @@ void options_print_help(FILE *out)
 "  1  the host cannot run the VM (no usable /dev/kvm, ...) or the guest\n"
 "     crashed (triple fault, KVM internal error), or the firmware found no\n"
 "     bootable device; --check: something is missing\n"
-"  2  bad usage: unknown option, bad value, missing file\n",
+"  2  bad usage: unknown option, bad value, missing file\n"
+"  159  a thread made a system call outside its seccomp list (--seccomp kill)\n",
 		HV_CPUS_MAX, HV_MAX_DISKS, HV_SERIAL_MAX, HV_MAX_NICS, NET_MAX_QUEUE_PAIRS,
 		HV_MAX_HOSTFWD);
 }

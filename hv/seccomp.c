@@ -203,7 +203,7 @@ static void seccomp_sigsys(int sig, siginfo_t *si, void *ucv)
 		describe(&l, nr, r);
 		put(&l, "; stopping (--seccomp log allows and counts it)\n");
 		seccomp_raw_syscall(SYS_write, STDERR_FILENO, (long)l.buf, (long)l.len, 0, 0, 0);
-		seccomp_raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
+		seccomp_raw_syscall(SYS_exit_group, SECCOMP_EXIT_STATUS, 0, 0, 0, 0, 0);
 		return;
 	}
 	/* The first of its kind is named once: one line per thread kind and call. */

@@ -6,10 +6,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * hvrun's exit status when kill stops it: 128 + SIGSYS, what a shell reports for a
+ * process the signal killed; it tells the cause even when stderr is a full pipe that
+ * the one line could not go into.
+ */
+#define SECCOMP_EXIT_STATUS 159
+
 /* --seccomp kill|log|off. */
 enum seccomp_policy {
 	SECCOMP_POLICY_OFF,	/* no filter at all */
-	SECCOMP_POLICY_KILL,	/* a forbidden call: one line naming thread and call, then exit 1 */
+	SECCOMP_POLICY_KILL,	/* a forbidden call: one line naming thread and call, then exit 159 */
 	SECCOMP_POLICY_LOG,	/* a forbidden call is made anyway, counted and named once */
 };
 

@@ -158,10 +158,10 @@ static void expect_killed(struct child *c, const char *call)
 	run_child(c);
 	snprintf(want, sizeof(want), "thread test-thread (%s) made a forbidden system call: %s (",
 		 seccomp_kind_name(c->kinds[c->nr_kinds - 1]), call);
-	if (c->status != 1 || !strstr(c->out, want))
-		fprintf(stderr, "status %d (want 1), stderr: '%s', want '%s'\n", c->status, c->out,
-			want);
-	assert_int_equal(c->status, 1);
+	if (c->status != SECCOMP_EXIT_STATUS || !strstr(c->out, want))
+		fprintf(stderr, "status %d (want %d), stderr: '%s', want '%s'\n", c->status,
+			SECCOMP_EXIT_STATUS, c->out, want);
+	assert_int_equal(c->status, SECCOMP_EXIT_STATUS);
 	assert_non_null(strstr(c->out, want));
 }
 
