@@ -13,9 +13,12 @@
 #     boots the CD first (a GRUB CD whose "reboot" entry stands for the installer's
 #     last step), the guest reboots, and the second boot comes from the disk ("Booting
 #     from Hard Disk", the disk's GRUB menu): --cdrom is "CD first, once".
-#  5. an installed disk (tests/guests/mkbootdisk.sh: Debian 12 + GRUB in an MBR
-#     partition) on its own:          hvrun -m 512 -d boot.raw
-#     GRUB's menu, "login:" on ttyS0; logged in, / is /dev/vda1; poweroff: status 0.
+#  5. later boots (the guide's -boot order=c): an installed disk (tests/guests/mkbootdisk.sh:
+#     Debian 12 + GRUB in an MBR partition), the CD still attached:
+#                                   hvrun -m 512 -d boot.raw --cdrom grub.iso --boot order=c
+#     "Booting from Hard Disk", GRUB's menu, "login:" on ttyS0; logged in, / is /dev/vda1
+#     ext4 rw, /proc/cmdline is GRUB's, blkid /dev/sr0 shows the CD's label HVRUN_GRUB;
+#     poweroff: status 0.
 # HVRUN_TEST_VMM=qemu runs the same sequence on QEMU + SeaBIOS (the reference).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_firmware.sh"
@@ -44,8 +47,11 @@ fw_step 'expect seabios 60 SeaBIOS \(version' \
 	'expect boot2-disk 60 Booting from Hard Disk' \
 	'expect boot2-grub 120 Debian GNU/Linux 12 \(hvrun test disk' \
 	'term 15'
-# 5. The installed disk: a login on ttyS0.
-gcmd C_ROOT 'findmnt -no SOURCE,FSTYPE /; cat /proc/cmdline'
+# 5. Later boots, order=c with the CD still in: a login on ttyS0.
+gcmd C_ROOT 'findmnt -no SOURCE,FSTYPE,OPTIONS /'
+gcmd C_CMDLINE 'cat /proc/cmdline'
+gcmd C_SR0 'udevadm settle -t 10; blkid /dev/sr0'
+gcmd C_BIOS 'cat /sys/class/dmi/id/bios_vendor /sys/class/dmi/id/bios_version 2>/dev/null'
 
 cat >"$T/run.sh" <<SCRIPT
 set -u
@@ -53,7 +59,7 @@ truncate -s 4G "$VM0" && du -k "$VM0" >"$T/du.txt"
 $(fw_expect_cmd install 600 "$(fw_vmm_cmd "$VM0" "$DI_ISO" "")")
 $(fw_expect_cmd noboot 150 "$(fw_vmm_cmd "$VM0" "" "")")
 $(fw_expect_cmd reboot 600 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "$GRUB_ISO" "")")
-$(session_cmd installed 480 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "" "")" | sed 's/--login-tty hvc0/--login-tty ttyS0/')
+$(session_cmd installed 480 "$(fw_vmm_cmd "$SCRATCH/boot.raw" "$GRUB_ISO" order=c)" | sed 's/--login-tty hvc0/--login-tty ttyS0/')
 SCRIPT
 SCRATCH_FILES=("$BOOT_DISK:boot.raw")
 rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-1800} debian_run "$T/run.sh" || rc=$?
@@ -71,8 +77,18 @@ fw_status reboot 0 "the reboot with the CD still in"
 echo "reboot: $(grep -o 'boot2-[a-z]* matched' "$T/reboot.out" | tr '\n' ' ')"
 session_status installed 0
 fw_clean "$T/installed.console" >"$T/console.txt"
-for want in 'Booting from Hard Disk' 'GNU GRUB'; do
+for want in 'SeaBIOS (version' 'Booting from Hard Disk' 'GNU GRUB' 'Debian GNU/Linux 12 (hvrun test disk'; do
 	grep -qF -- "$want" "$T/console.txt" || session_fail "'$want' not on the console"
 done
-item_out "$C_ROOT" | head -n 1 | grep -Eq '^/dev/vda1 +ext4' || session_fail "/ is not /dev/vda1: $(item_out "$C_ROOT")"
-pass "the guide's sequence on $VMM_KIND: sparse disk, installer from the CD, 'No bootable device' from the empty disk, the reboot from the disk with the CD in, the installed disk to a login ($(kvm_mode))"
+for n in "$C_ROOT" "$C_CMDLINE" "$C_SR0"; do
+	[ "$(item_rc "$n")" = 0 ] || session_fail "command $n failed: $(sed -n "${n}p" "$CMDS"): $(item_out "$n" | tr '\n' ' ')"
+done
+item_out "$C_ROOT" | grep -Eq '^/dev/vda1 +ext4 +rw' || session_fail "/ is not /dev/vda1 ext4 rw: $(item_out "$C_ROOT")"
+cmdline=$(item_out "$C_CMDLINE")
+case $cmdline in
+*'root=/dev/vda1 console=ttyS0 ro'*) ;;
+*) session_fail "/proc/cmdline is not GRUB's: $cmdline" ;;
+esac
+item_out "$C_SR0" | grep -q 'LABEL="HVRUN_GRUB"' || session_fail "blkid /dev/sr0: $(item_out "$C_SR0")"
+echo "installed: $cmdline; $(item_out "$C_SR0"); firmware $(item_out "$C_BIOS" | head -n 2 | tr '\n' ' ')"
+pass "the guide's sequence on $VMM_KIND: sparse disk, installer from the CD, 'No bootable device' from the empty disk, the reboot from the disk with the CD in, later boots (order=c, CD attached) to a login ($(kvm_mode))"

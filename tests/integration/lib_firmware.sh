@@ -1,5 +1,5 @@
-# lib_firmware.sh: sourced by the firmware-boot tests (firmware_iso, firmware_disk,
-# firmware_guide), after lib.sh.  The guest starts from the VMM's firmware (SeaBIOS,
+# lib_firmware.sh: sourced by the firmware-boot tests (firmware_iso, firmware_guide),
+# after lib.sh.  The guest starts from the VMM's firmware (SeaBIOS,
 # no -k): a CD-ROM (virtio-scsi) or a disk's MBR (virtio-blk); BIOS, boot loaders and
 # the guest's ttyS0 all talk on COM1, the VMM's stdin/stdout.  A test writes a script
 # that runs its VMMs where KVM is (debian_run: the lab, with a scratch disk), each
