@@ -5,7 +5,7 @@
 #   ip tuntap add mode tap dev tap5 group kvm multi_queue; ip link set tap5 master br0 up
 #   hvrun -m 512 -c 2 -k vmlinuz -i initrd.img -d disk.raw -t tap5 -a "root=/dev/vda console=hvc0"
 # The guest (ba:ad:00:ca:fe:05) has two queue pairs (one per vCPU: the TAP is multi-queue),
-# pings the lab and back, SSH works, 20 MiB each way with equal sha256.  tap5 taken down: the guest sees its carrier go, hvrun runs on; up again:
+# pings the lab and back, SSH works, 8 MiB each way with equal sha256.  tap5 taken down: the guest sees its carrier go, hvrun runs on; up again:
 # carrier back, ping works.  tap5 deleted while the guest runs: carrier gone, hvrun and
 # the console keep working.  Errors, in the same lab: a TAP that does not exist and no
 # CAP_NET_ADMIN gives one line saying how to create it; a TAP of another group gives one
@@ -19,7 +19,7 @@ debian_image
 ORIG_KERNEL=$DEB_KERNEL ORIG_INITRD=$DEB_INITRD
 DEB_KERNEL=$SCRATCH/vmlinuz DEB_INITRD=$SCRATCH/initrd.img
 MAC=ba:ad:00:ca:fe:05
-SIZE=${HVRUN_NET_SIZE_SMALL:-20M}
+SIZE=${HVRUN_NET_SIZE_SMALL:-8M}
 
 gcmd G_IF "$(guest_if $MAC)"
 gcmd G_CFG 'ip link set "$IF" up && ip addr add 203.0.113.130/26 dev "$IF" && ip -br addr show "$IF"'

@@ -8,7 +8,7 @@
 # hvrun runs as root: once set up it holds no capability (CapEff 0, NoNewPrivs 1) and the
 # network works.  The guest (MAC ba:ad:00:ca:fe:02, from the TAP's number) takes
 # 203.0.113.130/26 with a default route via .129; then: ping both ways, ping its IPv6
-# link-local address (fe80::b8ad:ff:feca:fe02%sw0-vlan2), SSH over that address, 100 MiB
+# link-local address (fe80::b8ad:ff:feca:fe02%sw0-vlan2), SSH over that address, 32 MiB
 # each way over SSH with equal sha256; the negotiated offloads; finally tap2 moves to
 # VLAN 3 and the guest can no longer reach 203.0.113.129 (nor the lab the guest).
 # HVRUN_TEST_VMM=qemu runs the same on QEMU (virtio-net-pci on the TAP, vhost off).
@@ -19,7 +19,7 @@
 debian_image
 MAC=ba:ad:00:ca:fe:02
 LL=fe80::b8ad:ff:feca:fe02	# EUI-64 of the MAC: b8 = ba with the U/L bit flipped
-SIZE=${HVRUN_NET_SIZE:-100M}
+SIZE=${HVRUN_NET_SIZE:-32M}
 
 gcmd G_IF "$(guest_if $MAC)"
 gcmd G_CFG 'ip link set "$IF" up && ip addr add 203.0.113.130/26 dev "$IF" && ip route add default via 203.0.113.129 && ip -br addr show "$IF"'

@@ -5,7 +5,7 @@
 #         --net user,hostfwd=tcp:5555-:22 -a "root=/dev/vda console=hvc0"
 # (QEMU's old "-redir tcp:5555::22").  The guest asks DHCP (systemd-networkd) and gets
 # 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3; it pings the gateway; from the lab,
-# "ssh -p 5555 root@localhost" reaches the guest's sshd, and 20 MiB go each way with
+# "ssh -p 5555 root@localhost" reaches the guest's sshd, and 8 MiB go each way with
 # equal sha256.  Bad --net and --mac values are usage errors (tests/integration/cli.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_debian.sh"
@@ -14,7 +14,7 @@
 debian_image
 ORIG_KERNEL=$DEB_KERNEL ORIG_INITRD=$DEB_INITRD
 DEB_KERNEL=$SCRATCH/vmlinuz DEB_INITRD=$SCRATCH/initrd.img
-SIZE=${HVRUN_NET_SIZE_SMALL:-20M}
+SIZE=${HVRUN_NET_SIZE_SMALL:-8M}
 MAC=52:54:00:12:34:56	# QEMU's default for the first user-mode NIC, as hvrun's
 
 gcmd G_IF "$(guest_if $MAC)"
