@@ -7,11 +7,11 @@
 #           -d ro.raw,ro,serial=rodisk -d SMALLFS/full.raw,serial=full[,cache=writeback]
 #   (a) data:  O_DIRECT, buffered and 512-byte-granular writes to vdb, read back in the
 #              guest; after poweroff the same bytes are in data.raw at the same offsets
-#   (c) trim:  ext4 on vdc, a 200 MB file written, removed, fstrim: the image's
-#              allocation (du) falls by >= 150 MB
+#   (c) trim:  ext4 on vdc, a 64 MB file written, removed, fstrim: the image's
+#              allocation (du) falls by >= 48 MB
 #   (d) ro:    vdd is read-only in the guest, a write fails, the VMM keeps running,
 #              reads give the image's bytes, the image is unchanged
-#   (e) full:  vde's file lies on a 64 MB file system (a loop-mounted ext4, or a tmpfs
+#   (e) full:  vde's file lies on a 32 MB file system (a loop-mounted ext4, or a tmpfs
 #              with cache=writeback where there is no loop driver): writing past the
 #              free space gives the guest I/O errors, the VMM keeps running, the console
 #              answers, the disk still reads
@@ -86,11 +86,11 @@ part_a_check() {
 }
 
 # (c) ext4 on vdc; du of trim.raw (lab side, the VMM running) before, after writing
-# 200 MB, after rm + fstrim.
+# 64 MB, after rm + fstrim.
 part_c_guest() {
 	gcmd C_MKFS 'mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/vdc && mkdir -p /mnt/trim && mount /dev/vdc /mnt/trim && sync'
 	hcmd C_DU0 "du -k $S/trim.raw | cut -f1"
-	gcmd C_WRITE 'yes hvrun-trim-test-data | head -c 200M >/mnt/trim/f && sync && ls -l /mnt/trim/f'
+	gcmd C_WRITE 'yes hvrun-trim-test-data | head -c 64M >/mnt/trim/f && sync && ls -l /mnt/trim/f'
 	hcmd C_DU1 "du -k $S/trim.raw | cut -f1"
 	gcmd C_TRIM 'rm /mnt/trim/f && sync && fstrim -v /mnt/trim'
 	hcmd C_DU2 "du -k $S/trim.raw | cut -f1"
@@ -105,13 +105,13 @@ part_c_check() {
 	need_ok "(c)" "$C_DU2"
 	du0=$(item_out "$C_DU0"); du1=$(item_out "$C_DU1"); du2=$(item_out "$C_DU2")
 	[[ $du0 =~ ^[0-9]+$ && $du1 =~ ^[0-9]+$ && $du2 =~ ^[0-9]+$ ]] || session_fail "(c) no du figures: '$du0' '$du1' '$du2'"
-	echo "(c) trim.raw allocated: ${du0} KiB after mkfs, ${du1} KiB with the 200 MB file, ${du2} KiB after rm + fstrim; guest: $(item_out "$C_TRIM" | tail -n 1)"
-	[ $((du1 - du0)) -ge $((190 * 1024)) ] || fail "(c) writing 200 MB grew trim.raw by only $((du1 - du0)) KiB"
-	[ $((du1 - du2)) -ge $((150 * 1024)) ] ||
-		fail "(c) fstrim freed only $((du1 - du2)) KiB of trim.raw (${du1} -> ${du2} KiB), expected >= 150 MB: discard does not punch holes"
+	echo "(c) trim.raw allocated: ${du0} KiB after mkfs, ${du1} KiB with the 64 MB file, ${du2} KiB after rm + fstrim; guest: $(item_out "$C_TRIM" | tail -n 1)"
+	[ $((du1 - du0)) -ge $((60 * 1024)) ] || fail "(c) writing 64 MB grew trim.raw by only $((du1 - du0)) KiB"
+	[ $((du1 - du2)) -ge $((48 * 1024)) ] ||
+		fail "(c) fstrim freed only $((du1 - du2)) KiB of trim.raw (${du1} -> ${du2} KiB), expected >= 48 MB: discard does not punch holes"
 }
 
-# (d) ro.raw: 64 MiB of random bytes, read-only.
+# (d) ro.raw: 16 MiB of random bytes, read-only.
 part_d_guest() {
 	gcmd D_RO 'cat /sys/block/vdd/ro; blockdev --getro /dev/vdd'
 	gcmd D_WRITE 'dd if=/dev/zero of=/dev/vdd bs=4k count=1 oflag=direct 2>&1'
@@ -138,9 +138,9 @@ part_d_check() {
 	echo "(d) ro: read-only in the guest, write refused ($out), VMM running, reads right, image unchanged"
 }
 
-# (e) full.raw: 256 MiB apparent, on a 64 MB file system.
+# (e) full.raw: 128 MiB apparent, on a 32 MB file system.
 part_e_guest() {
-	gcmd E_WRITE 'yes hvrun-enospc-test | dd of=/dev/vde bs=1M count=160 iflag=fullblock oflag=direct 2>&1'
+	gcmd E_WRITE 'yes hvrun-enospc-test | dd of=/dev/vde bs=1M count=64 iflag=fullblock oflag=direct 2>&1'
 	gcmd E_DMESG 'dmesg | grep -c "I/O error, dev vde"; dmesg | grep vde | tail -n 2'
 	gcmd E_ALIVE 'echo alive-$((6*7))'
 	hcmd E_VMM 'kill -0 $VMM_PID && echo vmm-running; df -k '"$S"'/small | tail -n 1'
@@ -151,7 +151,7 @@ part_e_check() {
 	SESSION=boot1 CMDS=$CMDS1
 	ran "(e)" "$E_WRITE" "$E_DMESG" "$E_ALIVE" "$E_VMM" "$E_READ"
 	out=$(item_out "$E_WRITE" | tr '\n' ' ')
-	[ "$(item_rc "$E_WRITE")" != 0 ] || session_fail "(e) writing 160 MB to a disk on a 64 MB file system succeeded: $out"
+	[ "$(item_rc "$E_WRITE")" != 0 ] || session_fail "(e) writing 64 MB to a disk on a 32 MB file system succeeded: $out"
 	grep -q 'Input/output error\|No space left' <<<"$out" || session_fail "(e) the write failed, but not with an I/O error: $out"
 	nerr=$(item_out "$E_DMESG" | head -n 1)
 	[[ $nerr =~ ^[0-9]+$ ]] && [ "$nerr" -ge 1 ] || session_fail "(e) the guest kernel logged no 'I/O error, dev vde': $(item_out "$E_DMESG" | tr '\n' ' ')"
@@ -218,23 +218,24 @@ cat >"$T/run.sh" <<SCRIPT
 set -u
 cd "$S" || exit 90
 : >"$T/times"
-truncate -s 1G data.raw trim.raw kill.raw killwb.raw
-head -c 64M /dev/urandom >ro.raw
-# (e): a 64 MB file system for full.raw: ext4 on a loop device (the lab kernel's
+truncate -s 1G data.raw kill.raw killwb.raw
+truncate -s 256M trim.raw
+head -c 16M /dev/urandom >ro.raw
+# (e): a 32 MB file system for full.raw: ext4 on a loop device (the lab kernel's
 # loop module lives in the lab's kernel cache), else a tmpfs (no O_DIRECT there).
 mkdir -p small
 if ! [ -e /dev/loop-control ]; then
 	modprobe loop 2>/dev/null || insmod "$LAB_CACHE/kernel-\$(uname -r)/lib/modules/\$(uname -r)/kernel/drivers/block/loop.ko" 2>/dev/null
 fi
-truncate -s 64M small.img && mkfs.ext4 -q -F small.img &&
+truncate -s 32M small.img && mkfs.ext4 -q -F small.img &&
 	[ -e /dev/loop-control ] && mount -o loop small.img small 2>/dev/null
 if mountpoint -q small; then
 	SMALL_CACHE=none; echo "ext4 on a loop device, cache=none" >"$T/smallfs"
 else
-	mount -t tmpfs -o size=64m tmpfs small || { echo "cannot mount a small file system" >&2; exit 91; }
+	mount -t tmpfs -o size=32m tmpfs small || { echo "cannot mount a small file system" >&2; exit 91; }
 	SMALL_CACHE=writeback; echo "tmpfs, cache=writeback" >"$T/smallfs"
 fi
-truncate -s 256M small/full.raw
+truncate -s 128M small/full.raw
 echo "ro_before \$(sha256sum <ro.raw)" >"$T/host0"
 
 t0=\$(date +%s)
