@@ -8,8 +8,7 @@
 # tests/unit/test_control.c checks their replies.
 . "$(dirname "$0")/lib.sh"
 
-HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
-[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
+need_hvctl
 
 # Hand-assembled real-mode programs (as in raw_programs.sh), loaded at 0x1000:
 # hello: writes "hello from raw\n" to COM1, then spins (jmp .).

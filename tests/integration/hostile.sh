@@ -16,8 +16,7 @@
 
 VMM_KIND=${HVRUN_TEST_VMM:-hvrun}
 case $VMM_KIND in hvrun | qemu) ;; *) fail "HVRUN_TEST_VMM must be hvrun or qemu, not '$VMM_KIND'" ;; esac
-HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
-[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
+need_hvctl
 case=${HOSTILE_CASE:-}
 min_cases=100
 [ -n "$case" ] && min_cases=1

@@ -147,3 +147,11 @@ expect_lines() {	# expect_lines FILE N: exactly N lines
 	n=$(wc -l <"$T/$1")
 	[ "$n" = "$2" ] || fail "$1 has $n lines, expected $2"
 }
+
+# need_hvctl: sets HVCTL (the caller's, else the one built next to $HVRUN).  The hvctl
+# tests are hvrun's alone: with HVRUN_TEST_VMM=qemu (lib_debian.sh) they are skipped.
+need_hvctl() {
+	HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
+	[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
+	[ "${VMM_KIND:-hvrun}" = hvrun ] || { echo "SKIPPED ($TEST_NAME): hvctl drives hvrun only"; exit "$SKIP_HANG"; }
+}

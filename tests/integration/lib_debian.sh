@@ -267,11 +267,3 @@ debian_run() {
 		esac
 	done
 }
-
-# need_hvctl: sets HVCTL (built next to $HVRUN); the hvctl tests are hvrun's alone, so
-# with HVRUN_TEST_VMM=qemu they are skipped.
-need_hvctl() {
-	HVCTL=$(dirname "$HVRUN")/hvctl
-	[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
-	[ "$VMM_KIND" = hvrun ] || { echo "SKIPPED ($TEST_NAME): hvctl drives hvrun only"; exit "$SKIP_HANG"; }
-}

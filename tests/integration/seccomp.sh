@@ -7,8 +7,7 @@
 # tests/unit/test_seccomp.c's part.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_linux.sh"
-HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
-[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
+need_hvctl
 
 rc=0; host_run "$HVRUN" --seccomp trap --demo || rc=$?
 expect_status 2 "$rc" "--seccomp trap"

@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_linux.sh"
 
-HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
-[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
+need_hvctl
 
 cat >"$T/inner.sh" <<SCRIPT
 set -u
