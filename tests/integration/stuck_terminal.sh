@@ -31,11 +31,15 @@ start() {
 	timeout 900 "$HVRUN" -m 256 -c 2 -k "$KERNEL" -i "$INITRD" --control \$S/ctl.sock \\
 		--trace virtio -a "console=ttyS0 quiet hvtest=flood" >\$S/out 2>\$S/err &
 	pid=\$!
-	for i in \$(seq 600); do
-		stats \$S/s.json && full \$S/s.json && break
+	local filled=0
+	for i in \$(seq 300); do
+		stats \$S/s.json && full \$S/s.json && { filled=1; break; }
 		kill -0 \$pid 2>/dev/null || { echo "\$1_died=1"; return 1; }
+		# Progress, on the share as it goes: what a lab hang leaves to read.
+		echo "\$1 try \$i: \$(tr -d ' \\n' <\$S/s.json | grep -o '"output":{[^}]*}[^}]*}' || echo 'no stats')" >>"$T/progress"
 		sleep 1
 	done
+	[ \$filled = 1 ] || { echo "\$1_never_full=1"; return 1; }
 	echo "\$1_full_after_s=\$i"
 	cp \$S/s.json "$T/\$1-full.json"
 }
@@ -82,6 +86,7 @@ rc=0; KVM_TIMEOUT=900 LAB_TIMEOUT=900 LAB_OPTS="--cpus 1" kvm_run bash "$T/inner
 cat "$T/out"
 expect_status 0 "$rc" "the stuck-terminal script"
 r() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$T/out" | head -n 1; }
+[ -s "$T/progress" ] && tail -n 3 "$T/progress"
 [ -z "$(r one_died)$(r two_died)" ] || fail "hvrun died while its output was stuck: $(tail -n 20 "$T/err")"
 [ -n "$(r one_full_after_s)" ] && [ -n "$(r two_full_after_s)" ] ||
 	fail "the outputs never filled up (no dropped console bytes and waiting log bytes in hvctl stats)"
