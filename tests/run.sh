@@ -3,8 +3,9 @@
 # every test (cmocka unit tests, then integration tests on a real KVM: this host's
 # hardware KVM when it has one, else the nested-KVM lab), and ends with the counts.
 #
-#   tests/run.sh           the normal build, then the unit tests again under ASan+UBSan,
-#                          then each libFuzzer target for FUZZ_SECONDS (default 10; build-fuzz/)
+#   tests/run.sh           the normal build and its unit tests, the unit tests again under
+#                          ASan+UBSan, each libFuzzer target for FUZZ_SECONDS (default 10;
+#                          build-fuzz/), then the integration tests
 #   tests/run.sh --asan    everything under ASan+UBSan (build-asan/)
 #   HVRUN_KVM=direct|lab   force where the KVM tests run (default: auto)
 set -uo pipefail
@@ -41,16 +42,31 @@ where() {	# where HVRUN
 	tests/lab/lab.sh --prepare >/dev/null || { echo "0 passed, 1 failed (lab set-up)"; exit 1; }
 }
 
+# The guests' images (the Debian image, the installed disk, the two ISOs: built once,
+# then cached; tests/guests/mk*.sh) are built in the background while hvrun compiles and
+# the fuzzers run: on a fresh machine that is minutes of downloads and dpkg.  The tests
+# that need one wait for it (each script holds a lock while it builds).
+prefetch() {
+	{
+		tests/guests/mkdebian.sh --size "${HVRUN_DEBIAN_SIZE:-2G}" &&
+			tests/guests/mkbootdisk.sh && tests/guests/mkiso.sh --kind di &&
+			tests/guests/mkiso.sh --kind grub
+	} >"$top/build-images.log" 2>&1 || echo "tests: building the guests' images failed" \
+		"(build-images.log); the tests that need them will say why" >&2
+}
+
 start=$(date +%s)
+prefetch &
+prefetch_pid=$!
 if [ "${1-}" = --asan ]; then
 	build build-asan -DHVRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	wait "$prefetch_pid"
 	where build-asan/hvrun
 	run_ctest build-asan
 else
 	build build
-	where build/hvrun
-	run_ctest build
-	echo "tests: the unit tests again, under ASan+UBSan"
+	echo "tests: the unit tests, then again under ASan+UBSan"
+	run_ctest build -L unit
 	build build-asan -DHVRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	run_ctest build-asan -L unit
 	fuzz=${FUZZ_SECONDS:-10}
@@ -61,6 +77,10 @@ else
 	run_ctest build-fuzz -L fuzz
 	cat build-fuzz/tests/fuzz/work/*/summary 2>/dev/null
 	echo "tests: fuzzing took $(( $(date +%s) - fuzz_start )) s"
+	wait "$prefetch_pid"
+	echo "tests: the integration tests ($(( $(date +%s) - start )) s so far)"
+	where build/hvrun
+	run_ctest build -LE unit
 fi
 echo "tests: KVM mode $mode, $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed, $skipped skipped"
