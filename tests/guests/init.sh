@@ -144,9 +144,10 @@ idle)
 	while :; do sleep 3600; done
 	;;
 flood)
-	# Issue 12: megabytes to hvc0 and ttyS0 for as long as the guest runs, a numbered tick
-	# after each round on both; tests/integration/stuck_terminal.sh stops reading hvrun's
-	# output and reads it again.  ttyS0 costs an exit a byte: 16 KiB a round there.
+	# Issue 12: megabytes to hvc0 and ttyS0 for as long as the guest runs, 128 KiB and
+	# 2 KiB a round, a numbered tick after each round on both; stuck_terminal.sh stops
+	# reading hvrun's output and reads it again.  ttyS0 costs an exit a byte (at 16 KiB a
+	# round, the nested lab's emulator failed under the exit rate).
 	echo "HVTEST flood ready"
 	# No output processing on hvc0 (no \n -> \r\n): the tty then hands the driver whole
 	# buffers, not a line at a time, and a megabyte is a few hundred chains, not 21,000.
@@ -154,8 +155,8 @@ flood)
 	i=0
 	while :; do
 		i=$((i + 1))
-		yes HVFLOOD-hvc0-0123456789abcdefghijklmnopqrstuvwxyz | head -c 1048576 >/dev/hvc0
-		yes HVFLOOD-ttyS0-0123456789abcdefghijklmnopqrstuvwxyz | head -c 16384
+		yes HVFLOOD-hvc0-0123456789abcdefghijklmnopqrstuvwxyz | head -c 131072 >/dev/hvc0
+		yes HVFLOOD-ttyS0-0123456789abcdefghijklmnopqrstuvwxyz | head -c 2048
 		echo "HVTEST flood tick=$i"
 		echo "HVTEST flood hvc0 tick=$i" >/dev/hvc0
 	done
