@@ -72,6 +72,8 @@ mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work "
 # Config lines (written by lab.sh, already sorted parents first):
 #   share TAG /abs/path     9p tag to mount read-write at the same path
 #   scratch /dev/vdX        ext4 scratch disk to mount at /scratch
+#   witness SECS            write witness.txt when the command still runs after SECS
+WITNESS=
 while read -r kind arg path; do
 	case $kind in
 	share)
@@ -84,6 +86,7 @@ while read -r kind arg path; do
 		mount -t ext4 "$arg" "$NEWROOT/scratch" || fail "cannot mount scratch disk $arg"
 		chmod 1777 "$NEWROOT/scratch"
 		;;
+	witness) WITNESS=$arg ;;
 	'' | '#'*) ;;
 	*) fail "bad config line: $kind $arg $path" ;;
 	esac
@@ -112,6 +115,20 @@ catpid=$!
 # show only warnings and worse, so a chatty kernel does not slow the command.
 echo 5 >/proc/sys/kernel/printk
 echo "HVRUN-LAB-READY"
+# The hang witness (lab.sh prints it with a LAB HANG): every thread of the lab, then
+# each hvrun thread's state, system call and kernel stack.  The command ending first
+# kills it with the rest below.
+if [ -n "$WITNESS" ]; then
+	(sleep "$WITNESS" && chroot "$NEWROOT" /bin/bash -c '
+		echo "== $(date +%T), ${0}s in: user threads (ps -eLo; kernel threads left out)"
+		ps -eLo pid,ppid,tid,stat,pcpu,wchan:24,comm | awk "\$1 != 2 && \$2 != 2"
+		for p in $(pgrep -x hvrun); do
+			for t in /proc/$p/task/*; do
+				echo "== hvrun $p thread ${t##*/} $(cat $t/comm): $(grep ^State: $t/status | cut -f2); syscall $(cut -d" " -f1 $t/syscall)"
+				head -n 8 $t/stack
+			done
+		done' "$WITNESS" >"$RUN/witness.txt" 2>&1) &
+fi
 env -i chroot "$NEWROOT" /bin/bash /run/hvrun-lab/cmd.sh </dev/null >/out.fifo 2>&1
 rc=$?
 

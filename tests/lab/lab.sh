@@ -391,6 +391,14 @@ if [[ -n $scratch ]]; then
 	qemu+=(-drive "file=$(qarg "$run/scratch.img"),if=virtio,format=raw,cache=unsafe")
 	printf 'scratch /dev/vda\n' >>"$run/config"
 fi
+# A witness for hangs: 15 s before --timeout, the guest writes down what the command's
+# processes are doing (witness.txt, printed with a LAB HANG).  None written means the
+# whole emulated machine had stopped, not only something in it.
+witness_s=
+if ((timeout > 30)); then
+	witness_s=$((timeout - 15))
+	printf 'witness %d\n' "$witness_s" >>"$run/config"
+fi
 
 # The command script the guest runs with bash inside the new root.
 {
@@ -483,6 +491,12 @@ until run_vm; do
 		continue
 	fi
 	printf 'LAB HANG: %s\n' "$hang_reason" >&2
+	if [[ -s $run/witness.txt ]]; then
+		log "what the lab's processes did ${witness_s} s into the command (the lab was alive):"
+		head -n 120 "$run/witness.txt" | sed 's/^/  | /' >&2
+	elif [[ -n $witness_s && -n $ready_us && $hang_reason == *--timeout* ]]; then
+		log "no witness from the lab at ${witness_s} s: the whole emulated machine had stopped"
+	fi
 	qemu_said
 	console_tail
 	exit "$EXIT_HANG"
