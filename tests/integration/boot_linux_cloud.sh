@@ -9,7 +9,8 @@ HVRUN_TEST_KERNEL=$("$HVRUN_SRC/tests/guests/fetch-kernel.sh" cloud-amd64) ||
 config=$(dirname "$KERNEL")/config-${KERNEL##*/vmlinuz-}
 grep -qx '# CONFIG_X86_MPPARSE is not set' "$config" || fail "$config: MPPARSE is not unset"
 
-rc=0; kvm_run "$HVRUN" -k "$KERNEL" -i "$INITRD" -c 4 -m 256 -a "console=ttyS0 quiet hvtest=report" || rc=$?
+# One boot, about 20 s in the lab: a lab hang is found after 120 s.
+rc=0; LAB_TIMEOUT=120 kvm_run "$HVRUN" -k "$KERNEL" -i "$INITRD" -c 4 -m 256 -a "console=ttyS0 quiet hvtest=report" || rc=$?
 expect_status 0 "$rc" "the cloud kernel's boot and poweroff"
 expect_in out "HVTEST done"
 [ "$(hvtest out nproc)" = 4 ] || fail "nproc $(hvtest out nproc), expected 4"
