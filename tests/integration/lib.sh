@@ -94,6 +94,9 @@ lab_run() {
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
+			# Why (the lab's LAB HANG line, and its witness of the processes when there
+			# is one), then the console's end.
+			sed -n '/^LAB HANG:/,/^lab: last [0-9]* console lines:/p' "$T/lab.log" | head -n 100 >&2
 			tail -n 20 "$T/lab.log" >&2
 			[ $try = 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit $SKIP_HANG; }
 			echo "retrying once" >&2
