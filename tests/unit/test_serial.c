@@ -132,6 +132,92 @@ static void test_thre_interrupt(void **state)
 	serial_destroy(&s);
 }
 
+/*
+ * Linux's 8250 driver against the UART, with the PC's edge-triggered IRQ 4 in
+ * between: random interleavings of the tty writing (start_tx), the interrupt
+ * handler (IIR, LSR, up to 16 bytes, stop_tx when the buffer is empty) and the
+ * kernel console's polled writes (IER saved, cleared, restored).  Whenever the
+ * driver holds bytes with THRI enabled, an interrupt must be on its way: an edge
+ * latched and not yet handled.  Otherwise the tty waits for ever (a lost THRE).
+ */
+struct linux_8250 {
+	struct serial_8250 uart;
+	int line, irr;			/* the line's level; an edge latched by the interrupt controller */
+	uint8_t ier;			/* the driver's copy (up->ier) */
+	unsigned int pending;		/* bytes in the tty's circular buffer */
+};
+
+static void edge_irq(void *opaque, int level)
+{
+	struct linux_8250 *l = opaque;
+
+	if (level && !l->line)
+		l->irr = 1;
+	l->line = level;
+}
+
+static void drv_set_ier(struct linux_8250 *l, uint8_t ier)
+{
+	l->ier = ier;
+	wr(&l->uart, 1, ier);
+}
+
+static void drv_isr(struct linux_8250 *l)
+{
+	unsigned int n;
+
+	l->irr = 0;
+	if (rd(&l->uart, 2) & 0x01)
+		return;				/* no interrupt pending */
+	if (!(rd(&l->uart, 5) & 0x20) || !(l->ier & 0x02))
+		return;
+	for (n = 0; n < 16 && l->pending; n++, l->pending--)
+		wr(&l->uart, 0, 'x');
+	if (!l->pending)
+		drv_set_ier(l, l->ier & ~0x02);	/* __stop_tx */
+}
+
+static void test_linux_tx_never_stalls(void **state)
+{
+	struct linux_8250 l = { 0 };
+	unsigned int step, i, seed = 12345;
+
+	(void)state;
+	serial_init(&l.uart, NULL, edge_irq, &l);
+	wr(&l.uart, 4, 0x0b);			/* DTR, RTS, OUT2 */
+	drv_set_ier(&l, 0x01);			/* RX interrupts */
+	for (step = 0; step < 200000; step++) {
+		seed = seed * 1103515245u + 12345u;
+		switch ((seed >> 16) % 4) {
+		case 0:				/* the tty writes: bytes in, start_tx */
+			l.pending += 1 + (seed >> 8) % 40;
+			if (!(l.ier & 0x02))
+				drv_set_ier(&l, l.ier | 0x02);
+			break;
+		case 1:
+		case 2:				/* the CPU takes the interrupt */
+			if (l.irr)
+				drv_isr(&l);
+			break;
+		case 3: {			/* printk: serial8250_console_write */
+			uint8_t saved = rd(&l.uart, 1);
+
+			wr(&l.uart, 1, 0);
+			for (i = 0; i < 1 + (seed >> 8) % 8; i++) {
+				assert_true(rd(&l.uart, 5) & 0x20);
+				wr(&l.uart, 0, 'p');
+			}
+			wr(&l.uart, 1, saved);
+			break;
+		}
+		}
+		if (l.pending && (l.ier & 0x02) && !l.irr)
+			fail_msg("step %u: %u bytes wait with THRI on and no interrupt coming", step,
+				 l.pending);
+	}
+	serial_destroy(&l.uart);
+}
+
 static void test_loopback(void **state)
 {
 	struct serial_8250 s;
@@ -169,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_scratch_and_fifo_flags),
 		cmocka_unit_test(test_receive_and_irq),
 		cmocka_unit_test(test_thre_interrupt),
+		cmocka_unit_test(test_linux_tx_never_stalls),
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_wide_access_past_the_end),
 	};
