@@ -47,12 +47,13 @@ where() {	# where HVRUN
 # the fuzzers run: on a fresh machine that is minutes of downloads and dpkg.  The tests
 # that need one wait for it (each script holds a lock while it builds).
 prefetch() {
+	mkdir -p "$top/build"
 	{
 		tests/guests/mkdebian.sh --size "${HVRUN_DEBIAN_SIZE:-2G}" &&
 			tests/guests/mkbootdisk.sh && tests/guests/mkiso.sh --kind di &&
 			tests/guests/mkiso.sh --kind grub
-	} >"$top/build-images.log" 2>&1 || echo "tests: building the guests' images failed" \
-		"(build-images.log); the tests that need them will say why" >&2
+	} >"$top/build/images.log" 2>&1 || echo "tests: building the guests' images failed" \
+		"(build/images.log); the tests that need them will say why" >&2
 }
 
 start=$(date +%s)
