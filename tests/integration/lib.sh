@@ -55,6 +55,13 @@ lab_fault_seen() {	# lab_fault_seen: true if a guest triple-faulted in this lab 
 	return 0
 }
 
+# lab_hang_report: after a lab hang (124), says why: the lab's LAB HANG line and its
+# witness of the processes when there is one, then the console's end ($T/lab.log).
+lab_hang_report() {
+	sed -n '/^LAB HANG:/,/^lab: last [0-9]* console lines:/p' "$T/lab.log" | head -n 100 >&2
+	tail -n 20 "$T/lab.log" >&2
+}
+
 # lab_error TRY: the lab ended with its harness error (125).  Says why (the lab's
 # "error:" line and what QEMU said come before the console tail) and returns 0 when the
 # run is worth one more try: the lab guest was ready and the command running when QEMU
@@ -94,10 +101,7 @@ lab_run() {
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
-			# Why (the lab's LAB HANG line, and its witness of the processes when there
-			# is one), then the console's end.
-			sed -n '/^LAB HANG:/,/^lab: last [0-9]* console lines:/p' "$T/lab.log" | head -n 100 >&2
-			tail -n 20 "$T/lab.log" >&2
+			lab_hang_report
 			[ $try = 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit $SKIP_HANG; }
 			echo "retrying once" >&2
 			;;

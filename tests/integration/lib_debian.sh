@@ -247,10 +247,7 @@ debian_run() {
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
-			# Why (the lab's LAB HANG line, and its witness of the processes when there
-			# is one), then the console's end.
-			sed -n '/^LAB HANG:/,/^lab: last [0-9]* console lines:/p' "$T/lab.log" | head -n 100 >&2
-			tail -n 20 "$T/lab.log" >&2
+			lab_hang_report
 			# The lab guest's clock, every 10 s: when it stopped, the whole guest stopped.
 			[ -s "$T/heartbeat" ] && echo "the lab guest's last heartbeat: $(cat "$T/heartbeat") (now $(date +%T))" >&2
 			[ $try = 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit "$SKIP_HANG"; }
