@@ -52,7 +52,7 @@ readonly PACKAGES=(
 	pciutils fio e2fsprogs
 	iproute2 iputils-ping openssh-server iperf3
 )
-# Modules the initramfs must carry (and load) whatever MODULES= says.
+# The initramfs's modules (MODULES=list: these and what they depend on, no more).
 readonly INITRAMFS_MODULES=(virtio_pci virtio_blk virtio_console ext4 crc32c_generic)
 # Units that only slow a test boot down or act behind a test's back.
 readonly MASKED_UNITS=(
