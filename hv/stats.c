@@ -227,6 +227,25 @@ static json_t *stats_outbuf(struct outbuf *ob)
 	return o;
 }
 
+/* COM1: what the guest sent and read, and the registers as the guest would see them now. */
+static json_t *stats_serial(struct serial_8250 *com)
+{
+	struct serial_stats st;
+	json_t *o = json_object();
+
+	serial_get_stats(com, &st);
+	stats_set(o, "tx_bytes", st.tx_bytes);
+	stats_set(o, "rx_bytes", st.rx_bytes);
+	stats_set(o, "irqs_raised", st.irqs_raised);
+	stats_set(o, "irq_level", (uint64_t)st.irq_level);
+	stats_set(o, "ier", st.ier);
+	stats_set(o, "iir", st.iir);
+	stats_set(o, "lsr", st.lsr);
+	stats_set(o, "mcr", st.mcr);
+	stats_set(o, "rx_queued", st.rx_queued);
+	return o;
+}
+
 /* hvrun's outputs: what reached the terminal, what was dropped while nobody read it. */
 static json_t *stats_output(void)
 {
@@ -247,6 +266,7 @@ json_t *stats_json(struct vm *vm)
 	json_object_set_new(root, "vcpus", stats_vcpus(vm, total));
 	json_object_set_new(root, "exits_total", total);
 	json_object_set_new(root, "devices", stats_devices(vm));
+	json_object_set_new(root, "serial", stats_serial(&vm->com1));
 	if (vm->fw_cfg)
 		json_object_set_new(root, "fw_cfg", stats_fw_cfg(vm));
 	json_object_set_new(root, "output", stats_output());
@@ -376,6 +396,12 @@ void stats_print(struct vm *vm, FILE *out)
 			"sent; suppressed: interrupts EVENT_IDX or NO_INTERRUPT made unnecessary)\n");
 	json_array_foreach(devices, i, d)
 		stats_print_device(d, out);
+	d = json_object_get(root, "serial");
+	if (stats_get(d, "tx_bytes") || stats_get(d, "rx_bytes"))
+		fprintf(out, "COM1 (8250 UART): %" PRIu64 " bytes sent, %" PRIu64 " read by the guest, "
+			"%" PRIu64 " interrupts raised; IER 0x%02" PRIx64 " IIR 0x%02" PRIx64 "\n",
+			stats_get(d, "tx_bytes"), stats_get(d, "rx_bytes"), stats_get(d, "irqs_raised"),
+			stats_get(d, "ier"), stats_get(d, "iir"));
 	d = json_object_get(json_object_get(root, "output"), "console");
 	if (d)
 		fprintf(out, "console output: %" PRIu64 " bytes written, %" PRIu64

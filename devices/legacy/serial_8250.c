@@ -59,6 +59,12 @@ static uint8_t serial_iir(const struct serial_8250 *s)
 	return IIR_NONE;
 }
 
+/* Line status: THR is always empty (output never waits), data ready if any is queued. */
+static uint8_t serial_lsr(const struct serial_8250 *s)
+{
+	return LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+}
+
 /* Called with the lock held, after every register change. */
 static void serial_update_irq(struct serial_8250 *s)
 {
@@ -66,6 +72,7 @@ static void serial_update_irq(struct serial_8250 *s)
 
 	if (level != s->irq_level) {
 		s->irq_level = level;
+		s->nr_irq_raised += (uint64_t)level;
 		if (s->set_irq)
 			s->set_irq(s->irq_opaque, level);
 	}
@@ -91,6 +98,7 @@ static void serial_transmit(struct serial_8250 *s, uint8_t byte)
 		 */
 		outbuf_write(s->out, &byte, 1);
 	}
+	s->nr_tx++;
 	/* Transmission is instant: THR is empty again at once. */
 	s->thr_irq_pending = true;
 }
@@ -108,6 +116,7 @@ static uint8_t serial_read_reg(struct serial_8250 *s, uint16_t reg)
 		v = s->rx[s->rx_head];
 		s->rx_head = (s->rx_head + 1) % SERIAL_FIFO_SIZE;
 		s->rx_count--;
+		s->nr_rx++;
 		return v;
 	case UART_IER:
 		return (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
@@ -121,7 +130,7 @@ static uint8_t serial_read_reg(struct serial_8250 *s, uint16_t reg)
 	case UART_MCR:
 		return s->mcr;
 	case UART_LSR:
-		return LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+		return serial_lsr(s);
 	case UART_MSR:
 		if (s->mcr & MCR_LOOP)	/* outputs wired back to the inputs */
 			return (uint8_t)(((s->mcr & MCR_DTR) ? MSR_DSR : 0) |
@@ -202,4 +211,19 @@ size_t serial_receive(struct serial_8250 *s, const uint8_t *buf, size_t len)
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+void serial_get_stats(struct serial_8250 *s, struct serial_stats *st)
+{
+	pthread_mutex_lock(&s->lock);
+	st->tx_bytes = s->nr_tx;
+	st->rx_bytes = s->nr_rx;
+	st->irqs_raised = s->nr_irq_raised;
+	st->ier = s->ier;
+	st->iir = (uint8_t)(serial_iir(s) | ((s->fcr & FCR_ENABLE) ? IIR_FIFO : 0));
+	st->lsr = serial_lsr(s);
+	st->mcr = s->mcr;
+	st->rx_queued = s->rx_count;
+	st->irq_level = s->irq_level;
+	pthread_mutex_unlock(&s->lock);
 }

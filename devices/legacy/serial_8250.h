@@ -25,6 +25,16 @@ struct serial_8250 {
 	serial_irq_fn set_irq;		/* NULL: no interrupt line wired */
 	void *irq_opaque;
 	int irq_level;
+	uint64_t nr_tx, nr_rx;		/* bytes the guest sent, bytes it read */
+	uint64_t nr_irq_raised;		/* times the line went up: edges, on the PC's ISA IRQ */
+};
+
+/* What --stats and hvctl stats show of the UART: its counters and its registers now. */
+struct serial_stats {
+	uint64_t tx_bytes, rx_bytes, irqs_raised;
+	uint8_t ier, iir, lsr, mcr;	/* iir is looked at, not read: nothing is acknowledged */
+	unsigned int rx_queued;
+	int irq_level;
 };
 
 struct outbuf;
@@ -36,5 +46,7 @@ void serial_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, uns
 
 /* Host input for the guest: queues up to the free FIFO room, returns the count taken. */
 size_t serial_receive(struct serial_8250 *s, const uint8_t *buf, size_t len);
+
+void serial_get_stats(struct serial_8250 *s, struct serial_stats *st);
 
 #endif

@@ -114,6 +114,40 @@ static void test_receive_and_irq(void **state)
 	serial_destroy(&s);
 }
 
+/* --stats: bytes each way, rising edges, and an IIR look that acknowledges nothing. */
+static void test_stats(void **state)
+{
+	struct irq_probe irq = { 0 };
+	struct serial_stats st;
+	struct serial_8250 s;
+
+	(void)state;
+	serial_init(&s, NULL, irq_fn, &irq);
+	wr(&s, 4, 0x08);			/* OUT2 */
+	wr(&s, 1, 0x02);			/* IER: THRI, raised at once: edge 1 */
+	assert_int_equal(irq.level, 1);
+	serial_get_stats(&s, &st);
+	assert_int_equal(st.iir & 0x0f, 0x02);
+	assert_int_equal(st.irq_level, 1);
+	serial_get_stats(&s, &st);		/* the look did not acknowledge THRE */
+	assert_int_equal(st.iir & 0x0f, 0x02);
+	assert_int_equal(rd(&s, 2) & 0x0f, 0x02);	/* the guest's read does: line down */
+	assert_int_equal(irq.level, 0);
+	wr(&s, 0, 'a');				/* edge 2 */
+	wr(&s, 0, 'b');				/* still up: no edge */
+	assert_int_equal(serial_receive(&s, (const uint8_t *)"xy", 2), 2);
+	assert_int_equal(rd(&s, 0), 'x');
+	serial_get_stats(&s, &st);
+	assert_int_equal(st.tx_bytes, 2);
+	assert_int_equal(st.rx_bytes, 1);
+	assert_int_equal(st.rx_queued, 1);
+	assert_int_equal(st.irqs_raised, 2);
+	assert_int_equal(st.ier, 0x02);
+	assert_int_equal(st.lsr, 0x61);		/* THRE, TEMT, data ready */
+	assert_int_equal(st.mcr, 0x08);
+	serial_destroy(&s);
+}
+
 static void test_thre_interrupt(void **state)
 {
 	struct irq_probe irq = { 0 };
@@ -255,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_scratch_and_fifo_flags),
 		cmocka_unit_test(test_receive_and_irq),
 		cmocka_unit_test(test_thre_interrupt),
+		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_linux_tx_never_stalls),
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_wide_access_past_the_end),
