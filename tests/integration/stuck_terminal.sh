@@ -2,9 +2,9 @@
 # stuck_terminal: a terminal nobody reads stalls nothing (issue 12).  hvrun's stdout and
 # stderr are pipes that are held open and never read; the guest writes megabytes to hvc0
 # and ttyS0 without end (hvtest=flood) and --trace virtio floods stderr.  Then:
-#   - hvctl stats answers within 1 s, ten times over;
+#   - hvctl stats answers, ten times over, each time within 5 s (stuck would be never);
 #   - once the console is read again, the guest's output goes on (new ticks arrive);
-#   - hvctl stop ends hvrun within 2 s; in a second run, so does SIGTERM.
+#   - hvctl stop ends hvrun within 5 s; in a second run, so does SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_linux.sh"
 
@@ -23,6 +23,17 @@ d = json.load(open(sys.argv[1]))
 o = d.get("stats", d)["output"]		# hvctl --json: the reply, {"stats": {...}}
 sys.exit(0 if o["console"]["dropped"] > 0 and o["log"]["queued"] > 0 else 1)' "\$1"
 }
+# diagnose RUN: the output stopped growing; what hvrun and the guest's devices were doing,
+# twice 3 s apart (exits that go on with no output: a guest waiting for an interrupt).
+diagnose() {
+	for n in 1 2; do
+		stats "$T/\$1-stuck\$n.json"
+		for t in /proc/\$pid/task/*; do
+			echo "\$(cat \$t/comm) \$(cut -d' ' -f3 \$t/stat) \$(cat \$t/wchan 2>/dev/null) \$(cut -d' ' -f1 \$t/syscall 2>/dev/null)"
+		done >"$T/\$1-threads\$n.txt"
+		sleep 3
+	done
+}
 # start RUN: hvrun on FIFOs held open (fds 3, 4) and never read
 start() {
 	rm -f \$S/out \$S/err
@@ -32,14 +43,14 @@ start() {
 		--trace virtio -a "console=ttyS0 quiet hvtest=flood" >\$S/out 2>\$S/err &
 	pid=\$!
 	local filled=0
-	for i in \$(seq 300); do
+	for i in \$(seq 150); do
 		stats \$S/s.json && full \$S/s.json && { filled=1; break; }
 		kill -0 \$pid 2>/dev/null || { echo "\$1_died=1"; return 1; }
 		# Progress, on the share as it goes: what a lab hang leaves to read.
 		echo "\$1 try \$i: \$(tr -d ' \\n' <\$S/s.json | grep -o '"output":{[^}]*}[^}]*}' || echo 'no stats')" >>"$T/progress"
 		sleep 1
 	done
-	[ \$filled = 1 ] || { echo "\$1_never_full=1"; return 1; }
+	[ \$filled = 1 ] || { echo "\$1_never_full=1"; diagnose \$1; return 1; }
 	echo "\$1_full_after_s=\$i"
 	cp \$S/s.json "$T/\$1-full.json"
 }
@@ -57,7 +68,7 @@ stop_timed() {
 }
 
 start one || exit 0
-# hvctl stats while nobody reads: every answer within 1 s.
+# hvctl stats while nobody reads: every answer, and how long the slowest took.
 worst=0
 for i in \$(seq 10); do
 	t0=\$(ms)
@@ -84,11 +95,31 @@ expect_status 0 "$rc" "the stuck-terminal script"
 r() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$T/out" | head -n 1; }
 [ -s "$T/progress" ] && tail -n 3 "$T/progress"
 [ -z "$(r one_died)$(r two_died)" ] || fail "hvrun died while its output was stuck: $(tail -n 20 "$T/err")"
-[ -n "$(r one_full_after_s)" ] && [ -n "$(r two_full_after_s)" ] ||
+# The output stopped growing before it filled: show what the guest's devices were doing.
+stuck_report() {
+	local run=$1 n
+	for n in 1 2; do
+		[ -s "$T/$run-stuck$n.json" ] || continue
+		echo "$run, stuck sample $n: hvrun's threads (name state wchan syscall): $(tr '\n' ';' <"$T/$run-threads$n.txt")"
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); d = d.get("stats", d)
+print("  exits per vCPU:", [c["exits"] for c in d["vcpus"]])
+print("  serial:", d.get("serial"))
+for v in d["devices"]:
+    if v.get("kind") == "console":
+        print("  virtio console: kicks", v.get("kicks"), "irqs", v.get("irqs"), "queues", v.get("queues"))' "$T/$run-stuck$n.json"
+	done
+}
+if [ -z "$(r one_full_after_s)" ] || [ -z "$(r two_full_after_s)" ]; then
+	stuck_report one; stuck_report two
 	fail "the outputs never filled up (no dropped console bytes and waiting log bytes in hvctl stats)"
+fi
 [ -z "$(r stats_failed)" ] || fail "hvctl stats failed while nobody read the terminal"
+# A control thread blocked behind the stuck pipe never answers (stats_failed, above) or
+# answers once the pipe is read; the bound only tells slow from stuck.  Under a busy
+# emulator an answer has taken 1.7 s.
 worst=$(r stats_worst_ms)
-[ "$worst" -le 1000 ] || fail "hvctl stats took $worst ms while nobody read the terminal (limit 1000)"
+[ "$worst" -le 5000 ] || fail "hvctl stats took $worst ms while nobody read the terminal (limit 5000)"
 # New ticks after the reader came back: at least two different ones on each console.
 ticks=$(grep -ao 'HVTEST flood tick=[0-9]*' "$T/console.txt" | sort -u | wc -l)
 hticks=$(grep -ao 'HVTEST flood hvc0 tick=[0-9]*' "$T/console.txt" | sort -u | wc -l)
@@ -97,7 +128,9 @@ hticks=$(grep -ao 'HVTEST flood hvc0 tick=[0-9]*' "$T/console.txt" | sort -u | w
 for run in one two; do
 	ms=$(r ${run}_exit_ms)
 	[ "$(r ${run}_rc)" = 0 ] || fail "run $run: hvrun exited $(r ${run}_rc) (want 0)"
-	[ -n "$ms" ] && [ "$ms" -le 2000 ] || fail "run $run: hvrun took ${ms:-?} ms to exit (limit 2000)"
+	# outbuf_stop() gives up a reader that takes nothing for 250 ms: stuck output costs
+	# well under a second; a writer waited for would be 10 s or for ever.
+	[ -n "$ms" ] && [ "$ms" -le 5000 ] || fail "run $run: hvrun took ${ms:-?} ms to exit (limit 5000)"
 done
 dropped=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(d.get("stats", d)["output"]["console"]["dropped"])' \
 	"$T/one-full.json")
