@@ -51,7 +51,7 @@ cat >"$T/run.sh" <<SCRIPT
 set -u
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 0700 \$XDG_RUNTIME_DIR
 $(CMDS=$CMDS1 session_cmd b1 900 "$VMM1")
-$(CMDS=$CMDS2 session_cmd b2 900 "$VMM2")
+$(CMDS=$CMDS2 FINAL_FAST=1 session_cmd b2 900 "$VMM2")
 SCRIPT
 SCRATCH_FILES=("$DEB_DISK:disk.raw")
 rc=0; LAB_TIMEOUT=1800 debian_run "$T/run.sh" || rc=$?

@@ -169,10 +169,14 @@ session_fail() {
 # session_cmd NAME TIMEOUT VMMCMD: the line a lab script runs for one console session:
 # the commands of $CMDS, outputs in $T/NAME.out, .err, .console, status in $T/NAME.rc.
 # The login is the getty's on hvc0 (console=hvc0): hvrun's stdout may carry COM1's
-# getty (ttyS0) too, whose prompt must not be taken for it.
+# getty (ttyS0) too, whose prompt must not be taken for it.  The session ends with a
+# clean "poweroff" (systemd stops every unit: about 10 s in the lab); a test that does
+# not check the shutdown sets FINAL_FAST=1: "poweroff -f" kills the processes, unmounts
+# the file systems and powers off, in 1-2 s.
 session_cmd() {
-	printf 'python3 %q --timeout %q --log %q --login-tty hvc0 --cmds %q -- %s >%q 2>%q; echo $? >%q\n' \
-		"$SESSION_PY" "$2" "$T/$1.console" "$CMDS" "$3" "$T/$1.out" "$T/$1.err" "$T/$1.rc"
+	printf 'python3 %q --timeout %q --log %q --login-tty hvc0 --final %q --cmds %q -- %s >%q 2>%q; echo $? >%q\n' \
+		"$SESSION_PY" "$2" "$T/$1.console" "$([ "${FINAL_FAST:-0}" = 1 ] && echo 'poweroff -f' || echo poweroff)" \
+		"$CMDS" "$3" "$T/$1.out" "$T/$1.err" "$T/$1.rc"
 }
 
 # session_status NAME WANT: checks the session's exit status (the VMM's, after the

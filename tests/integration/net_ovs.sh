@@ -8,7 +8,7 @@
 # hvrun runs as root: once set up it holds no capability (CapEff 0, NoNewPrivs 1) and the
 # network works.  The guest (MAC ba:ad:00:ca:fe:02, from the TAP's number) takes
 # 203.0.113.130/26 with a default route via .129; then: ping both ways, ping its IPv6
-# link-local address (fe80::b8ad:ff:feca:fe02%sw0-vlan2), SSH over that address, 32 MiB
+# link-local address (fe80::b8ad:ff:feca:fe02%sw0-vlan2), SSH over that address, 8 MiB
 # each way over SSH with equal sha256; the negotiated offloads; finally tap2 moves to
 # VLAN 3 and the guest can no longer reach 203.0.113.129 (nor the lab the guest).
 # HVRUN_TEST_VMM=qemu runs the same on QEMU (virtio-net-pci on the TAP, vhost off).
@@ -19,7 +19,7 @@
 debian_image
 MAC=ba:ad:00:ca:fe:02
 LL=fe80::b8ad:ff:feca:fe02	# EUI-64 of the MAC: b8 = ba with the U/L bit flipped
-SIZE=${HVRUN_NET_SIZE:-32M}
+SIZE=${HVRUN_NET_SIZE:-8M}
 
 gcmd G_IF "$(guest_if $MAC)"
 gcmd G_CFG 'ip link set "$IF" up && ip addr add 203.0.113.130/26 dev "$IF" && ip route add default via 203.0.113.129 && ip -br addr show "$IF"'
@@ -64,7 +64,7 @@ ethtool -K sw0-vlan2 tx off >/dev/null
 ip tuntap add mode tap dev tap2 group kvm && ip link set tap2 up
 vsctl add-port sw0 tap2 tag=2
 vsctl show >"$T/ovs-show.txt"
-$(session_cmd session 720 "$VMM")
+$(FINAL_FAST=1 session_cmd session 720 "$VMM")
 cp /var/log/openvswitch/ovs-vswitchd.log "$T/ovs-vswitchd.log" 2>/dev/null
 SCRIPT
 SCRATCH_FILES=("$DEB_DISK:disk.raw")
