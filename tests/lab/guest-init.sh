@@ -43,8 +43,17 @@ exec </dev/null >/dev/console 2>&1
 say() { echo "hvrun-lab: $*"; }
 
 say "init started, loading modules"
+# Module parameters from the kernel command line, as modprobe would take them
+# (kvm_amd.vgif=0 -> insmod kvm_amd.ko vgif=0): lab.sh's HVRUN_LAB_APPEND sets them.
+modparams() {	# modparams MODULE: its "param=value" words of /proc/cmdline
+	local w
+	for w in $(cat /proc/cmdline); do
+		case $w in "${1//-/_}".*=*) echo "${w#*.}" ;; esac
+	done
+}
 while read -r mod; do
-	insmod "/modules/$mod.ko" || fail "insmod $mod failed (for kvm_amd: does the CPU model offer SVM?)"
+	# shellcheck disable=SC2046
+	insmod "/modules/$mod.ko" $(modparams "$mod") || fail "insmod $mod failed (for kvm_amd: does the CPU model offer SVM?)"
 done </modules/order
 
 [ -c /dev/kvm ] || fail "/dev/kvm did not appear after loading kvm_amd"

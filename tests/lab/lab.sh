@@ -347,12 +347,12 @@ trap 'exit 143' TERM
 qarg() { printf '%s' "${1//,/,,}"; }
 
 qemu=(qemu-system-x86_64
-	-accel "tcg,thread=multi" -cpu max -smp "$cpus" -m "$mem"
+	-accel "tcg,thread=multi" -cpu "${HVRUN_LAB_CPU:-max}" -smp "$cpus" -m "$mem"
 	-nodefaults -nographic -monitor none -no-reboot -nic none
 	# CPU resets, a triple fault among them, logged: why a lab ended without a word.
 	-d cpu_reset -D "$run/qemu-reset.log"
 	-kernel "$KERNEL" -initrd "$INITRAMFS"
-	-append "console=ttyS0 panic=-1 loglevel=7 mitigations=off tsc=reliable"
+	-append "console=ttyS0 panic=-1 loglevel=7 mitigations=off tsc=reliable${HVRUN_LAB_APPEND:+ $HVRUN_LAB_APPEND}"
 	-chardev "file,id=console,path=$(qarg "$run/console.log")" -serial chardev:console
 	-chardev "file,id=output,path=$(qarg "$run/out")" -serial chardev:output
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
