@@ -205,8 +205,8 @@ CMDS1=$CMDS
 # writeback on a tmpfs (no O_DIRECT there).
 DISKS1=("$S/disk.raw" "$S/data.raw,serial=data" "$S/trim.raw,serial=trim" "$S/ro.raw,ro,serial=rodisk")
 KILL=("$S/kill.raw,serial=kill" "$S/killwb.raw,cache=writeback,serial=killwb")
-SESSION1_NONE=$(session_cmd boot1 1500 "$(vmm_cmd 512 2 "$APPEND" "${DISKS1[@]}" "$S/small/full.raw,serial=full" "${KILL[@]}")")
-SESSION1_WB=$(session_cmd boot1 1500 "$(vmm_cmd 512 2 "$APPEND" "${DISKS1[@]}" "$S/small/full.raw,serial=full,cache=writeback" "${KILL[@]}")")
+SESSION1_NONE=$(session_cmd boot1 600 "$(vmm_cmd 512 2 "$APPEND" "${DISKS1[@]}" "$S/small/full.raw,serial=full" "${KILL[@]}")")
+SESSION1_WB=$(session_cmd boot1 600 "$(vmm_cmd 512 2 "$APPEND" "${DISKS1[@]}" "$S/small/full.raw,serial=full,cache=writeback" "${KILL[@]}")")
 
 cat >"$T/run.sh" <<SCRIPT
 set -u
@@ -247,7 +247,7 @@ $(part_b_host)
 umount small
 SCRIPT
 SCRATCH_FILES=("$DEB_DISK:disk.raw")
-rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-2400} debian_run "$T/run.sh" || rc=$?
+rc=0; LAB_TIMEOUT=${LAB_TIMEOUT:-800} debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script (images, the boot)"
 tr '\n' ' ' <"$T/times"; echo
 

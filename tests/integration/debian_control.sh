@@ -36,10 +36,10 @@ cat >"$T/run.sh" <<SCRIPT
 set -u
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 0700 \$XDG_RUNTIME_DIR
 truncate -s 1G "$SCRATCH/data.raw"
-$(session_cmd session 900 "$VMM")
+$(session_cmd session 600 "$VMM")
 SCRIPT
 SCRATCH_FILES=("$DEB_DISK:disk.raw")
-rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
+rc=0; LAB_TIMEOUT=1000 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
 session_status session 0
 

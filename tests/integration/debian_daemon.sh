@@ -32,7 +32,7 @@ s=\$(date +%s%N); $D1 >$T/d1.out 2>$T/d1.err; echo \$? >$T/d1.rc
 echo \$(( (\$(date +%s%N) - s) / 1000000 )) >$T/d1.ms
 $D2 >$T/d2.out 2>$T/d2.err; echo \$? >$T/d2.rc
 cat /tmp/d1.pid >$T/d1.pid 2>/dev/null
-$(session_cmd session 900 "$HVCTL -n d1 console")
+$(session_cmd session 600 "$HVCTL -n d1 console")
 # After the powerdown: hvrun gone, its files too.
 for i in \$(seq 60); do kill -0 \$(cat $T/d1.pid) 2>/dev/null || break; sleep 1; done
 { kill -0 \$(cat $T/d1.pid) 2>/dev/null && echo "d1 alive" || echo "d1 gone"
@@ -41,7 +41,7 @@ cp /tmp/d1.log $T/d1.log 2>/dev/null
 dmesg 2>/dev/null | tail -n 40 >$T/lab-dmesg.txt
 SCRIPT
 SCRATCH_FILES=("$DEB_DISK:disk.raw")
-rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
+rc=0; LAB_TIMEOUT=1000 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script"
 
 cp "$T/bad.err" "$T/err"; : >"$T/out"

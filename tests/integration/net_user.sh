@@ -34,10 +34,10 @@ $(net_lab_setup)
 cp "$ORIG_KERNEL" "$DEB_KERNEL" && cp "$ORIG_INITRD" "$DEB_INITRD" && chmod a+r "$DEB_KERNEL" "$DEB_INITRD"
 chown hvuser "$SCRATCH/disk.raw" && chmod 0600 "$SCRATCH/disk.raw"
 ip link set lo up
-$(FINAL_FAST=1 session_cmd session 1200 "$VMM")
+$(FINAL_FAST=1 session_cmd session 600 "$VMM")
 SCRIPT
 SCRATCH_FILES=("$DEB_DISK:disk.raw")
-rc=0; LAB_TIMEOUT=1500 debian_run "$T/run.sh" || rc=$?
+rc=0; LAB_TIMEOUT=900 debian_run "$T/run.sh" || rc=$?
 expect_status 0 "$rc" "the lab script (the session)"
 session_status session 0
 
