@@ -96,7 +96,8 @@ customize() {
 	# The initramfs holds what mounts the root and no more (MODULES=list): with
 	# Debian's default MODULES=most it was 36 MB, unpacked by the guest at every boot
 	# (and read through the BIOS by the firmware tests); the rest loads from the root.
-	sed -i 's/^MODULES=.*/MODULES=list/' "$r/etc/initramfs-tools/initramfs.conf"
+	# MODULES=list is set in conf.d by the essential hook, before the kernel's package
+	# makes its first initramfs (with MODULES=most: every module, packed to be thrown away).
 	printf '%s\n' "${INITRAMFS_MODULES[@]}" >>"$r/etc/initramfs-tools/modules"
 	chroot "$r" update-initramfs -u -k all >&2
 
@@ -241,6 +242,7 @@ mmdebstrap --mode=root --variant=apt --format=directory \
 	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
 	--dpkgopt='path-exclude=/usr/share/info/*' \
+	--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=list >"$1/etc/initramfs-tools/conf.d/hvrun"' \
 	--customize-hook="'$SELF' --customize \"\$1\"" \
 	"$SUITE" "$root" \
 	"${sources[@]}" \
