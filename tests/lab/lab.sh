@@ -347,7 +347,7 @@ trap 'exit 143' TERM
 qarg() { printf '%s' "${1//,/,,}"; }
 
 qemu=(qemu-system-x86_64
-	-accel "tcg,thread=multi" -cpu "${HVRUN_LAB_CPU:-max}" -smp "$cpus" -m "$mem"
+	-accel "tcg,thread=multi${HVRUN_LAB_TCG:+,$HVRUN_LAB_TCG}" -cpu "${HVRUN_LAB_CPU:-max}" -smp "$cpus" -m "$mem"
 	-nodefaults -nographic -monitor none -no-reboot -nic none
 	# CPU resets, a triple fault among them, logged: why a lab ended without a word.
 	-d cpu_reset -D "$run/qemu-reset.log"
