@@ -20,14 +20,10 @@ stats() { timeout 10 "$HVCTL" --control \$S/ctl.sock stats --json >"\$1" 2>/dev/
 # queued), with grep: python3 costs seconds a try in the emulator.
 #   full:  console bytes dropped, and log bytes waiting for their pipe
 #   stuck: bytes waiting for both pipes (the pipes are full: nobody reads)
-full() {
-	tr -d ' \n' <"\$1" | grep -Eq '"console":\{"written":[0-9]+,"dropped":[1-9]' &&
-		tr -d ' \n' <"\$1" | grep -Eq '"log":\{"written":[0-9]+,"dropped":[0-9]+,"queued":[1-9]'
-}
-stuck() {
-	tr -d ' \n' <"\$1" | grep -Eq '"console":\{"written":[0-9]+,"dropped":[0-9]+,"queued":[1-9]' &&
-		tr -d ' \n' <"\$1" | grep -Eq '"log":\{"written":[0-9]+,"dropped":[0-9]+,"queued":[1-9]'
-}
+flat() { tr -d ' \n' <"\$1"; }	# the JSON on one line, without spaces
+log_waiting() { flat "\$1" | grep -Eq '"log":\{"written":[0-9]+,"dropped":[0-9]+,"queued":[1-9]'; }
+full() { flat "\$1" | grep -Eq '"console":\{"written":[0-9]+,"dropped":[1-9]' && log_waiting "\$1"; }
+stuck() { flat "\$1" | grep -Eq '"console":\{"written":[0-9]+,"dropped":[0-9]+,"queued":[1-9]' && log_waiting "\$1"; }
 # diagnose RUN: the output stopped growing; what hvrun and the guest's devices were doing,
 # twice 3 s apart (exits that go on with no output: a guest waiting for an interrupt).
 diagnose() {
@@ -38,6 +34,13 @@ diagnose() {
 		done >"$T/\$1-threads\$n.txt"
 		sleep 3
 	done
+}
+# died RUN: hvrun is gone; its status, and the end of what it left in the stderr pipe
+died() {
+	local rc=0
+	wait \$pid || rc=\$?
+	echo "\$1_died=1 \$1_died_rc=\$rc"
+	timeout 2 cat \$S/err | tail -c 4096 >"$T/\$1-died-err.txt"
 }
 # start RUN UNTIL: hvrun on FIFOs held open (fds 3, 4) and never read, until the
 # outputs are UNTIL (full or stuck)
@@ -51,9 +54,9 @@ start() {
 	local filled=0
 	for i in \$(seq 150); do
 		stats \$S/s.json && \$2 \$S/s.json && { filled=1; break; }
-		kill -0 \$pid 2>/dev/null || { echo "\$1_died=1"; return 1; }
+		kill -0 \$pid 2>/dev/null || { died \$1; return 1; }
 		# Progress, on the share as it goes: what a lab hang leaves to read.
-		echo "\$1 try \$i: \$(tr -d ' \\n' <\$S/s.json | grep -o '"output":{[^}]*}[^}]*}' || echo 'no stats')" >>"$T/progress"
+		echo "\$1 try \$i: \$(flat \$S/s.json | grep -o '"output":{[^}]*}[^}]*}' || echo 'no stats')" >>"$T/progress"
 		sleep 1
 	done
 	[ \$filled = 1 ] || { echo "\$1_never_\$2=1"; diagnose \$1; return 1; }
@@ -101,7 +104,10 @@ cat "$T/out"
 expect_status 0 "$rc" "the stuck-terminal script"
 r() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$T/out" | head -n 1; }
 [ -s "$T/progress" ] && tail -n 3 "$T/progress"
-[ -z "$(r one_died)$(r two_died)" ] || fail "hvrun died while its output was stuck: $(tail -n 20 "$T/err")"
+for run in one two; do
+	[ -z "$(r ${run}_died)" ] || fail "run $run: hvrun died (status $(r ${run}_died_rc)) while its output was stuck;" \
+		"the end of its stderr: $(tail -n 12 "$T/$run-died-err.txt" 2>/dev/null)"
+done
 # The output stopped growing before it filled: show what the guest's devices were doing.
 stuck_report() {
 	local run=$1 n
@@ -113,7 +119,7 @@ d = json.load(open(sys.argv[1])); d = d.get("stats", d)
 print("  exits per vCPU:", [c["exits"] for c in d["vcpus"]])
 print("  serial:", d.get("serial"))
 for v in d["devices"]:
-    if v.get("kind") == "console":
+    if v.get("kind") == "virtio-console":
         print("  virtio console: kicks", v.get("kicks"), "irqs", v.get("irqs"), "queues", v.get("queues"))' "$T/$run-stuck$n.json"
 	done
 }
