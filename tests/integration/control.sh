@@ -205,9 +205,15 @@ s1=$(stat -c %s "$T/b.out"); sleep 0.7; s2=$(stat -c %s "$T/b.out")
 ctl -n a status
 expect_in out "state:   running"	# only b paused
 ctl -n b resume
-sleep 0.7
-s3=$(stat -c %s "$T/b.out")
-[ "$s3" -gt "$s2" ] || fail "b printed nothing after resume ($s2 -> $s3 bytes)"
+# It prints again: within 10 s, not a fixed 0.7 s (a busy lab host can hold the
+# nested guest that long; CI once saw nothing in 0.7 s).  Slow starts are said.
+for i in $(seq 100); do
+	s3=$(stat -c %s "$T/b.out")
+	[ "$s3" -gt "$s2" ] && break
+	sleep 0.1
+done
+[ "$s3" -gt "$s2" ] || fail "b printed nothing in 10 s after resume ($s2 -> $s3 bytes)"
+[ "$i" -le 10 ] || echo "control: b printed again $((i / 10)) s after resume (slow host?)"
 
 rc=0; host_run "$HVRUN" --raw "$T/hello.bin" --name a || rc=$?
 expect_status 1 "$rc" "a second hvrun --name a"
