@@ -135,7 +135,10 @@ void virtio_dev_cleanup(struct virtio_dev *d)
 
 void virtio_used(struct virtio_dev *d, unsigned int q)
 {
-	if (q >= d->nr_queues || !d->raise)
+	if (q >= d->nr_queues)
+		return;
+	vq_flush(&d->vq[q]);	/* what vq_fill() wrote, visible with one used->idx store */
+	if (!d->raise)
 		return;
 	if (vq_should_interrupt(&d->vq[q])) {
 		d->nr_irqs++;

@@ -161,7 +161,7 @@ void virtio_defer(struct virtio_dev *d, unsigned int q);
 /* How many chains a device handles per turn before virtio_defer(). */
 #define VIRTIO_BUDGET		64
 
-/* After vq_push()es on queue q: interrupts the driver unless it asked not to be. */
+/* After vq_push()es or vq_fill()s on queue q: publishes them (vq_flush()), then interrupts the driver unless it asked not to be. */
 void virtio_used(struct virtio_dev *d, unsigned int q);
 
 /* The configuration changed (capacity, link...): bumps the generation, raises the config interrupt. */

@@ -303,6 +303,7 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size,
 
 	vq->last_avail = 0;
 	vq->used_idx = 0;
+	vq->used_published = 0;
 	memset(vq->in_flight, 0, sizeof(vq->in_flight));
 	vq->error = VQ_OK;
 	vq->ready = true;
@@ -525,7 +526,7 @@ void vq_unpop(struct virtqueue *vq)
 
 /* ---- the used ring ---- */
 
-int vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+int vq_fill(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	uint32_t *elem;
 
@@ -533,35 +534,56 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 		/* A stopped queue takes nothing more; completions after a break are dropped. */
 		if (vq->broken)
 			return -EINVAL;
-		return vq_device_bug(vq, VQ_ERR_NOT_READY, "vq_push(head %u, len %u)",
+		return vq_device_bug(vq, VQ_ERR_NOT_READY, "vq_fill(head %u, len %u)",
 				     (unsigned int)head, len);
 	}
 	if (head >= vq->size)
-		return vq_device_bug(vq, VQ_ERR_HEAD, "vq_push(head %u, len %u), queue size %u",
+		return vq_device_bug(vq, VQ_ERR_HEAD, "vq_fill(head %u, len %u), queue size %u",
 				     (unsigned int)head, len, (unsigned int)vq->size);
 	if (!vq_head_busy(vq, head))
-		return vq_device_bug(vq, VQ_ERR_HEAD_IDLE, "vq_push(head %u, len %u)",
+		return vq_device_bug(vq, VQ_ERR_HEAD_IDLE, "vq_fill(head %u, len %u)",
 				     (unsigned int)head, len);
 	if (len > vq->in_len_of[head])
-		return vq_device_bug(vq, VQ_ERR_USED_LEN, "vq_push(head %u, len %u), writable part %u",
+		return vq_device_bug(vq, VQ_ERR_USED_LEN, "vq_fill(head %u, len %u), writable part %u",
 				     (unsigned int)head, len, vq->in_len_of[head]);
 	vq_head_mark(vq, head, false);
 
+	/* The driver reads no element past used->idx: this one stays ours until vq_flush(). */
 	elem = (uint32_t *)((uint8_t *)vq->used + USED_RING + 8u * (vq->used_idx % vq->size));
 	__atomic_store_n(&elem[0], htole32((uint32_t)head), __ATOMIC_RELAXED);
 	__atomic_store_n(&elem[1], htole32(len), __ATOMIC_RELAXED);
+	vq->used_idx++;
+	vq->nr_push++;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: used: head %u, len %u (element %u)", vq->dev_name,
+		 (unsigned int)vq->index, (unsigned int)head, len, (unsigned int)(vq->used_idx - 1));
+	return 0;
+}
+
+void vq_flush(struct virtqueue *vq)
+{
+	if (!vq->ready || vq->used_published == vq->used_idx)
+		return;
 	/*
-	 * Release: the used element (and the data the device wrote into the
+	 * Release: the used elements (and the data the device wrote into the
 	 * buffers) must be visible before the new used->idx (§2.7.8.2); pairs
 	 * with the driver's read barrier after it reads idx.
 	 */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	vq->used_idx++;
 	__atomic_store_n(used16(vq, USED_IDX), htole16(vq->used_idx), __ATOMIC_RELAXED);
-	vq->nr_push++;
-	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: used: head %u, len %u (used idx now %u)", vq->dev_name,
-		 (unsigned int)vq->index, (unsigned int)head, len, (unsigned int)vq->used_idx);
-	return 0;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: used idx %u -> %u (%u element(s) at once)", vq->dev_name,
+		 (unsigned int)vq->index, (unsigned int)vq->used_published,
+		 (unsigned int)vq->used_idx, (unsigned int)(uint16_t)(vq->used_idx - vq->used_published));
+	vq->used_published = vq->used_idx;
+	vq->nr_used_updates++;
+}
+
+int vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	int ret = vq_fill(vq, head, len);
+
+	if (ret == 0)
+		vq_flush(vq);
+	return ret;
 }
 
 bool vq_should_interrupt(struct virtqueue *vq)
@@ -571,6 +593,7 @@ bool vq_should_interrupt(struct virtqueue *vq)
 
 	if (!vq->ready)
 		return false;
+	vq_flush(vq);		/* never signal what the driver cannot see yet */
 	/*
 	 * Full barrier: our used->idx store must be visible before we read
 	 * the driver's flags/used_event.  The driver does the mirror image

@@ -83,8 +83,9 @@ struct virtqueue {
 	bool broken;			/* a ring error stopped the queue until reset */
 	enum vq_error error;		/* the first error, VQ_OK if none */
 	uint16_t last_avail;		/* the next avail ring entry to take */
-	uint16_t used_idx;		/* our copy of used->idx */
+	uint16_t used_idx;		/* next used element to fill (used->idx once flushed) */
 	uint16_t signalled_used;	/* used_idx at the last interrupt (EVENT_IDX) */
+	uint16_t used_published;	/* the used->idx the driver sees (vq_flush()) */
 	bool signalled_valid;
 
 	bool no_notify;			/* vq_notify_off() in force (until vq_notify_on()) */
@@ -102,6 +103,7 @@ struct virtqueue {
 
 	/* Counters (for --stats / benchmarks); nr_notify_suppressed counts interrupts not sent. */
 	uint64_t nr_pop, nr_push, nr_notify_suppressed;
+	uint64_t nr_used_updates;	/* used->idx stores: one per batch (vq_flush()) */
 	uint64_t nr_kicks, nr_irqs;	/* notifications taken (transport), interrupts sent (virtio_used) */
 };
 
@@ -128,15 +130,20 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 
 /*
  * Gives chain head back to the driver with len bytes written into its
- * writable part (publishes the used element, then the index, with a barrier
- * between).  0, or -EINVAL for a head/len that no chain could have had
- * (a device bug, logged; nothing is written).
+ * writable part: vq_fill() writes the used element, vq_flush() publishes
+ * every element filled so far with one used->idx store (a barrier before
+ * it), so a batch of completions reaches the driver at once.  vq_push() is
+ * both.  0, or -EINVAL for a head/len that no chain could have had (a
+ * device bug, logged; nothing is written).
  */
+int vq_fill(struct virtqueue *vq, uint16_t head, uint32_t len);
+void vq_flush(struct virtqueue *vq);
 int vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /*
- * After one or more vq_push(): should the driver be interrupted?  Honours
- * VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX (§2.7.7.2).
+ * After one or more vq_push() or vq_fill(): should the driver be
+ * interrupted?  Flushes first.  Honours VIRTQ_AVAIL_F_NO_INTERRUPT, or
+ * used_event with EVENT_IDX (§2.7.7.2).
  */
 bool vq_should_interrupt(struct virtqueue *vq);
 

@@ -48,20 +48,21 @@ l_notify=$(before "virtio_pci.c:[a-z_]+: vda $q notified")
 l_pop=$(before "virtqueue.c:vq_pop: vda $q: chain head $head: ")
 l_submit=$(after "$n" "raw_image.c:[a-z_]+: .*io_uring READV fd [0-9]+, offset 3182592, 4096 B")
 l_done=$(after "${l_submit:-$n}" "raw_image.c:[a-z_]+: .*io_uring completion: .*res 4096")
-l_used=$(after "${l_done:-$n}" "virtqueue.c:vq_push: vda $q: used: head $head, len 4097")
-l_irq=$(after "${l_used:-$n}" "virtqueue.c:[a-z_]+: vda $q: interrupt")
+l_used=$(after "${l_done:-$n}" "virtqueue.c:vq_fill: vda $q: used: head $head, len 4097")
+l_publish=$(after "${l_used:-$n}" "virtqueue.c:vq_flush: vda $q: used idx [0-9]+ -> [0-9]+ ")
+l_irq=$(after "${l_publish:-$n}" "virtqueue.c:[a-z_]+: vda $q: interrupt")
 l_msix=$(after "${l_irq:-$n}" "virtio_pci.c:[a-z_]+: vda: MSI-X vector [0-9]+: irqfd signalled")
 prev=0
-for step in notify pop req submit done used irq msix; do
+for step in notify pop req submit done used publish irq msix; do
 	v=l_$step; [ "$step" = req ] && v=n
 	[ -n "${!v}" ] || fail "the trace lacks the '$step' step of the read (head $head on $q)"
 	[ "${!v}" -gt "$prev" ] || fail "the '$step' step (line ${!v}) comes before the previous one (line $prev)"
 	prev=${!v}
 done
 echo "one read, as --trace virtio,irq printed it (lines $l_notify-$l_msix of $(wc -l <"$T/trace.txt")):"
-for l in $l_notify $l_pop $n $l_submit $l_done $l_used $l_irq $l_msix; do sed -n "${l}p" "$T/trace.txt"; done
+for l in $l_notify $l_pop $n $l_submit $l_done $l_used $l_publish $l_irq $l_msix; do sed -n "${l}p" "$T/trace.txt"; done
 echo "vda's set-up, as the guest's driver did it:"
 grep -E 'vda(:| q0:) (device_status|features|queue_(size|msix_vector|desc|enable)|enabled|MSI-X vector [0-9]+ ->)' "$T/trace.txt" | head -n 16
 echo "--stats at exit (vda):"
 grep -A14 -E '^ *vda' "$T/trace.txt" | head -n 15
-pass "--trace virtio,irq follows one read: notify, pop, IN sector 6216, io_uring READV, completion, used, interrupt, MSI-X ($(kvm_mode))"
+pass "--trace virtio,irq follows one read: notify, pop, IN sector 6216, io_uring READV, completion, used element, used idx, interrupt, MSI-X ($(kvm_mode))"

@@ -242,10 +242,12 @@ static void test_vq_pop_line(void **state)
 
 	assert_non_null(strstr(c.text, "[virtio] devices/virtio/virtqueue.c:vq_pop: vda q0: chain head "));
 	assert_non_null(strstr(c.text, ": 1 out (16 B) + 2 in (4096+1 B)\n"));
-	assert_non_null(strstr(c.text, "devices/virtio/virtqueue.c:vq_push: vda q0: used: head "));
+	assert_non_null(strstr(c.text, "devices/virtio/virtqueue.c:vq_fill: vda q0: used: head "));
+	assert_non_null(strstr(c.text, "devices/virtio/virtqueue.c:vq_flush: vda q0: used idx 0 -> 1 "
+				       "(1 element(s) at once)\n"));
 	assert_non_null(strstr(c.text, "[irq] devices/virtio/virtqueue.c:vq_should_interrupt: vda q0: "
 				       "interrupt (avail NO_INTERRUPT flag clear)\n"));
-	assert_int_equal(count_lines(c.text), 3);
+	assert_int_equal(count_lines(c.text), 4);
 	free(c.text);
 	free(chain);
 	mock_vm_free(&m);

@@ -283,6 +283,43 @@ static void test_enable_size_256_full_ring(void **state)
 	roundtrip(f);
 }
 
+/* vq_fill() writes elements the driver cannot see yet; vq_flush() shows them all with one used->idx store. */
+static void test_fill_then_flush_once(void **state)
+{
+	struct fx *f = fx_queue(state, 16, F_EVENT_IDX);
+	struct mock_buf one = { buf(f, 64), 64, true };
+	uint32_t id, len;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		mock_add_chain(&f->q, &one, 1);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(vq_pop(&f->vq, &f->c), 1);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(vq_fill(&f->vq, (uint16_t)i, 64), 0);
+		assert_int_equal(mock_used_idx(&f->q), 0);	/* nothing published yet */
+	}
+	assert_int_equal(vq_fill(&f->vq, 3, 64), -EINVAL);	/* filled already: a device bug */
+	assert_int_equal(f->vq.nr_used_updates, 0);
+	vq_flush(&f->vq);
+	assert_int_equal(mock_used_idx(&f->q), 8);
+	assert_int_equal(f->vq.nr_used_updates, 1);
+	vq_flush(&f->vq);					/* nothing new: no store */
+	assert_int_equal(f->vq.nr_used_updates, 1);
+	for (i = 0; i < 8; i++) {
+		assert_true(mock_get_used(&f->q, &id, &len));
+		assert_int_equal(id, i);
+	}
+	/* vq_should_interrupt() never signals what the driver cannot see: it flushes first. */
+	mock_add_chain(&f->q, &one, 1);
+	assert_int_equal(vq_pop(&f->vq, &f->c), 1);
+	assert_int_equal(vq_fill(&f->vq, f->c.head, 64), 0);
+	mock_set_used_event(&f->q, 8);
+	assert_true(vq_should_interrupt(&f->vq));
+	assert_int_equal(mock_used_idx(&f->q), 9);
+	assert_int_equal(f->vq.nr_used_updates, 2);
+}
+
 static void test_enable_desc_misaligned(void **state)
 {
 	struct fx *f = *state;
@@ -1519,6 +1556,7 @@ int main(void)
 		T(test_enable_size_512),
 		T(test_enable_size_1),
 		T(test_enable_size_256_full_ring),
+		T(test_fill_then_flush_once),
 		T(test_enable_desc_misaligned),
 		T(test_enable_avail_misaligned),
 		T(test_enable_used_misaligned),
