@@ -76,6 +76,7 @@ struct vblk_req {
 	uint8_t *status;		/* the chain's last writable byte (a vq_pop()-checked pointer) */
 	uint32_t type;			/* VIRTIO_BLK_T_* */
 	enum vblk_step step;
+	bool in_rw;			/* counted in q->nr_rw (a read or write in flight) */
 
 	/* RW and WRITE_ZEROES: what remains to transfer. */
 	struct iovec *iov;		/* inside chain.iov */
@@ -99,6 +100,14 @@ struct vblk_queue {
 	uint16_t nr_free;
 	bool pushed;			/* used entries added since the last virtio_used() */
 	bool starved;			/* every slot busy: popping resumes when one completes */
+	/*
+	 * Reads and writes in flight.  While there are any, the queue asks for
+	 * no notifications: each completion looks at the ring anyway
+	 * (q->polled), so requests that arrive meanwhile cost the guest no exit.
+	 * Flushes, discards and write-zeroes can take long: they do not count.
+	 */
+	uint16_t nr_rw;
+	bool polled;			/* notifications off while nr_rw: completions pop */
 };
 
 struct vblk {
@@ -174,6 +183,10 @@ static void vblk_complete(struct vblk *b, struct vblk_req *r, uint8_t status)
 	struct vblk_queue *q = r->q;
 
 	*r->status = status;
+	if (r->in_rw) {
+		r->in_rw = false;
+		q->nr_rw--;
+	}
 	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u head %u: request done, status %s", b->vdev.vq[0].dev_name,
 		 q->index, r->chain.head, status == VIRTIO_BLK_S_OK ? "OK" :
 		 status == VIRTIO_BLK_S_IOERR ? "IOERR" : "UNSUPP");
@@ -181,7 +194,7 @@ static void vblk_complete(struct vblk *b, struct vblk_req *r, uint8_t status)
 	 * Used length: the whole writable part, as QEMU does; drivers read the
 	 * status byte, and the legacy interface says to ignore the length.
 	 */
-	vq_push(&b->vdev.vq[q->index], r->chain.head, r->chain.in_len);
+	vq_fill(&b->vdev.vq[q->index], r->chain.head, r->chain.in_len);
 	q->pushed = true;
 	q->free[q->nr_free++] = (uint16_t)vblk_slot_index(r);
 }
@@ -527,12 +540,13 @@ static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
 	r->buffered = false;
 	r->nr_seg = r->cur_seg = 0;
 	r->off = r->len = 0;
+	r->in_rw = false;
 	r->type = UINT32_MAX;
 	/* GUEST: the status is the last device-writable byte (§5.2.6). */
 	if (c->in_len == 0) {
 		/* Nowhere to say it failed: give the chain back with nothing written. */
 		vblk_refuse(b, r, VBLK_REQ_NO_STATUS);
-		vq_push(&b->vdev.vq[q->index], c->head, 0);
+		vq_fill(&b->vdev.vq[q->index], c->head, 0);
 		q->pushed = true;
 		q->free[q->nr_free++] = (uint16_t)vblk_slot_index(r);
 		return;
@@ -568,6 +582,10 @@ static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
 	case VIRTIO_BLK_T_OUT:
 		r->step = VBLK_STEP_RW;
 		ret = vblk_kick(b, r);
+		if (ret == VBLK_PENDING) {
+			r->in_rw = true;
+			q->nr_rw++;
+		}
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		r->step = VBLK_STEP_SYNC;
@@ -591,19 +609,25 @@ static void vblk_submit(struct vblk *b)
 			b->vdev.ops->name, b->img->path, strerror(-ret));
 }
 
-/* Interrupts the driver once for everything pushed on queue q since the last time. */
+/*
+ * Publishes everything completed on queue q since the last time with one
+ * used->idx update, and interrupts the driver at most once for it.
+ */
 static void vblk_flush_used(struct vblk *b, struct vblk_queue *q)
 {
 	if (q->pushed) {
 		q->pushed = false;
-		virtio_used(&b->vdev, q->index);
+		virtio_used(&b->vdev, q->index);	/* vq_flush(), then the interrupt if asked */
 	}
 }
 
 /*
  * Takes every available request of queue qi (while slots last), queues their
  * I/O, submits the batch with one io_uring_submit(), then interrupts at most
- * once for the requests answered at once.
+ * once for the requests answered at once.  Notifications stay off (§2.7.10)
+ * while the ring is drained, while every slot is busy, and while reads or
+ * writes are in flight: their completions call us again.  Only an idle
+ * queue asks the driver to notify.
  */
 static void vblk_process(struct vblk *b, unsigned int qi)
 {
@@ -637,6 +661,11 @@ static void vblk_process(struct vblk *b, unsigned int qi)
 			q->starved = true;
 			break;
 		}
+		q->polled = q->nr_rw != 0;
+		if (q->polled) {
+			/* A read or write completes soon: its completion looks again. */
+			break;
+		}
 		if (!vq_notify_on(vq))
 			break;
 	}
@@ -662,7 +691,8 @@ static void vblk_io_ready(void *opaque, int fd, uint32_t events)
 		for (i = 0; i < b->vdev.nr_queues; i++) {
 			struct vblk_queue *q = &b->q[i];
 
-			if (q->starved && q->nr_free)
+			/* Notifications were off: what arrived meanwhile is ours to see. */
+			if ((q->starved && q->nr_free) || q->polled)
 				vblk_process(b, i);
 			vblk_flush_used(b, q);
 		}
@@ -686,7 +716,8 @@ static void vblk_free_slots(struct vblk *b)
 		q->slot = NULL;
 		q->free = NULL;
 		q->nr_slots = q->nr_free = 0;
-		q->pushed = q->starved = false;
+		q->pushed = q->starved = q->polled = false;
+		q->nr_rw = 0;
 	}
 }
 
@@ -1031,6 +1062,8 @@ void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out)
 		.bytes_read = b->bytes_read, .bytes_written = b->bytes_written,
 		.backend_submissions = b->img->nr_submitted,
 		.backend_completions = b->img->nr_completed,
+		.backend_submit_calls = b->img->nr_submit_calls,
+		.backend_reaps = b->img->nr_reaps,
 		.backend_errors = b->img->nr_errors,
 		.backend_bytes_read = b->img->bytes_read,
 		.backend_bytes_written = b->img->bytes_written,

@@ -169,6 +169,7 @@ struct vblk_stats {
 	uint64_t bytes_read, bytes_written;	/* data moved by IN and OUT requests */
 	/* The image's io_uring (devices/block/raw_image.h, counted since the image was opened). */
 	uint64_t backend_submissions, backend_completions, backend_errors;
+	uint64_t backend_submit_calls, backend_reaps;	/* batches: io_uring_submit()s, wake-ups that reaped */
 	uint64_t backend_bytes_read, backend_bytes_written;	/* as requested by each readv/writev */
 	unsigned int backend_in_flight;
 };

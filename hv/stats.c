@@ -92,6 +92,7 @@ static void stats_virtio_common(struct virtio_dev *d, json_t *o)
 		stats_set(q, "irqs", vq->nr_irqs);
 		stats_set(q, "popped", vq->nr_pop);
 		stats_set(q, "used", vq->nr_push);
+		stats_set(q, "used_updates", vq->nr_used_updates);
 		stats_set(q, "irqs_suppressed", vq->nr_notify_suppressed);
 		json_array_append_new(queues, q);
 	}
@@ -117,6 +118,8 @@ static void stats_blk(struct virtio_dev *d, json_t *o)
 	stats_set(blk, "errors", s.io_errors);
 	stats_set(be, "submissions", s.backend_submissions);
 	stats_set(be, "completions", s.backend_completions);
+	stats_set(be, "submit_calls", s.backend_submit_calls);
+	stats_set(be, "reaps", s.backend_reaps);
 	stats_set(be, "errors", s.backend_errors);
 	stats_set(be, "bytes_read", s.backend_bytes_read);
 	stats_set(be, "bytes_written", s.backend_bytes_written);
@@ -347,9 +350,9 @@ static void stats_print_device(json_t *d, FILE *out)
 		if (!json_is_true(json_object_get(q, "enabled")) && !stats_get(q, "popped"))
 			continue;
 		fprintf(out, "    q%-3zu kicks %-9" PRIu64 " irqs %-9" PRIu64 " suppressed %-9" PRIu64
-			" chains popped %-9" PRIu64 " used %" PRIu64 "\n", i, stats_get(q, "kicks"),
-			stats_get(q, "irqs"), stats_get(q, "irqs_suppressed"), stats_get(q, "popped"),
-			stats_get(q, "used"));
+			" chains popped %-9" PRIu64 " used %-9" PRIu64 " in %" PRIu64 " updates\n", i,
+			stats_get(q, "kicks"), stats_get(q, "irqs"), stats_get(q, "irqs_suppressed"),
+			stats_get(q, "popped"), stats_get(q, "used"), stats_get(q, "used_updates"));
 	}
 	if (blk) {
 		fprintf(out, "    requests: %" PRIu64 " reads (%s), %" PRIu64 " writes (%s), %" PRIu64
@@ -359,9 +362,11 @@ static void stats_print_device(json_t *d, FILE *out)
 			stats_bytes(stats_get(blk, "bytes_written"), b2, sizeof(b2)),
 			stats_get(blk, "flushes"), stats_get(blk, "discards"),
 			stats_get(blk, "write_zeroes"), stats_get(blk, "refused"), stats_get(blk, "errors"));
-		fprintf(out, "    io_uring: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64
-			" failed, %" PRIu64 " in flight\n", stats_get(be, "submissions"),
-			stats_get(be, "completions"), stats_get(be, "errors"), stats_get(be, "in_flight"));
+		fprintf(out, "    io_uring: %" PRIu64 " submitted in %" PRIu64 " calls, %" PRIu64
+			" completed in %" PRIu64 " wake-ups, %" PRIu64 " failed, %" PRIu64
+			" in flight\n", stats_get(be, "submissions"), stats_get(be, "submit_calls"),
+			stats_get(be, "completions"), stats_get(be, "reaps"), stats_get(be, "errors"),
+			stats_get(be, "in_flight"));
 	}
 	if (net) {
 		fprintf(out, "    rx: %" PRIu64 " frames (%s), %" PRIu64 " dropped; tx: %" PRIu64

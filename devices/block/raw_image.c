@@ -413,8 +413,10 @@ int rawimg_submit(struct rawimg *img)
 	do {
 		ret = io_uring_submit(&img->ring);
 	} while (ret == -EINTR);
-	if (ret > 0)
+	if (ret > 0) {
+		img->nr_submit_calls++;
 		HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring_submit: %d operation(s) to the kernel", img->path, ret);
+	}
 	/* -EAGAIN/-EBUSY: the SQEs stay queued; the next completion's handler submits again. */
 	return ret < 0 ? ret : 0;
 }
@@ -440,6 +442,8 @@ unsigned int rawimg_reap(struct rawimg *img, rawimg_done_fn fn, void *opaque)
 		if (fn)
 			fn(opaque, tag, res);
 	}
+	if (n)
+		img->nr_reaps++;
 	return n;
 }
 

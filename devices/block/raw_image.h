@@ -48,6 +48,8 @@ struct rawimg {
 	/* Counters since rawimg_open() (--stats), under the owner's lock like everything here. */
 	uint64_t nr_submitted;		/* operations queued (readv, writev, fsync, fallocate) */
 	uint64_t nr_completed;		/* completions reaped or drained */
+	uint64_t nr_submit_calls;	/* io_uring_submit() calls that handed over any: batches */
+	uint64_t nr_reaps;		/* rawimg_reap() calls that found any: completion batches */
 	uint64_t nr_errors;		/* completions with res < 0 */
 	uint64_t bytes_read, bytes_written;	/* requested by readv / writev (a short one is re-queued) */
 };

@@ -353,7 +353,7 @@ static void test_print_table(void **state)
 	assert_non_null(strstr(text, "vda"));
 	assert_non_null(strstr(text, "00:04.0 virtio-blk"));
 	assert_non_null(strstr(text, "1 reads (4.0 KiB)"));
-	assert_non_null(strstr(text, "io_uring: 1 submitted, 1 completed"));
+	assert_non_null(strstr(text, "io_uring: 1 submitted in 1 calls, 1 completed in 1 wake-ups"));
 	assert_non_null(strstr(text, "echo0"));
 	free(text);
 }

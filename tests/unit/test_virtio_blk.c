@@ -919,6 +919,150 @@ static void test_batching(void **state)
 	env_stop(&e);
 }
 
+/* ---- batching under queue depth (issue 13) ---- */
+
+/* vring_need_event() (§2.7.7.2), as a Linux driver decides whether to kick or interrupt. */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/* Waits (without reaping) until the image's io_uring holds n completions. */
+static void wait_cq(struct env *e, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < 2000 && io_uring_cq_ready(&e->img.ring) < n; i++)
+		usleep(1000);
+	assert_true(io_uring_cq_ready(&e->img.ring) >= n);
+}
+
+/* One turn of the I/O thread: it must find work (the io_uring eventfd). */
+static void one_turn(struct env *e)
+{
+	assert_true(ev_loop_poll(&e->loop, 1000) > 0);
+}
+
+static void add_reads(struct env *e, unsigned int n, uint64_t first_sector)
+{
+	uint64_t st;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		add_req(e, 0, VIRTIO_BLK_T_IN, first_sector + 8ull * i, gpa_alloc(e, 4096, 0), 4096, &st);
+}
+
+/*
+ * 32 requests made available with one notification: all started in that
+ * pass with one io_uring_submit(); all their completions, reaped in one
+ * turn, reach the driver with ONE used->idx update and one interrupt; and
+ * while they are in flight the driver is not asked to notify (a 33rd request
+ * would cost no exit), and once the queue is idle it is asked again.
+ */
+static void test_qd32_one_pass_one_update(void **state)
+{
+	struct env_opts o = { .fill = 0x20 };
+	struct env e;
+	struct virtqueue *vq;
+	uint64_t updates;
+
+	(void)state;
+	env_start(&e, &o);
+	vq = &e.d->vq[0];
+	add_reads(&e, 32, 0);
+	kick(&e, 0);
+	assert_int_equal(vq->nr_pop, 32);
+	assert_int_equal(e.img.nr_submitted, 32);
+	assert_int_equal(e.img.nr_submit_calls, 1);
+	/* In flight: the driver's 33rd request must not need a kick. */
+	assert_false(need_event(mock_avail_event(&e.q[0]), 33, 32));
+
+	updates = vq->nr_used_updates;
+	wait_cq(&e, 32);
+	one_turn(&e);
+	assert_int_equal(mock_used_idx(&e.q[0]), 32);
+	assert_int_equal(vq->nr_used_updates - updates, 1);
+	assert_int_equal(e.irqs[1], 1);
+	assert_int_equal(e.img.nr_reaps, 1);
+	/* Idle again: the next request must kick. */
+	assert_true(need_event(mock_avail_event(&e.q[0]), 33, 32));
+	env_stop(&e);
+}
+
+/*
+ * Requests made available while others are in flight need no notification:
+ * the completions' turn takes them.  Without EVENT_IDX the same holds
+ * through used->flags (NO_NOTIFY while busy, clear when idle).
+ */
+static void check_ride_on_completions(uint64_t drop)
+{
+	struct env_opts o = { .fill = 0x21, .drop_features = drop };
+	struct env e;
+	uint32_t id, len;
+	unsigned int done = 0;
+
+	env_start(&e, &o);
+	add_reads(&e, 4, 0);
+	kick(&e, 0);
+	if (drop)
+		assert_int_equal(mock_used_flags(&e.q[0]) & 1, 1);	/* VRING_USED_F_NO_NOTIFY */
+	else
+		assert_false(need_event(mock_avail_event(&e.q[0]), 5, 4));
+	add_reads(&e, 4, 64);		/* no kick: the driver was told not to */
+	wait_cq(&e, 4);
+	one_turn(&e);
+	assert_int_equal(e.d->vq[0].nr_pop, 8);
+	assert_int_equal(e.img.nr_submitted, 8);
+	while (done < 8 && wait_used(&e, 0, &id, &len))
+		done++;
+	assert_int_equal(done, 8);
+	for (int i = 0; i < 20 && e.img.in_flight; i++)
+		ev_loop_poll(&e.loop, 25);
+	if (drop)
+		assert_int_equal(mock_used_flags(&e.q[0]) & 1, 0);
+	else
+		assert_true(need_event(mock_avail_event(&e.q[0]), 9, 8));
+	assert_int_equal(e.d->vq[0].nr_kicks, 0);	/* kick() calls notify directly */
+	env_stop(&e);
+}
+
+static void test_new_requests_ride_on_completions(void **state)
+{
+	(void)state;
+	check_ride_on_completions(0);
+	check_ride_on_completions(VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+}
+
+/* With EVENT_IDX, an interrupt exactly when a batch crosses the driver's used_event. */
+static void test_event_idx_interrupt_exactly(void **state)
+{
+	static const struct { uint16_t used_event, n; int irqs; } step[] = {
+		{ 0, 1, 1 },	/* the first batch: 0 -> 1, used_event 0 crossed */
+		{ 6, 4, 1 },	/* 1 -> 5: 6 not crossed, no interrupt */
+		{ 6, 4, 2 },	/* 5 -> 9: 6 crossed */
+		{ 20, 4, 2 },	/* 9 -> 13: 20 not crossed */
+		{ 13, 3, 3 },	/* 13 -> 16: 13 crossed */
+	};
+	struct env_opts o = { .fill = 0x22 };
+	struct env e;
+	uint16_t used = 0;
+	size_t i;
+
+	(void)state;
+	env_start(&e, &o);
+	for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		mock_set_used_event(&e.q[0], step[i].used_event);
+		add_reads(&e, step[i].n, 8ull * used);
+		kick(&e, 0);
+		wait_cq(&e, step[i].n);
+		one_turn(&e);
+		used = (uint16_t)(used + step[i].n);
+		assert_int_equal(mock_used_idx(&e.q[0]), used);
+		assert_int_equal(e.irqs[1], step[i].irqs);
+	}
+	env_stop(&e);
+}
+
 /*
  * A hostile driver keeps more requests available than the queue has slots
  * (re-using heads still in flight): the device takes at most the queue's
@@ -1319,6 +1463,9 @@ int main(void)
 		cmocka_unit_test(test_host_read_error),
 		cmocka_unit_test(test_multiqueue),
 		cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_qd32_one_pass_one_update),
+		cmocka_unit_test(test_new_requests_ride_on_completions),
+		cmocka_unit_test(test_event_idx_interrupt_exactly),
 		cmocka_unit_test(test_slots_bound_in_flight),
 		cmocka_unit_test(test_reset_in_flight_then_reactivate),
 		cmocka_unit_test(test_image_outlives_device),
