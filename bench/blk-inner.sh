@@ -99,7 +99,8 @@ append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
 kinds=(exit uexit pio mmio)
 declare -A ev=([exit]=$T/events/kvm/kvm_exit [uexit]=$T/events/kvm/kvm_userspace_exit
 	[pio]=$T/events/kvm/kvm_pio [mmio]=$T/events/kvm/kvm_mmio
-	[sqe]=$T/events/io_uring/io_uring_submit_sqe [async]=$T/events/io_uring/io_uring_queue_async_work)
+	[sqe]=$T/events/io_uring/io_uring_submit_sqe [async]=$T/events/io_uring/io_uring_queue_async_work
+	[msr]=$T/events/kvm/kvm_msr)
 [ -d "${ev[sqe]}" ] || ev[sqe]=$T/events/io_uring/io_uring_submit_req
 declare -A hs=(
 	[exit]='hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending:size=2048'
@@ -107,7 +108,8 @@ declare -A hs=(
 	[pio]='hist:keys=port:vals=hitcount:sort=hitcount.descending:size=2048'
 	[mmio]='hist:keys=type,gpa:vals=hitcount:sort=hitcount.descending:size=4096'
 	[sqe]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
-	[async]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256')
+	[async]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
+	[msr]='hist:keys=ecx,write:vals=hitcount:sort=hitcount.descending:size=256')
 tracing=1
 for k in "${kinds[@]}"; do
 	if [ -w "${ev[$k]}/trigger" ]; then
@@ -117,7 +119,7 @@ for k in "${kinds[@]}"; do
 		tracing=0
 	fi
 done
-for k in sqe async; do	# optional
+for k in sqe async msr; do	# optional (msr: which MSR exits, by index and direction)
 	if [ -w "${ev[$k]}/trigger" ]; then
 		echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null
 		echo "${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null && kinds+=("$k")
@@ -153,6 +155,12 @@ evs = [a.split("=", 1) for a in sys.argv[5:]]
 P = lambda *x: os.path.join(raw, vmm + "." + ".".join(x))
 
 def snap(prefix, pid):
+    # The lab kernel's own interrupts (timer, IPIs, its disk): what kicks a vCPU out (INTR exits).
+    try:
+        with open("/proc/interrupts") as f, open(prefix + ".interrupts", "w") as o:
+            o.write(f.read())
+    except OSError:
+        pass
     for k, d in evs:
         try:
             with open(d + "/hist") as f:

@@ -83,6 +83,29 @@ def parse_hist(path):
     return out
 
 
+def parse_interrupts(path):
+    """The lab kernel's /proc/interrupts: {row name: count over all CPUs}; None if missing.
+    Numbered rows are named by their last column (the device), summed per name."""
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return None
+    out = {}
+    for line in lines[1:]:
+        f = line.split()
+        if not f or not f[0].endswith(":"):
+            continue
+        n, i = 0, 1
+        while i < len(f) and f[i].isdigit():
+            n += int(f[i])
+            i += 1
+        name = f[0][:-1]
+        if name.isdigit():
+            name = "dev:" + (f[-1] if len(f) > i else name)
+        out[name] = out.get(name, 0) + n
+    return out
+
+
 def hist_delta(begin, end):
     if begin is None or end is None:
         return None
@@ -383,7 +406,9 @@ def main():
             cd = cpu_delta(parse_cpu(R("%s.%s.begin.cpu" % (v, name))),
                            parse_cpu(R("%s.%s.end.cpu" % (v, name))), hz)
             r["cpu_s"], r["cpu_vcpu_s"], r["cpu_other_s"] = cd if cd else (None, None, None)
-            for k in ("exit", "uexit", "pio", "mmio", "sqe", "async"):
+            r["lab_irq"] = hist_delta(parse_interrupts(R("%s.%s.begin.interrupts" % (v, name))),
+                                      parse_interrupts(R("%s.%s.end.interrupts" % (v, name))))
+            for k in ("exit", "uexit", "pio", "mmio", "sqe", "async", "msr"):
                 r["h_" + k] = hist_delta(parse_hist(R("%s.%s.begin.%s.hist" % (v, name, k))),
                                          parse_hist(R("%s.%s.end.%s.hist" % (v, name, k))))
             r["exits"] = sum(r["h_exit"].values()) if r["h_exit"] is not None else None
@@ -557,6 +582,40 @@ def main():
                 f2(r.get("cpu_other_us_per_io"), "%.0f"), sq, f2(r.get("async_per_io"), "%.3f"),
                 f2(r.get("clock_ratio"), "%.3f"), f_int(r.get("com1_data")), f_int(r.get("tty_tx"))))
     p("")
+
+    # What takes a vCPU out of the guest: the lab kernel's interrupts (an interrupt on a
+    # CPU that runs a vCPU is an INTR exit) and the guest's MSR writes (MSR exits).
+    if any(res.get((v, n), {}).get("lab_irq") or res.get((v, n), {}).get("h_msr")
+           for n, _o in jobs for v, _l in VMMS):
+        msr_names = {0x6e0: "TSC_DEADLINE", 0x80b: "x2APIC EOI", 0x830: "x2APIC ICR (IPI)",
+                     0x4b564d04: "KVM_PV_EOI_EN", 0x838: "x2APIC TMICT"}
+        p("Per request, the lab kernel's own interrupts in the window (its /proc/interrupts, all "
+          "CPUs: LOC its timer, which also runs the guests' emulated APIC timers; RES reschedule "
+          "IPIs; CAL function-call IPIs, which carry wake-ups of a thread on another CPU; dev: "
+          "its disk and others) and the guest's MSR exits by MSR (kvm:kvm_msr):")
+        p("")
+        p("| job | VMM | LOC | RES | CAL | dev | MSR writes: top 3 |")
+        p("|---|---|---|---|---|---|---|")
+        for name, _o in jobs:
+            for v, l in VMMS:
+                r = res.get((v, name), {})
+                li, hm, ios = r.get("lab_irq"), r.get("h_msr"), r.get("ios")
+                if not ios or (li is None and hm is None):
+                    p("| %s | %s | n/a | n/a | n/a | n/a | n/a |" % (name, l))
+                    continue
+                li = li or {}
+                dev = sum(n for k, n in li.items() if k.startswith("dev:"))
+                top = ""
+                if hm:
+                    w = [(k, n) for k, n in hm.items()
+                         if isinstance(k, tuple) and len(k) == 2 and str(k[1]) == "1"]
+                    w.sort(key=lambda kv: -kv[1])
+                    top = ", ".join("%s %.3f" % (msr_names.get(int(k[0]), hex(int(k[0]))), n / ios)
+                                    for k, n in w[:3])
+                p("| %s | %s | %.3f | %.3f | %.3f | %.3f | %s |" % (
+                    name, l, li.get("LOC", 0) / ios, li.get("RES", 0) / ios, li.get("CAL", 0) / ios,
+                    dev / ios, top or "n/a"))
+        p("")
 
     # Whole runs (boot included).
     p("Whole guest runs (boot, all jobs, power-off):")
