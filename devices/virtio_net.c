@@ -361,7 +361,8 @@ static bool vnet_rx_drop(struct vnet *n, struct vnet_pair *p)
 	uint16_t i;
 
 	for (i = 0; i < p->nr_held; i++)
-		vq_push(vq, p->rx_held[i].head, 0);
+		vq_fill(vq, p->rx_held[i].head, 0);
+	vq_flush(vq);
 	n->stats.rx_dropped++;
 	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: frame of %zu B dropped", n->vdev.vq[0].dev_name, vnet_rxq(p),
 		 p->rx_len);
@@ -379,8 +380,14 @@ static void vnet_rx_complete(struct vnet *n, struct vnet_pair *p)
 	uint16_t i;
 
 	vq_chain_write(&p->rx_first, VNET_HDR_NUM_BUFFERS, &nb, sizeof(nb));
+	/*
+	 * All of the frame's chains become visible with one used->idx store: a
+	 * driver that saw the first (num_buffers = n) before the others would
+	 * count the rest as missing (§5.1.6.4).
+	 */
 	for (i = 0; i < p->nr_held; i++)
-		vq_push(vq, p->rx_held[i].head, p->rx_held[i].len);
+		vq_fill(vq, p->rx_held[i].head, p->rx_held[i].len);
+	vq_flush(vq);
 	n->stats.rx_frames++;
 	n->stats.rx_bytes += p->rx_len - NET_VNET_HDR_LEN;
 	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: frame of %zu B received into %u chain(s)", n->vdev.vq[0].dev_name,
@@ -647,8 +654,11 @@ static void vnet_tx(struct vnet *n, struct vnet_pair *p)
 				p->tx_wait_out = true;
 				break;
 			}
-			/* §5.1.6.2: transmit buffers are only read; nothing was written into them. */
-			vq_push(vq, n->chain.head, 0);
+			/*
+			 * §5.1.6.2: transmit buffers are only read; nothing was written
+			 * into them.  Published all at once by virtio_used() below.
+			 */
+			vq_fill(vq, n->chain.head, 0);
 			pushed = true;
 			budget--;
 		}

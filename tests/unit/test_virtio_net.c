@@ -460,6 +460,7 @@ static void test_tx_with_header(void **state)
 	expect_used(&f.q[1], h1, 0);
 	expect_used(&f.q[1], h2, 0);
 	assert_int_equal(irqs[1], 1);		/* one interrupt for the batch */
+	assert_int_equal(f.d->vq[1].nr_used_updates, 1);	/* and one used->idx store */
 	s = stats(&f);
 	assert_int_equal(s.tx_frames, 2);
 	assert_int_equal(s.tx_bytes, sizeof(frame) + 60);
@@ -591,6 +592,8 @@ static void test_rx_mergeable(void **state)
 	assert_memory_equal(p, want, 64);
 	assert_memory_equal(mock_host(&f.m, gpa[1]), want + 64, 64);
 	assert_memory_equal(mock_host(&f.m, gpa[2]), want + 128, 34);
+	/* The frame's three chains became visible together: one used->idx store. */
+	assert_int_equal(f.d->vq[0].nr_used_updates, 1);
 	assert_int_equal(irqs[0], 1);
 	assert_int_equal(stats(&f).rx_frames, 1);
 	assert_int_equal(stats(&f).rx_bytes, sizeof(frame));
