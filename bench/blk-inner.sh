@@ -53,6 +53,8 @@ jobs=(
 	"randwrite-4k-qd32|--rw=randwrite --bs=4k --iodepth=32"
 	"read-1m-qd8|--rw=read --bs=1M --iodepth=8"
 	"write-1m-qd8|--rw=write --bs=1M --iodepth=8"
+	# virtio-scsi: the CD (cd.iso, 256 MiB, from the page cache after the first pass), /dev/sr0
+	"cd-randread-4k-qd32|--rw=randread --bs=4k --iodepth=32"
 )
 if [ -n "${HVRUN_BENCH_BLK_JOBS:-}" ]; then	# a subset, e.g. "randread-4k-qd1 read-1m-qd8"
 	sel=()
@@ -256,6 +258,9 @@ t0=$EPOCHREALTIME
 		say "HVBENCH-UP uptime=$(cut -d' ' -f1 /proc/uptime)"
 		dev=vdb
 		[ -b /dev/$dev ] || { say "HVBENCH-ERROR no /dev/$dev"; off error; }
+		# The CD jobs' /dev/sr0: virtio-scsi and the SCSI CD driver (no udev here).
+		modprobe -a virtio_scsi sr_mod 2>/dev/null
+		for i in $(seq 100); do [ -b /dev/sr0 ] && break; sleep 0.1; done
 		q=/sys/block/$dev/queue
 		echo none >$q/scheduler 2>/dev/null
 		virtio=$(basename "$(readlink -f /sys/block/$dev/device)")
@@ -276,8 +281,14 @@ t0=$EPOCHREALTIME
 		# From here on the kernel log holds what happened during the jobs only.
 		dmesg -C
 		job() {	# job NAME FIO-OPTIONS...; t= is this guest's clock (against the lab's)
-			local name=$1 rc i0 i1 s0 s1 x0 x1
+			local name=$1 rc i0 i1 s0 s1 x0 x1 dev=$dev virtio=$virtio
 			shift
+			case $name in cd-*)	# the CD: sr0 and its virtio-scsi device's interrupts
+				dev=sr0
+				virtio=$(readlink -f /sys/block/sr0/device | grep -o 'virtio[0-9]*' | tail -n 1)
+				[ -b /dev/sr0 ] || { say "HVBENCH-ERROR $name: no /dev/sr0"; return; }
+				;;
+			esac
 			say "HVBENCH-BEGIN $name t=$EPOCHREALTIME"
 			sleep 2
 			i0=$(irqs); s0=$(cat /sys/block/$dev/stat); x0=$(ttytx)
@@ -318,6 +329,12 @@ t0=$EPOCHREALTIME
 	debugfs -R "cat /hvbench/run.sh" "$work/disk.raw" | cmp - "$g"
 	bash -n "$g"
 	e2fsck -fn "$work/disk.raw"
+	echo "making $work/cd.iso: ISO 9660 holding 256 MiB of random data (the CD jobs)"
+	rm -rf "$work/cd" "$work/cd.iso"
+	mkdir "$work/cd"
+	head -c 256M /dev/urandom >"$work/cd/data"
+	xorriso -as mkisofs -quiet -V HVBENCH -o "$work/cd.iso" "$work/cd"
+	rm -rf "$work/cd"
 	echo "filling $work/data.raw: 1 GiB written once (fio, sequential 1 MiB, O_DIRECT)"
 	fio --name=fill --filename="$work/data.raw" --size=1G --rw=write --bs=1M --iodepth=8 \
 		--direct=1 --ioengine=io_uring --output-format=terse >/dev/null
@@ -343,11 +360,14 @@ qemu=(qemu-system-x86_64 -name blkbench,debug-threads=on	# thread names: "CPU n/
       -drive "file=$work/disk.raw,if=none,id=d0,format=raw,cache=none,aio=io_uring"
       -device virtio-blk-pci,drive=d0
       -drive "file=$work/data.raw,if=none,id=d1,format=raw,cache=none,aio=io_uring"
-      -device virtio-blk-pci,drive=d1)
+      -device virtio-blk-pci,drive=d1
+      -device virtio-scsi-pci,id=scsi0
+      -drive "file=$work/cd.iso,if=none,id=cd0,media=cdrom,readonly=on,format=raw"
+      -device scsi-cd,drive=cd0,bus=scsi0.0)
 # No virtio console / rng: the same devices as the QEMU guest (two disks and COM1).
 hv=("$hvrun" -m "$mem" -c "$cpus" -k "$kernel" -i "$initrd" -a "$append" --no-reboot
     --no-virtio-console --no-rng --exit-stats
-    -d "$work/disk.raw,cache=none" -d "$work/data.raw,cache=none")
+    -d "$work/disk.raw,cache=none" -d "$work/data.raw,cache=none" --cdrom "$work/cd.iso")
 run_timeout=${HVRUN_BENCH_RUN_TIMEOUT:-$((600 + ${#jobs[@]} * (3 * runtime + 60)))}
 
 run_vmm() {	# run_vmm NAME CMD...
@@ -405,7 +425,9 @@ hv+=(${HVRUN_BENCH_BLK_HVRUN_ARGS:-})	# extra hvrun options, word-split (e.g. --
 for j in "${jobs[@]}"; do
 	n=${j%%|*}
 	# shellcheck disable=SC2086  # word splitting wanted: options
-	fio --name="$n" --filename="$work/data.raw" --output="$raw/host.$n.json" $common ${j#*|} \
+	f=$work/data.raw
+	[[ $n == cd-* ]] && f=$work/cd.iso
+	fio --name="$n" --filename="$f" --output="$raw/host.$n.json" $common ${j#*|} \
 		>"$raw/host.$n.err" 2>&1
 	echo "rc=$?" >"$raw/host.$n.rc"
 	say "host: $n $(cat "$raw/host.$n.rc")"

@@ -70,6 +70,7 @@ jobs=(
 	"tcp-rx-1|-R -P 1|TCP lab -> guest, 1 stream"
 	"tcp-rx-4|-R -P 4|TCP lab -> guest, 4 streams"
 	"udp-tx-64|-u -l 64 -b 0|UDP guest -> lab, 64-byte datagrams, unlimited rate"
+	"udp-rx-64|-u -l 64 -b 0 -R|UDP lab -> guest, 64-byte datagrams, unlimited rate"
 )
 if [ -n "${HVRUN_BENCH_NET_JOBS:-}" ]; then	# a subset, e.g. "tcp-tx-1 udp-tx-64"
 	sel=()
