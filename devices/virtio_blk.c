@@ -622,9 +622,9 @@ static void vblk_flush_used(struct vblk *b, struct vblk_queue *q)
 }
 
 /*
- * Takes every available request of queue qi (while slots last), queues their
- * I/O, submits the batch with one io_uring_submit(), then interrupts at most
- * once for the requests answered at once.  Notifications stay off (§2.7.10)
+ * Takes every available request of queue qi (while slots last) and queues
+ * their I/O; the caller submits the batch with one io_uring_submit() and
+ * publishes what was answered at once.  Notifications stay off (§2.7.10)
  * while the ring is drained, while every slot is busy, and while reads or
  * writes are in flight: their completions call us again.  Only an idle
  * queue asks the driver to notify.
@@ -669,15 +669,16 @@ static void vblk_process(struct vblk *b, unsigned int qi)
 		if (!vq_notify_on(vq))
 			break;
 	}
-	vblk_submit(b);
-	vblk_flush_used(b, q);
 }
+
+/* Turns a completion turn may take: completions that arrive during one are reaped by it. */
+#define VBLK_REAP_ROUNDS	4
 
 /* The ring's eventfd (on the I/O thread): completions are in. */
 static void vblk_io_ready(void *opaque, int fd, uint32_t events)
 {
 	struct vblk *b = opaque;
-	unsigned int i;
+	unsigned int i, round;
 
 	(void)fd;
 	(void)events;
@@ -685,18 +686,30 @@ static void vblk_io_ready(void *opaque, int fd, uint32_t events)
 	HV_TRACE(HV_TRACE_VIRTIO, "%s: io_uring completions signalled: the I/O thread woke",
 		 b->vdev.vq[0].dev_name);
 	/* After a reset the ring is empty: a late call just clears the eventfd. */
-	rawimg_reap(b->img, b->active ? vblk_io_done : NULL, b);
-	if (b->active) {
-		vblk_submit(b);		/* the next steps queued by the completions */
+	for (round = 0; round < VBLK_REAP_ROUNDS; round++) {
+		rawimg_reap(b->img, b->active ? vblk_io_done : NULL, b);
+		if (!b->active)
+			break;
 		for (i = 0; i < b->vdev.nr_queues; i++) {
 			struct vblk_queue *q = &b->q[i];
 
 			/* Notifications were off: what arrived meanwhile is ours to see. */
 			if ((q->starved && q->nr_free) || q->polled)
 				vblk_process(b, i);
-			vblk_flush_used(b, q);
 		}
+		/* The next steps queued by the completions, and the new requests: one submit. */
+		vblk_submit(b);
+		/*
+		 * Completions that arrived meanwhile (during the submit, say) go out
+		 * with this turn's: one used->idx update and at most one interrupt
+		 * for all of them, instead of another turn and another interrupt.
+		 */
+		if (!rawimg_completions_ready(b->img))
+			break;
 	}
+	if (b->active)
+		for (i = 0; i < b->vdev.nr_queues; i++)
+			vblk_flush_used(b, &b->q[i]);
 	pthread_mutex_unlock(&b->vdev.lock);
 }
 
@@ -776,8 +789,13 @@ static int vblk_activate(struct virtio_dev *d)
 
 static void vblk_notify(struct virtio_dev *d, unsigned int q)
 {
-	if (q < d->nr_queues)
-		vblk_process(to_vblk(d), q);
+	struct vblk *b = to_vblk(d);
+
+	if (q >= d->nr_queues)
+		return;
+	vblk_process(b, q);
+	vblk_submit(b);
+	vblk_flush_used(b, &b->q[q]);	/* requests answered at once (refused, GET_ID) */
 }
 
 /*

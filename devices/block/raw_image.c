@@ -447,6 +447,11 @@ unsigned int rawimg_reap(struct rawimg *img, rawimg_done_fn fn, void *opaque)
 	return n;
 }
 
+bool rawimg_completions_ready(struct rawimg *img)
+{
+	return io_uring_cq_ready(&img->ring) > 0;
+}
+
 int rawimg_drain(struct rawimg *img, rawimg_done_fn fn, void *opaque)
 {
 	struct io_uring_cqe *cqe;

@@ -103,6 +103,9 @@ typedef void (*rawimg_done_fn)(void *opaque, uint64_t tag, int32_t res);
  */
 unsigned int rawimg_reap(struct rawimg *img, rawimg_done_fn fn, void *opaque);
 
+/* True when completions wait in the ring to be reaped (rawimg_reap()). */
+bool rawimg_completions_ready(struct rawimg *img);
+
 /*
  * Submits anything queued and waits until no operation is in flight, handing
  * each completion to fn (which must not queue new ones).  Device reset uses
