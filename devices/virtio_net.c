@@ -673,6 +673,17 @@ static void vnet_tx(struct vnet *n, struct vnet_pair *p)
 			vnet_schedule_resume(n);
 			break;
 		}
+		if (pushed) {
+			/*
+			 * Sent something: look once more after the loop's other work,
+			 * with notifications still off, so that frames the guest queues
+			 * meanwhile cost it no kick.  A look that finds nothing asks
+			 * for kicks again.
+			 */
+			p->tx_more = true;
+			vnet_schedule_resume(n);
+			break;
+		}
 		if (!vq_notify_on(vq))
 			break;
 	}

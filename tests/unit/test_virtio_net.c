@@ -468,6 +468,34 @@ static void test_tx_with_header(void **state)
 	fx_stop(&f);
 }
 
+/*
+ * After a turn that sent frames, notifications stay off for one more look:
+ * a frame queued meanwhile goes out without a kick; a look that finds
+ * nothing asks for kicks again (used->flags here: EVENT_IDX not offered).
+ */
+static void test_tx_looks_again_before_kicks(void **state)
+{
+	struct fx f;
+	uint8_t frame[60], got[256];
+	uint16_t h1, h2;
+
+	(void)state;
+	fx_start(&f, HDR, BASE_FEATURES);
+	make_frame(frame, sizeof(frame), other_mac, 9);
+	h1 = post_tx(&f, 1, frame, sizeof(frame), NULL, 0);
+	notify(&f, 1);
+	assert_int_equal(backend_recv(&f, 0, got, sizeof(got)), HDR + sizeof(frame));
+	assert_int_equal(mock_used_flags(&f.q[1]) & 1, 1);	/* VRING_USED_F_NO_NOTIFY */
+	h2 = post_tx(&f, 1, frame, sizeof(frame), NULL, 0);	/* no kick */
+	pump(&f);
+	assert_int_equal(backend_recv(&f, 0, got, sizeof(got)), HDR + sizeof(frame));
+	expect_used(&f.q[1], h1, 0);
+	expect_used(&f.q[1], h2, 0);
+	assert_int_equal(mock_used_flags(&f.q[1]) & 1, 0);	/* idle: kicks wanted again */
+	assert_int_equal(stats(&f).tx_frames, 2);
+	fx_stop(&f);
+}
+
 static void test_tx_strips_header(void **state)
 {
 	struct fx f;
@@ -1071,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_tx_strips_header),
 		cmocka_unit_test(test_tx_bad_chains),
 		cmocka_unit_test(test_tx_backend_full),
+		cmocka_unit_test(test_tx_looks_again_before_kicks),
 		cmocka_unit_test(test_rx_mergeable),
 		cmocka_unit_test(test_rx_hdr_passthrough),
 		cmocka_unit_test(test_rx_too_small_without_mrg),
