@@ -137,10 +137,11 @@ void virtio_used(struct virtio_dev *d, unsigned int q)
 {
 	if (q >= d->nr_queues)
 		return;
-	vq_flush(&d->vq[q]);	/* what vq_fill() wrote, visible with one used->idx store */
-	if (!d->raise)
+	if (!d->raise) {
+		vq_flush(&d->vq[q]);	/* what vq_fill() wrote, visible with one used->idx store */
 		return;
-	if (vq_should_interrupt(&d->vq[q])) {
+	}
+	if (vq_should_interrupt(&d->vq[q])) {	/* flushes first */
 		d->nr_irqs++;
 		d->vq[q].nr_irqs++;
 		d->raise(d, (int)q);
