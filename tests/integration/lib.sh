@@ -55,6 +55,25 @@ lab_fault_seen() {	# lab_fault_seen: true if a guest triple-faulted in this lab 
 	return 0
 }
 
+# lab_fault_next TRY FIRST: after a run that ended normally; returns 0 when a guest
+# triple-faulted (lab_fault_seen) on try 1, so the caller retries once.  On try 2 such a
+# fault after a different emulator fault on try 1 (FIRST: hang or error) skips the test,
+# as two hangs do: the lab failed twice, differently.  Two triple faults in a row return
+# 1, and the test fails on its result: that could be hvrun's.
+lab_fault_next() {
+	lab_fault_seen || return 1
+	if [ "$1" = 1 ]; then
+		echo "retrying once (an emulator fault, not a test result)" >&2
+		return 0
+	fi
+	if [ "$2" != fault ]; then
+		echo "SKIPPED ($TEST_NAME): the lab failed under the command twice (try 1: lab $2; try 2: guest triple fault)" >&2
+		exit "$SKIP_HANG"
+	fi
+	echo "a guest triple-faulted on both tries: a failure, not an emulator fault" >&2
+	return 1
+}
+
 # lab_hang_report: after a lab hang (124), says why: the lab's LAB HANG line and its
 # witness of the processes when there is one, then the console's end ($T/lab.log).
 lab_hang_report() {
@@ -95,9 +114,9 @@ lab_error() {
 # returns CMD's status.  A lab hang is retried once, saying so; a second hang
 # ends the test as skipped (exit 77) with the lab's own report.  An emulator that
 # stopped under the command (lab_error) and a guest triple fault (lab_fault_seen)
-# are retried once too.
+# are retried once too; two different lab faults skip (lab_fault_next).
 lab_run() {
-	local try rc q
+	local try rc q first=
 	q=$(printf '%q ' "$@")
 	for try in 1 2; do
 		rc=0
@@ -110,15 +129,14 @@ lab_run() {
 			lab_hang_report
 			[ $try = 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit $SKIP_HANG; }
 			echo "retrying once" >&2
+			first=hang
 			;;
 		125)
 			lab_error $try
+			first=error
 			;;
 		*)
-			if [ $try = 1 ] && lab_fault_seen; then
-				echo "retrying once (an emulator fault, not a test result)" >&2
-				continue
-			fi
+			lab_fault_next $try "$first" && { first=fault; continue; }
 			return $rc
 			;;
 		esac

@@ -237,7 +237,7 @@ lab_watch() {
 # in the lab it is put on the scratch disk as that is made, lab.sh --scratch-file).
 SCRATCH_FILES=()
 debian_run() {
-	local try rc f
+	local try rc f first=
 	local -a files=()
 	if [ "$(kvm_mode)" = direct ]; then
 		mkdir -p "$SCRATCH"
@@ -267,16 +267,15 @@ debian_run() {
 			[ -s "$T/heartbeat" ] && echo "the lab guest's last heartbeat: $(cat "$T/heartbeat") (now $(date +%T))" >&2
 			[ $try = 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit "$SKIP_HANG"; }
 			echo "retrying once" >&2
+			first=hang
 			;;
 		125)
 			lab_error $try
+			first=error
 			;;
 		*)
 			grep -E '^lab: (command exited|.*WARNING|.*BUG|.*Oops)' "$T/lab.log" || true
-			if [ $try = 1 ] && lab_fault_seen; then
-				echo "retrying once (an emulator fault, not a test result)" >&2
-				continue
-			fi
+			lab_fault_next $try "$first" && { first=fault; continue; }
 			return $rc
 			;;
 		esac
