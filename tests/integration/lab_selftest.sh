@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # lab_selftest: the nested-KVM lab itself, whatever HVRUN_KVM says: a command's
 # exit status comes back, /dev/kvm works inside (hvrun --check exits 0), and the
-# first VM runs on the lab's KVM (AMD SVM with nested paging, emulated by QEMU TCG).
+# first VM runs on the lab's KVM (AMD SVM with nested paging, emulated by QEMU TCG);
+# and a lab kernel that dies under a command (a panic, here on purpose) is reported as
+# the lab's error (125) with each lab CPU's registers from QEMU's reset log, at once.
 . "$(dirname "$0")/lib.sh"
 
 rc=0; lab_run sh -c 'exit 7' || rc=$?
@@ -16,5 +18,14 @@ expect_in out "Result: this host can run hvrun guests"
 grep -qE '^npt=(1|Y)$' "$T/out" || fail "nested paging is not on in the lab"
 expect_in out "Hello from vCPU 0: this is your first VM, running on KVM."
 expect_in out "Hello from vCPU 1: this is your first VM, running on KVM."
+# The lab machine resetting under a command: stopped at the reset, not rebooted.
+rc=0
+"$HVRUN_SRC/tests/lab/lab.sh" --timeout 60 -- sh -c 'echo c >/proc/sysrq-trigger' >"$T/panic.log" 2>&1 || rc=$?
+[ "$rc" = 125 ] || { cat "$T/panic.log" >&2; fail "a lab kernel panic: lab.sh exit $rc, expected 125"; }
+expect_in panic.log "the guest kernel panicked"
+expect_in panic.log "the lab machine reset itself under the command; each CPU at the reset:"
+grep -qE '^  \| RIP=ffffffff8[0-9a-f]{7} ' "$T/panic.log" || fail "no lab CPU's RIP in the report"
+[ "$(grep -c 'Linux version' "$T/panic.log")" -le 1 ] || fail "the lab booted again after its reset"
+
 boot=$(grep -o 'boot [0-9.]* s' "$T/lab.log" | head -1)
-pass "lab status passthrough, KVM inside, first VM on 2 vCPUs (${boot:-boot time not reported})"
+pass "lab status passthrough, KVM inside, first VM on 2 vCPUs, a lab panic reported (${boot:-boot time not reported})"

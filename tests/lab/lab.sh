@@ -348,8 +348,11 @@ qarg() { printf '%s' "${1//,/,,}"; }
 
 qemu=(qemu-system-x86_64
 	-accel "tcg,thread=multi${HVRUN_LAB_TCG:+,$HVRUN_LAB_TCG}" -cpu "${HVRUN_LAB_CPU:-max}" -smp "$cpus" -m "$mem"
-	-nodefaults -nographic -monitor none -no-reboot -nic none
+	-nodefaults -nographic -monitor none -nic none
 	# CPU resets, a triple fault among them, logged: why a lab ended without a word.
+	# No -no-reboot: QEMU dumps each CPU's registers as it resets them, so after a
+	# triple fault the log holds the CPUs' state at the fault (with -no-reboot QEMU
+	# just exits).  run_vm stops QEMU as soon as a reset happens after "ready".
 	-d cpu_reset -D "$run/qemu-reset.log"
 	-kernel "$KERNEL" -initrd "$INITRAMFS"
 	-append "console=ttyS0 panic=-1 loglevel=7 mitigations=off tsc=reliable${HVRUN_LAB_APPEND:+ $HVRUN_LAB_APPEND}"
@@ -420,6 +423,20 @@ fi
 } >"$run/cmd.sh"
 
 # Show QEMU's own messages and the end of the guest console on stderr.
+# reset_registers: from the reset log, each CPU's state as QEMU reset it after the
+# first triple fault (or the first reset after "ready"): the instruction pointer,
+# stack, control registers, descriptor tables and EFER.  The lab kernel is booted
+# through PVH, without KASLR: its addresses are the same in every run (its text is
+# at 0xffffffff81000000..., modules at 0xffffffffc0000000...); another kernel's
+# randomised addresses are the nested guest's.
+reset_registers() {
+	awk -v first="${resets_at_ready:-999999}" '
+		/Triple fault/ { tf = 1; print "  | " $0; next }
+		/^CPU Reset/ { n++; on = (tf || n > first) }
+		on && /^(CPU Reset|RAX|RSI|R8 |R12|RIP|EIP|CS |SS |GDT|IDT|CR0|EFER)/ { print "  | " $0 }' \
+		"$run/qemu-reset.log" | head -n 40 >&2
+}
+
 qemu_said() {
 	if [[ -s $run/qemu.log ]]; then
 		log "QEMU said:"
@@ -452,10 +469,23 @@ run_vm() {
 	tail_pid=$!
 
 	local now
+	reset_seen= resets_at_ready=
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		now=$(now_us)
 		if [[ -z $ready_us ]] && grep -q 'HVRUN-LAB-READY' "$run/console.log"; then
 			ready_us=$now
+			# Boot resets each CPU, and an INIT resets an AP: all done by now.
+			resets_at_ready=$(grep -c '^CPU Reset' "$run/qemu-reset.log")
+		fi
+		# A reset of the lab machine (a triple fault of its CPU, a panic's reboot):
+		# its register dumps are in the log; stop before it boots again.
+		if grep -qs 'Triple fault' "$run/qemu-reset.log" ||
+			{ [[ -n $resets_at_ready ]] &&
+			  (($(grep -c '^CPU Reset' "$run/qemu-reset.log") > resets_at_ready)); }; then
+			reset_seen=1
+			sleep 0.5
+			kill -KILL "$qemu_pid" 2>/dev/null
+			break
 		fi
 		if grep -q -E "$LOCKUP_RE" "$run/console.log"; then
 			hang_reason="guest kernel reported a lockup/stall (emulator fault): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
@@ -523,8 +553,11 @@ if [[ ! $rc =~ ^[0-9]+$ ]]; then
 		log "error: QEMU (status $qemu_rc) stopped without an exit status from the guest$running"
 	fi
 	if grep -q -i 'triple fault' "$run/qemu-reset.log" 2>/dev/null; then
-		log "QEMU's CPU reset log has a triple fault (the lab guest's CPU shut down):"
-		grep -i -B2 -A12 'triple fault' "$run/qemu-reset.log" | tail -n 20 | sed 's/^/  | /' >&2
+		log "QEMU's CPU reset log has a triple fault (the lab guest's CPU shut down); each CPU at the fault:"
+		reset_registers
+	elif [[ -n $reset_seen ]]; then
+		log "the lab machine reset itself under the command; each CPU at the reset:"
+		reset_registers
 	fi
 	qemu_said
 	console_tail
