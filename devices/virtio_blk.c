@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,21 @@
 #define VBLK_ZERO_BUF		(64 * 1024)
 #define VBLK_ZERO_IOVS		16		/* 1 MiB per write */
 
+
+/*
+ * Merging (as QEMU's virtio-blk does): reads, or writes, that the driver made
+ * available together and that cover consecutive sectors go to the host as
+ * ONE readv/writev, so a sequential stream costs fewer io_uring operations,
+ * completions and wake-ups, and its requests complete together (one used->idx
+ * update, one interrupt).  Bounds per merged operation: IOV_MAX buffers and
+ * VBLK_MERGE_MAX bytes; VBLK_MERGES such operations per queue in flight (when
+ * none is free, requests go one by one).  See vblk_issue_batch().
+ */
+#define VBLK_MERGE_IOV		IOV_MAX
+#define VBLK_MERGE_MAX		(4u << 20)
+#define VBLK_MERGES		8
+/* io_uring tags: a request's address, or a merged operation's with this bit set. */
+#define VBLK_TAG_MERGE		1u
 
 /* A step's outcome: another operation is in flight, or the request is done with a status. */
 #define VBLK_PENDING		(-1)
@@ -84,11 +100,21 @@ struct vblk_req {
 	uint64_t off;			/* byte offset in the image */
 	uint64_t len;			/* bytes */
 	bool buffered;			/* O_DIRECT refused this request: use the page cache */
+	struct vblk_req *next_merged;	/* the next member of r's merged operation, or NULL */
 
 	/* DISCARD and WRITE_ZEROES: the segments, host-endian and checked. */
 	struct virtio_blk_discard_write_zeroes seg[VBLK_MAX_DZ_SEG];
 	unsigned int nr_seg, cur_seg;
 	struct iovec zero_iov[VBLK_ZERO_IOVS];
+};
+
+/* One readv/writev for several requests of a queue (see VBLK_MERGE_IOV above). */
+struct vblk_merge {
+	struct vblk_req *first;		/* the members, in sector order, linked by next_merged */
+	uint32_t type;			/* VIRTIO_BLK_T_IN or _OUT */
+	uint64_t off, len;		/* bytes in the image: the members' ranges, end to end */
+	unsigned int nr_iov;
+	struct iovec iov[VBLK_MERGE_IOV];	/* the members' data buffers, copied in order */
 };
 
 struct vblk_queue {
@@ -108,6 +134,11 @@ struct vblk_queue {
 	 */
 	uint16_t nr_rw;
 	bool polled;			/* notifications off while nr_rw: completions pop */
+	/* Reads and writes popped in this pass, issued (merged where they can be) at its end. */
+	struct vblk_req **batch;	/* nr_slots of them */
+	uint16_t nr_batch;
+	struct vblk_merge *merge;	/* VBLK_MERGES of them */
+	uint32_t merge_busy;		/* bit i: merge[i] in flight */
 };
 
 struct vblk {
@@ -129,6 +160,8 @@ struct vblk {
 	uint64_t nr_requests, nr_refused, nr_io_errors;
 	uint64_t nr_type[VIRTIO_BLK_T_WRITE_ZEROES + 1];	/* parsed requests by VIRTIO_BLK_T_* */
 	uint64_t bytes_read, bytes_written;
+	uint64_t nr_merged_ops, nr_merged_reqs;	/* merged operations, and the requests in them */
+	uint64_t nr_merge_splits;	/* merged operations that failed or fell short: redone one by one */
 };
 
 /* §5.2.4, byte for byte. */
@@ -516,13 +549,57 @@ static int vblk_step_done(struct vblk *b, struct vblk_req *r, int32_t res)
 	return vblk_next_segment(b, r);
 }
 
+/* Issues r's current step alone; answers r at once if the ring refused it. */
+static void vblk_issue_one(struct vblk *b, struct vblk_req *r)
+{
+	int ret = vblk_kick(b, r);
+
+	if (ret != VBLK_PENDING)
+		vblk_complete(b, r, (uint8_t)ret);
+}
+
+/*
+ * A merged operation completed.  Whole: every member is done.  Failed or
+ * short (an error, the image shrank, a file system that refused O_DIRECT):
+ * each member is redone on its own, so that each gets its own outcome and
+ * the usual handling (a short transfer continued, a buffered retry, IOERR).
+ */
+static void vblk_merge_done(struct vblk *b, struct vblk_merge *m, int32_t res)
+{
+	struct vblk_queue *q = m->first->q;
+	struct vblk_req *r = m->first, *next;
+	bool whole = res >= 0 && (uint64_t)res == m->len;
+
+	q->merge_busy &= ~(1u << (m - q->merge));
+	if (whole)
+		*(m->type == VIRTIO_BLK_T_IN ? &b->bytes_read : &b->bytes_written) += m->len;
+	else
+		b->nr_merge_splits++;
+	for (; r; r = next) {
+		next = r->next_merged;
+		r->next_merged = NULL;
+		if (whole) {
+			r->len = 0;
+			vblk_complete(b, r, VIRTIO_BLK_S_OK);
+		} else {
+			vblk_issue_one(b, r);
+		}
+	}
+}
+
 /* An io_uring completion (on the I/O thread, d->lock held). */
 static void vblk_io_done(void *opaque, uint64_t tag, int32_t res)
 {
 	struct vblk *b = opaque;
-	struct vblk_req *r = (struct vblk_req *)(uintptr_t)tag;
-	int ret = vblk_step_done(b, r, res);
+	struct vblk_req *r;
+	int ret;
 
+	if (tag & VBLK_TAG_MERGE) {
+		vblk_merge_done(b, (struct vblk_merge *)(uintptr_t)(tag & ~(uint64_t)VBLK_TAG_MERGE), res);
+		return;
+	}
+	r = (struct vblk_req *)(uintptr_t)tag;
+	ret = vblk_step_done(b, r, res);
 	if (ret != VBLK_PENDING)
 		vblk_complete(b, r, (uint8_t)ret);
 }
@@ -580,13 +657,13 @@ static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
 	}
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
+		/* Issued at the end of this pass, with the others: vblk_issue_batch(). */
 		r->step = VBLK_STEP_RW;
-		ret = vblk_kick(b, r);
-		if (ret == VBLK_PENDING) {
-			r->in_rw = true;
-			q->nr_rw++;
-		}
-		break;
+		r->next_merged = NULL;
+		r->in_rw = true;
+		q->nr_rw++;
+		q->batch[q->nr_batch++] = r;
+		return;
 	case VIRTIO_BLK_T_FLUSH:
 		r->step = VBLK_STEP_SYNC;
 		ret = vblk_kick(b, r);
@@ -598,6 +675,101 @@ static void vblk_start(struct vblk *b, struct vblk_queue *q, struct vblk_req *r)
 	}
 	if (ret != VBLK_PENDING)
 		vblk_complete(b, r, (uint8_t)ret);
+}
+
+/* Batch order: reads before writes, each by offset, so neighbours sit side by side. */
+static int vblk_batch_order(const void *pa, const void *pb)
+{
+	const struct vblk_req *x = *(struct vblk_req *const *)pa, *y = *(struct vblk_req *const *)pb;
+
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Can O_DIRECT take r's buffers as they are (else r goes alone, through the page cache)? */
+static bool vblk_direct_ok(const struct vblk *b, const struct vblk_req *r)
+{
+	return rawimg_dio_aligned(b->img, r->iov, r->nr_iov, r->off);
+}
+
+/* Queues batch[0..n) (>= 2 neighbours) as one operation; false if no merge slot is free. */
+static bool vblk_issue_merged(struct vblk *b, struct vblk_queue *q, struct vblk_req **batch,
+			      unsigned int n)
+{
+	struct vblk_merge *m;
+	unsigned int i, k;
+	uint64_t tag;
+	int ret;
+
+	for (k = 0; k < VBLK_MERGES && (q->merge_busy & (1u << k)); k++)
+		;
+	if (k == VBLK_MERGES)
+		return false;
+	m = &q->merge[k];
+	m->first = batch[0];
+	m->type = batch[0]->type;
+	m->off = batch[0]->off;
+	m->len = 0;
+	m->nr_iov = 0;
+	for (i = 0; i < n; i++) {
+		memcpy(&m->iov[m->nr_iov], batch[i]->iov, batch[i]->nr_iov * sizeof(struct iovec));
+		m->nr_iov += batch[i]->nr_iov;
+		m->len += batch[i]->len;
+		batch[i]->next_merged = i + 1 < n ? batch[i + 1] : NULL;
+	}
+	tag = (uint64_t)(uintptr_t)m | VBLK_TAG_MERGE;
+	ret = m->type == VIRTIO_BLK_T_IN ?
+	      rawimg_readv(b->img, m->iov, m->nr_iov, m->off, false, tag) :
+	      rawimg_writev(b->img, m->iov, m->nr_iov, m->off, false, b->writethrough, tag);
+	if (ret) {
+		for (i = 0; i < n; i++)
+			batch[i]->next_merged = NULL;
+		return false;	/* one by one: each gets the ring's refusal as its IOERR */
+	}
+	q->merge_busy |= 1u << k;
+	b->nr_merged_ops++;
+	b->nr_merged_reqs += n;
+	HV_TRACE(HV_TRACE_VIRTIO, "%s q%u: %u %s merged into one %s of %" PRIu64 " B at sector %" PRIu64,
+		 b->vdev.vq[0].dev_name, q->index, n, m->type == VIRTIO_BLK_T_IN ? "reads" : "writes",
+		 m->type == VIRTIO_BLK_T_IN ? "readv" : "writev", m->len, m->off / VBLK_SECTOR);
+	return true;
+}
+
+/*
+ * Issues the reads and writes this pass popped: sorted, neighbours (same
+ * type, the next starting where the last ends, O_DIRECT-ready, within the
+ * bounds above) as one operation, the others one by one.  Requests in flight
+ * together have no order among them (§5.2.6.4: a driver that needs one waits
+ * for the completion), so sorting them is free.
+ */
+static void vblk_issue_batch(struct vblk *b, struct vblk_queue *q)
+{
+	unsigned int n = q->nr_batch, i = 0, j, nr_iov;
+	struct vblk_req **batch = q->batch;
+	uint64_t len;
+
+	q->nr_batch = 0;
+	if (n > 1)
+		qsort(batch, n, sizeof(*batch), vblk_batch_order);
+	while (i < n) {
+		nr_iov = batch[i]->nr_iov;
+		len = batch[i]->len;
+		j = i + 1;
+		if (vblk_direct_ok(b, batch[i]))
+			while (j < n && batch[j]->type == batch[i]->type &&
+			       batch[j]->off == batch[j - 1]->off + batch[j - 1]->len &&
+			       nr_iov + batch[j]->nr_iov <= VBLK_MERGE_IOV &&
+			       len + batch[j]->len <= VBLK_MERGE_MAX && vblk_direct_ok(b, batch[j])) {
+				nr_iov += batch[j]->nr_iov;
+				len += batch[j]->len;
+				j++;
+			}
+		if (j - i < 2 || !vblk_issue_merged(b, q, &batch[i], j - i))
+			for (unsigned int k = i; k < j; k++)
+				vblk_issue_one(b, batch[k]);
+		i = j;
+	}
 }
 
 static void vblk_submit(struct vblk *b)
@@ -669,6 +841,7 @@ static void vblk_process(struct vblk *b, unsigned int qi)
 		if (!vq_notify_on(vq))
 			break;
 	}
+	vblk_issue_batch(b, q);
 }
 
 /* Turns a completion turn may take: completions that arrive during one are reaped by it. */
@@ -726,8 +899,14 @@ static void vblk_free_slots(struct vblk *b)
 
 		free(q->slot);
 		free(q->free);
+		free(q->batch);
+		free(q->merge);
 		q->slot = NULL;
 		q->free = NULL;
+		q->batch = NULL;
+		q->merge = NULL;
+		q->merge_busy = 0;
+		q->nr_batch = 0;
 		q->nr_slots = q->nr_free = 0;
 		q->pushed = q->starved = q->polled = false;
 		q->nr_rw = 0;
@@ -757,7 +936,9 @@ static int vblk_activate(struct virtio_dev *d)
 		/* One slot per descriptor the driver can give us: the bound on requests in flight. */
 		q->slot = calloc(size, sizeof(*q->slot));
 		q->free = calloc(size, sizeof(*q->free));
-		if (!q->slot || !q->free) {
+		q->batch = calloc(size, sizeof(*q->batch));
+		q->merge = calloc(VBLK_MERGES, sizeof(*q->merge));	/* 128 KiB, touched as used */
+		if (!q->slot || !q->free || !q->batch || !q->merge) {
 			virtio_warn(&b->vdev, "%s: %s: out of memory for %u request slots", d->ops->name,
 			       b->img->path, size);
 			vblk_free_slots(b);
@@ -1078,6 +1259,8 @@ void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out)
 		.get_ids = b->nr_type[VIRTIO_BLK_T_GET_ID],
 		.refused = b->nr_refused, .io_errors = b->nr_io_errors,
 		.bytes_read = b->bytes_read, .bytes_written = b->bytes_written,
+		.merged_ops = b->nr_merged_ops, .merged_requests = b->nr_merged_reqs,
+		.merge_splits = b->nr_merge_splits,
 		.backend_submissions = b->img->nr_submitted,
 		.backend_completions = b->img->nr_completed,
 		.backend_submit_calls = b->img->nr_submit_calls,

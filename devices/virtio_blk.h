@@ -167,6 +167,8 @@ struct vblk_stats {
 	uint64_t refused;		/* malformed or unsupported: answered IOERR/UNSUPP at once */
 	uint64_t io_errors;		/* the host file failed them */
 	uint64_t bytes_read, bytes_written;	/* data moved by IN and OUT requests */
+	/* Neighbouring reads or writes sent to the host as one operation (virtio_blk.c). */
+	uint64_t merged_ops, merged_requests, merge_splits;
 	/* The image's io_uring (devices/block/raw_image.h, counted since the image was opened). */
 	uint64_t backend_submissions, backend_completions, backend_errors;
 	uint64_t backend_submit_calls, backend_reaps;	/* batches: io_uring_submit()s, wake-ups that reaped */

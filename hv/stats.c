@@ -116,6 +116,9 @@ static void stats_blk(struct virtio_dev *d, json_t *o)
 	stats_set(blk, "bytes_written", s.bytes_written);
 	stats_set(blk, "refused", s.refused);
 	stats_set(blk, "errors", s.io_errors);
+	stats_set(blk, "merged_ops", s.merged_ops);
+	stats_set(blk, "merged_requests", s.merged_requests);
+	stats_set(blk, "merge_splits", s.merge_splits);
 	stats_set(be, "submissions", s.backend_submissions);
 	stats_set(be, "completions", s.backend_completions);
 	stats_set(be, "submit_calls", s.backend_submit_calls);
@@ -362,6 +365,9 @@ static void stats_print_device(json_t *d, FILE *out)
 			stats_bytes(stats_get(blk, "bytes_written"), b2, sizeof(b2)),
 			stats_get(blk, "flushes"), stats_get(blk, "discards"),
 			stats_get(blk, "write_zeroes"), stats_get(blk, "refused"), stats_get(blk, "errors"));
+		fprintf(out, "    merged: %" PRIu64 " neighbouring requests sent as %" PRIu64
+			" operations (%" PRIu64 " redone one by one)\n", stats_get(blk, "merged_requests"),
+			stats_get(blk, "merged_ops"), stats_get(blk, "merge_splits"));
 		fprintf(out, "    io_uring: %" PRIu64 " submitted in %" PRIu64 " calls, %" PRIu64
 			" completed in %" PRIu64 " wake-ups, %" PRIu64 " failed, %" PRIu64
 			" in flight\n", stats_get(be, "submissions"), stats_get(be, "submit_calls"),

@@ -943,13 +943,14 @@ static void one_turn(struct env *e)
 	assert_true(ev_loop_poll(&e->loop, 1000) > 0);
 }
 
+/* n reads of 4 KiB, 4 KiB apart: no two are neighbours, so none is merged with another. */
 static void add_reads(struct env *e, unsigned int n, uint64_t first_sector)
 {
 	uint64_t st;
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		add_req(e, 0, VIRTIO_BLK_T_IN, first_sector + 8ull * i, gpa_alloc(e, 4096, 0), 4096, &st);
+		add_req(e, 0, VIRTIO_BLK_T_IN, first_sector + 16ull * i, gpa_alloc(e, 4096, 0), 4096, &st);
 }
 
 /*
@@ -1052,7 +1053,7 @@ static void test_event_idx_interrupt_exactly(void **state)
 	env_start(&e, &o);
 	for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
 		mock_set_used_event(&e.q[0], step[i].used_event);
-		add_reads(&e, step[i].n, 8ull * used);
+		add_reads(&e, step[i].n, 16ull * used);
 		kick(&e, 0);
 		wait_cq(&e, step[i].n);
 		one_turn(&e);
@@ -1060,6 +1061,167 @@ static void test_event_idx_interrupt_exactly(void **state)
 		assert_int_equal(mock_used_idx(&e.q[0]), used);
 		assert_int_equal(e.irqs[1], step[i].irqs);
 	}
+	env_stop(&e);
+}
+
+/* ---- merging neighbours (issue 13) ---- */
+
+static struct vblk_stats blk_stats(struct env *e)
+{
+	struct vblk_stats s;
+
+	pthread_mutex_lock(&e->d->lock);
+	vblk_get_stats(e->d, &s);
+	pthread_mutex_unlock(&e->d->lock);
+	return s;
+}
+
+/* Waits for n used entries of queue 0. */
+static void wait_n_used(struct env *e, unsigned int n)
+{
+	uint32_t id, len;
+	unsigned int done = 0;
+
+	while (done < n && wait_used(e, 0, &id, &len))
+		done++;
+	assert_int_equal(done, n);
+}
+
+/*
+ * Neighbours popped in one pass go to the host as ONE operation and complete
+ * together; requests that are not neighbours (a gap, the other direction)
+ * go on their own; the data lands where each request said.
+ */
+static void test_neighbours_merged(void **state)
+{
+	struct env_opts o = { .fill = -1 };
+	struct env e;
+	uint64_t w[8], st[8], r[6], rst[6];
+	uint8_t buf[4096];
+	struct vblk_stats s;
+	unsigned int i;
+	uint64_t updates;
+
+	(void)state;
+	env_start(&e, &o);
+	/* Eight 4 KiB writes end to end, made available in reverse: sorted, one writev. */
+	for (i = 0; i < 8; i++)
+		w[i] = gpa_alloc(&e, 4096, (uint8_t)(0x40 + i));
+	for (i = 8; i-- > 0;)
+		add_req(&e, 0, VIRTIO_BLK_T_OUT, 8ull * i, w[i], 4096, &st[i]);
+	updates = e.d->vq[0].nr_used_updates;
+	kick(&e, 0);
+	assert_int_equal(e.img.nr_submitted, 1);
+	s = blk_stats(&e);
+	assert_int_equal(s.merged_ops, 1);
+	assert_int_equal(s.merged_requests, 8);
+	wait_cq(&e, 1);
+	one_turn(&e);
+	assert_int_equal(mock_used_idx(&e.q[0]), 8);
+	assert_int_equal(e.d->vq[0].nr_used_updates - updates, 1);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(status_of(&e, st[i]), VIRTIO_BLK_S_OK);
+		file_read(&e, 4096ull * i, buf, sizeof(buf));
+		assert_true(all_bytes(buf, sizeof(buf), (uint8_t)(0x40 + i)));
+	}
+	assert_int_equal(blk_stats(&e).bytes_written, 8 * 4096);
+	wait_n_used(&e, 8);	/* the driver takes them */
+
+	/* Reads at 0, 8, 16 (one readv), 40 (a gap: alone), writes at 100, 108 (one writev). */
+	static const uint64_t sector[6] = { 16, 0, 40, 8, 100, 108 };
+	for (i = 0; i < 6; i++) {
+		uint32_t type = sector[i] >= 100 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+
+		r[i] = gpa_alloc(&e, 4096, type == VIRTIO_BLK_T_OUT ? 0x70 : 0);
+		add_req(&e, 0, type, sector[i], r[i], 4096, &rst[i]);
+	}
+	kick(&e, 0);
+	assert_int_equal(e.img.nr_submitted, 1 + 3);
+	s = blk_stats(&e);
+	assert_int_equal(s.merged_ops, 1 + 2);
+	assert_int_equal(s.merged_requests, 8 + 5);
+	wait_n_used(&e, 6);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(status_of(&e, rst[i]), VIRTIO_BLK_S_OK);
+	for (i = 0; i < 4; i++)
+		assert_true(all_bytes(mock_host(&e.m, r[i]), 4096,
+				      sector[i] < 64 ? (uint8_t)(0x40 + sector[i] / 8) : 0));
+	file_read(&e, 100 * 512, buf, sizeof(buf));
+	assert_true(all_bytes(buf, sizeof(buf), 0x70));
+	assert_int_equal(blk_stats(&e).merge_splits, 0);
+	env_stop(&e);
+}
+
+/* A merged operation never exceeds VBLK_MERGE_MAX bytes nor IOV_MAX buffers. */
+static void test_merge_bounds(void **state)
+{
+	struct env_opts o = { .fill = 0x11, .size = 8 * MiB };
+	struct env e;
+	struct mock_buf b[256];
+	uint64_t data, st;
+	struct vblk_stats s;
+	unsigned int i, k;
+
+	(void)state;
+	env_start(&e, &o);
+	/* Five neighbouring 1 MiB reads: four in one readv (4 MiB), the fifth alone. */
+	for (i = 0; i < 5; i++)
+		add_req(&e, 0, VIRTIO_BLK_T_IN, 2048ull * i, gpa_alloc(&e, MiB, 0), MiB, &st);
+	kick(&e, 0);
+	assert_int_equal(e.img.nr_submitted, 2);
+	s = blk_stats(&e);
+	assert_int_equal(s.merged_ops, 1);
+	assert_int_equal(s.merged_requests, 4);
+	wait_n_used(&e, 5);
+
+	/* Five neighbouring reads of 254 buffers each: four (1016 buffers) in one, the fifth alone. */
+	for (k = 0; k < 5; k++) {
+		data = gpa_alloc(&e, 254 * 512, 0);
+		b[0] = (struct mock_buf){ put_hdr(&e, VIRTIO_BLK_T_IN, 10240 + 254ull * k), 16, false };
+		for (i = 0; i < 254; i++)
+			b[1 + i] = (struct mock_buf){ data + 512ull * i, 512, true };
+		st = put_status(&e);
+		b[255] = (struct mock_buf){ st, 1, true };
+		mock_add_indirect(&e.q[0], b, 256);
+	}
+	kick(&e, 0);
+	assert_int_equal(e.img.nr_submitted, 2 + 2);
+	s = blk_stats(&e);
+	assert_int_equal(s.merged_ops, 2);
+	assert_int_equal(s.merged_requests, 8);
+	wait_n_used(&e, 5);
+	assert_int_equal(status_of(&e, st), VIRTIO_BLK_S_OK);
+	env_stop(&e);
+}
+
+/*
+ * A merged read that comes back short (the image shrank under it) is redone
+ * request by request: each gets its own outcome, OK or IOERR.
+ */
+static void test_merge_short_is_redone_alone(void **state)
+{
+	struct env_opts o = { .fill = 0x3c };
+	struct env e;
+	uint64_t r[3], st[3];
+	unsigned int i;
+
+	(void)state;
+	env_start(&e, &o);
+	assert_int_equal(truncate(e.path, 64 * 1024), 0);
+	/* 56-60 KiB, 60-64 KiB, 64-68 KiB: one 12 KiB readv that returns 8 KiB. */
+	for (i = 0; i < 3; i++) {
+		r[i] = gpa_alloc(&e, 4096, 0);
+		add_req(&e, 0, VIRTIO_BLK_T_IN, 112 + 8ull * i, r[i], 4096, &st[i]);
+	}
+	kick(&e, 0);
+	assert_int_equal(blk_stats(&e).merged_ops, 1);
+	wait_n_used(&e, 3);
+	assert_int_equal(blk_stats(&e).merge_splits, 1);
+	assert_int_equal(status_of(&e, st[0]), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(&e, st[1]), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(&e, st[2]), VIRTIO_BLK_S_IOERR);
+	assert_true(all_bytes(mock_host(&e.m, r[0]), 4096, 0x3c));
+	assert_true(all_bytes(mock_host(&e.m, r[1]), 4096, 0x3c));
 	env_stop(&e);
 }
 
@@ -1464,6 +1626,9 @@ int main(void)
 		cmocka_unit_test(test_multiqueue),
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_qd32_one_pass_one_update),
+		cmocka_unit_test(test_neighbours_merged),
+		cmocka_unit_test(test_merge_bounds),
+		cmocka_unit_test(test_merge_short_is_redone_alone),
 		cmocka_unit_test(test_new_requests_ride_on_completions),
 		cmocka_unit_test(test_event_idx_interrupt_exactly),
 		cmocka_unit_test(test_slots_bound_in_flight),
