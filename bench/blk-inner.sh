@@ -413,11 +413,16 @@ run_vmm_retry() {	# run_vmm_retry NAME CMD...
 	run_vmm "$@"
 }
 # HVRUN_BENCH_BLK_TARGETS: a subset of "hvrun qemu host" (while tuning one VMM; a report
-# to compare needs all three).
+# to compare needs all three), the VMMs run in the order given (bench/blk-rounds
+# alternates it: what runs later in a lab session runs in a lab that has done more).
 targets=" ${HVRUN_BENCH_BLK_TARGETS:-hvrun qemu host} "
 hv+=(${HVRUN_BENCH_BLK_HVRUN_ARGS:-})	# extra hvrun options, word-split (e.g. --stats)
-[[ $targets == *" hvrun "* ]] && run_vmm_retry hvrun "${hv[@]}"
-[[ $targets == *" qemu "* ]] && run_vmm_retry qemu "${qemu[@]}"
+for t in $targets; do
+	case $t in
+	hvrun) run_vmm_retry hvrun "${hv[@]}" ;;
+	qemu) run_vmm_retry qemu "${qemu[@]}" ;;
+	esac
+done
 
 # ---- The limit: fio with io_uring on the data image, in this kernel ----
 [[ $targets == *" host "* ]] || jobs=()
