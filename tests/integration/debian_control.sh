@@ -6,7 +6,10 @@
 #                      far less than the 15 s the pause lasted), then runs on
 #   stats              a 64 MiB read of vdb in the guest moves vdb's kicks, interrupts and
 #                      bytes read; a CMOS clock read moves the vCPUs' exit counts (the disk
-#                      I/O itself causes none: ioeventfd and irqfd keep it inside KVM)
+#                      I/O itself causes none: ioeventfd and irqfd keep it inside KVM); the
+#                      read is 4 MiB at a time with O_DIRECT, which the guest splits into
+#                      requests of at most max_sectors_kb (1280 KiB) made available
+#                      together: hvrun merges those neighbours (merged_requests moves)
 #   disk-resize vdb    after "truncate -s +1G data.raw": the running guest sees the new
 #                      size (/sys/block/vdb/size), and resize2fs grows the mounted ext4
 #   powerdown          the ACPI power button: systemd shuts down, hvrun exits 0
@@ -24,7 +27,7 @@ gcmd G_UP1 'cat /proc/uptime'
 hcmd H_S0 "$C stats --json >/tmp/s0.json && echo saved"
 # The disk I/O itself never leaves KVM (ioeventfd, irqfd): the exits that reach hvrun
 # come from the CMOS clock, read through ports 0x70/0x71.
-gcmd G_READ 'dd if=/dev/vdb of=/dev/null bs=1M count=64 iflag=direct status=none && cat /sys/class/rtc/rtc0/time'
+gcmd G_READ 'dd if=/dev/vdb of=/dev/null bs=4M count=16 iflag=direct status=none && cat /sys/block/vdb/queue/max_sectors_kb /sys/class/rtc/rtc0/time'
 hcmd H_S1 "$C stats --json >/tmp/s1.json && python3 $HVRUN_SRC/tests/integration/stats_delta.py /tmp/s0.json /tmp/s1.json vdb"
 gcmd G_FS 'mkfs.ext4 -q -F /dev/vdb && mount /dev/vdb /mnt && cat /sys/block/vdb/size && df -B1M --output=size /mnt | tail -n 1'
 hcmd H_GROW "truncate -s +1G $SCRATCH/data.raw && $C disk-resize vdb"
@@ -63,6 +66,10 @@ exits=$(sed -n 's/^exits //p' "$T/delta")
 [ "${bytes:-0}" -ge $((64 * 1048576)) ] || session_fail "vdb's bytes_read moved by ${bytes:-?}, expected >= 64 MiB"
 [ "${kicks:-0}" -ge 1 ] || session_fail "vdb's kicks did not move"
 [ "${exits:-0}" -ge 1 ] || session_fail "the vCPUs' exit counts did not move (a CMOS clock read)"
+merged=$(sed -n 's/^merged_requests //p' "$T/delta"); ops=$(sed -n 's/^merged_ops //p' "$T/delta")
+maxkb=$(item_out "$G_READ" | sed -n 1p)
+[ "${merged:-0}" -ge 2 ] && [ "${ops:-0}" -ge 1 ] ||
+	session_fail "vdb merged no neighbouring requests of the 4 MiB O_DIRECT reads (merged_requests ${merged:-?} in ${ops:-?} operations; the guest's max_sectors_kb ${maxkb:-?})"
 
 need_ok "disk-resize" "$G_FS" "$H_GROW" "$G_GROWN"
 s0=$(item_out "$G_FS" | sed -n 1p); f0=$(item_out "$G_FS" | sed -n 2p | tr -dc 0-9)
@@ -73,4 +80,4 @@ echo "disk-resize: vdb $s0 -> $s1 sectors, ext4 ${f0} -> ${f1} MiB; $(item_out "
 
 tr -d '\r' <"$T/session.console" | grep -qE 'reboot: Power down|System Power Off' ||
 	session_fail "hvctl powerdown: no clean shutdown on the console"
-pass "hvctl on a Debian guest: status, pause (uptime +${moved} s over 15 s), stats, disk-resize live ($s0 -> $s1 sectors, resize2fs), powerdown ($(kvm_mode))"
+pass "hvctl on a Debian guest: status, pause (uptime +${moved} s over 15 s), stats (${merged} requests merged into ${ops}), disk-resize live ($s0 -> $s1 sectors, resize2fs), powerdown ($(kvm_mode))"

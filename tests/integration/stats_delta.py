@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """stats_delta.py BEFORE.json AFTER.json DEVICE: what moved between two `hvctl stats --json`
 snapshots for one device (by name, e.g. vdb) and for the vCPUs, one "key value" per line:
-kicks, irqs, bytes_read, bytes_written, requests, exits."""
+kicks, irqs, bytes_read, bytes_written, requests, merged_requests, merged_ops, exits."""
 import json
 import sys
 
@@ -36,7 +36,7 @@ def main():
     d0, d1 = device(before, name), device(after, name)
     for key in ("kicks", "irqs"):
         print(key, d1.get(key, 0) - d0.get(key, 0))
-    for key in ("bytes_read", "bytes_written", "requests"):
+    for key in ("bytes_read", "bytes_written", "requests", "merged_requests", "merged_ops"):
         print(key, (d1.get("blk") or {}).get(key, 0) - (d0.get("blk") or {}).get(key, 0))
     e0, e1 = find(before, "exits_total") or {}, find(after, "exits_total") or {}
     print("exits", sum(e1.values()) - sum(e0.values()))
