@@ -755,16 +755,15 @@ static void vblk_issue_batch(struct vblk *b, struct vblk_queue *q)
 	while (i < n) {
 		nr_iov = batch[i]->nr_iov;
 		len = batch[i]->len;
-		j = i + 1;
-		if (vblk_direct_ok(b, batch[i]))
-			while (j < n && batch[j]->type == batch[i]->type &&
-			       batch[j]->off == batch[j - 1]->off + batch[j - 1]->len &&
-			       nr_iov + batch[j]->nr_iov <= VBLK_MERGE_IOV &&
-			       len + batch[j]->len <= VBLK_MERGE_MAX && vblk_direct_ok(b, batch[j])) {
-				nr_iov += batch[j]->nr_iov;
-				len += batch[j]->len;
-				j++;
-			}
+		/* The first one's alignment is looked at only once it has a neighbour. */
+		for (j = i + 1; j < n && batch[j]->type == batch[i]->type &&
+		     batch[j]->off == batch[j - 1]->off + batch[j - 1]->len &&
+		     nr_iov + batch[j]->nr_iov <= VBLK_MERGE_IOV &&
+		     len + batch[j]->len <= VBLK_MERGE_MAX &&
+		     (j > i + 1 || vblk_direct_ok(b, batch[i])) && vblk_direct_ok(b, batch[j]); j++) {
+			nr_iov += batch[j]->nr_iov;
+			len += batch[j]->len;
+		}
 		if (j - i < 2 || !vblk_issue_merged(b, q, &batch[i], j - i))
 			for (unsigned int k = i; k < j; k++)
 				vblk_issue_one(b, batch[k]);
