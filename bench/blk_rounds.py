@@ -65,7 +65,7 @@ def main(paths):
     print("|---|---|---|---|---|---|---|")
     for job in jobs:
         for col, label, better in METRICS:
-            hv, qe, host, ratios, good = [], [], [], [], 0
+            hv, qe, host, ratios, good, pairs = [], [], [], [], 0, 0
             for s in sessions:
                 h = number(s.get(("hvrun", job), {}), col)
                 q = number(s.get(("qemu", job), {}), col)
@@ -77,14 +77,12 @@ def main(paths):
                 if o is not None:
                     host.append(o)
                 if h is not None and q is not None:
+                    pairs += 1
                     if q > 0:
                         ratios.append(h / q)
                     if (h >= q) if better == "high" else (h <= q):
                         good += 1
             med = lambda xs: statistics.median(xs) if xs else None
-            pairs = sum(1 for s in sessions
-                        if number(s.get(("hvrun", job), {}), col) is not None
-                        and number(s.get(("qemu", job), {}), col) is not None)
             ratio = med(ratios)
             print("| %s | %s | %s | %s | %s | %s | %s |" % (
                 job, label, fmt(med(hv), col), fmt(med(qe), col),
