@@ -78,7 +78,7 @@ transfer_cmds() {
 NET_STALL=${NET_STALL:-300}
 net_diag() {
 	cat >"$T/net-diag.sh" <<-EOF
-		echo "VMM threads (pid $VMM_PID): tid name state wchan"
+		echo "VMM threads (pid \$VMM_PID): tid name state wchan"
 		for t in /proc/\$VMM_PID/task/*; do
 			echo "  \${t##*/} \$(cat \$t/comm) \$(cut -d' ' -f3 \$t/stat) \$(cat \$t/wchan 2>/dev/null)"
 		done
