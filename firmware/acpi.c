@@ -1,5 +1,7 @@
-/* acpi.c: builds RSDP, XSDT, RSDT, FADT, FACS, DSDT (AML), MADT and MCFG, for guest memory or for the firmware's table loader. */
+/* acpi.c: builds RSDP, XSDT, RSDT, FADT, FACS, DSDT (AML), MADT and MCFG, into guest memory or as the image acpi_loader.c hands the firmware. */
 #include "firmware/acpi.h"
+#include "firmware/acpi_aml.h"
+#include "firmware/acpi_image.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,11 +22,9 @@
 
 #define ACPI_HDR_SIZE		36
 #define ACPI_TABLE_ALIGN	8
-#define ACPI_FACS_ALIGN		64		/* ACPI 6.4 §5.2.10 */
 #define ACPI_FACS_SIZE		64
 #define ACPI_4GIB		0x100000000ULL
 #define ACPI_ECAM_BUS_SIZE	(1ULL << 20)	/* 32 devices x 8 functions x 4 KiB */
-#define ACPI_BUF_LIMIT		(1U << 20)	/* sanity bound on the staging buffer */
 
 /* Table revisions: ACPI 6.4 unless noted. */
 #define RSDP_REVISION		2	/* §5.2.5.3: ACPI 2.0+ layout */
@@ -113,159 +113,12 @@ enum {
 #define PM1_EVT_LEN		4
 #define PM1_CNT_LEN		2
 
-/* AML encoding, ACPI 6.4 §20.2. */
-#define AML_ZERO_OP		0x00
-#define AML_ONE_OP		0x01
-#define AML_NAME_OP		0x08
-#define AML_BYTE_PREFIX		0x0a
-#define AML_WORD_PREFIX		0x0b
-#define AML_DWORD_PREFIX	0x0c
-#define AML_QWORD_PREFIX	0x0e
-#define AML_SCOPE_OP		0x10
-#define AML_BUFFER_OP		0x11
-#define AML_PACKAGE_OP		0x12
-#define AML_DUAL_NAME_PREFIX	0x2e
-#define AML_MULTI_NAME_PREFIX	0x2f
-#define AML_EXT_OP_PREFIX	0x5b
-#define AML_EXT_DEVICE_OP	0x82
-#define AML_ROOT_CHAR		'\\'
-#define AML_PARENT_PREFIX	'^'
-#define AML_NULL_NAME		0x00
-#define AML_NAMESEG_LEN		4
-
-/* Resource descriptors, ACPI 6.4 §6.4. */
-#define RES_IRQ_NOFLAGS		0x22	/* §6.4.2.1, 2-byte form: edge, active high */
-#define RES_IO			0x47	/* §6.4.2.5 */
-#define RES_IO_DECODE16		0x01
-#define RES_END_TAG		0x79	/* §6.4.2.9 */
-#define RES_MEM32_FIXED		0x86	/* §6.4.3.4 */
-#define RES_MEM32_FIXED_LEN	9
-#define RES_MEM_RW		0x01
-#define RES_DWORD_ADDR		0x87	/* §6.4.3.5.2 */
-#define RES_WORD_ADDR		0x88	/* §6.4.3.5.3 */
-#define RES_QWORD_ADDR		0x8a	/* §6.4.3.5.1 */
-/* Address space descriptors: resource type, general and type-specific flags. */
-#define RES_TYPE_MEM		0
-#define RES_TYPE_IO		1
-#define RES_TYPE_BUS		2
-#define RES_GEN_CONSUMER	(1U << 0)	/* clear: ResourceProducer (a bridge window) */
-#define RES_GEN_MIN_FIXED	(1U << 2)
-#define RES_GEN_MAX_FIXED	(1U << 3)
-#define RES_MEM_NON_CACHEABLE	(0U << 1)	/* _MEM, memory type-specific flags (§6.4.3.5) */
-#define RES_MEM_CACHEABLE	(1U << 1)
-#define RES_IO_ENTIRE_RANGE	0x03		/* _RNG, I/O type-specific flags (§6.4.3.5) */
-
 /* The legacy PCI configuration ports, claimed by the root bridge. */
 #define PCI_CONF1_PORT		0xcf8
 #define PCI_CONF1_LEN		8
 #define COM1_PORT		0x3f8
 #define COM1_LEN		8
 #define COM1_IRQ		4
-
-/* A growing byte buffer; the first error sticks and turns later calls into no-ops. */
-struct acpi_buf {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-	int err;
-};
-
-static uint8_t *buf_grow(struct acpi_buf *b, size_t n)
-{
-	size_t need, cap;
-	uint8_t *p;
-
-	if (b->err || n == 0)
-		return NULL;		/* callers skip their copy on NULL */
-	if (__builtin_add_overflow(b->len, n, &need) || need > ACPI_BUF_LIMIT) {
-		b->err = -ENOSPC;
-		return NULL;
-	}
-	if (need > b->cap) {
-		for (cap = b->cap ? b->cap : 1024; cap < need; cap *= 2)
-			;
-		p = realloc(b->data, cap);
-		if (!p) {
-			b->err = -ENOMEM;
-			return NULL;
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	p = b->data + b->len;
-	b->len = need;
-	return p;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void buf_put(struct acpi_buf *b, const void *src, size_t n)
-{
-	uint8_t *p = buf_grow(b, n);
-
-	if (p)
-		memcpy(p, src, n);
-}
-
-static void buf_zero(struct acpi_buf *b, size_t n)
-{
-	uint8_t *p = buf_grow(b, n);
-
-	if (p)
-		memset(p, 0, n);
-}
-
-static void buf_le(struct acpi_buf *b, uint64_t v, unsigned int bytes)
-{
-	uint8_t *p = buf_grow(b, bytes);
-
-	if (p)
-		put_le(p, v, bytes);
-}
-
-static void buf_u8(struct acpi_buf *b, uint8_t v)
-{
-	buf_le(b, v, 1);
-}
-
-static void buf_u16(struct acpi_buf *b, uint16_t v)
-{
-	buf_le(b, v, 2);
-}
-
-static void buf_u32(struct acpi_buf *b, uint32_t v)
-{
-	buf_le(b, v, 4);
-}
-
-static void buf_u64(struct acpi_buf *b, uint64_t v)
-{
-	buf_le(b, v, 8);
-}
-
-/* Pads with zeroes until the next byte lands on an align boundary of guest memory. */
-static void buf_align(struct acpi_buf *b, uint64_t base_gpa, uint64_t align)
-{
-	uint64_t gpa = base_gpa + b->len;	/* only the low bits matter */
-
-	buf_zero(b, (size_t)((align - (gpa & (align - 1))) & (align - 1)));
-}
 
 static uint8_t acpi_sum(const uint8_t *p, size_t n)
 {
@@ -275,60 +128,6 @@ static uint8_t acpi_sum(const uint8_t *p, size_t n)
 		sum = (uint8_t)(sum + *p++);
 	return sum;
 }
-
-/*
- * ---- the staged image ----
- *
- * The tables are generated once, into two "files" as QEMU's BIOS
- * linker/loader names them (hw/acpi/bios-linker-loader.c): the RSDP, and
- * all other tables in one blob.  A pointer field holds the offset of its
- * target from the start of the tables file, every checksum byte is 0, and
- * two lists say which fields are pointers and which bytes are checksums.
- * Linking adds the address the tables file was placed at to each pointer
- * field, then fills each checksum.  acpi_build() links in place and
- * writes the result to guest memory; acpi_build_blobs() turns the lists
- * into loader commands and the firmware links (SeaBIOS
- * src/fw/romfile_loader.c, OVMF's QemuFwCfgAcpi.c): one generator, so both
- * paths hand the guest the same bytes.
- */
-enum acpi_file { ACPI_FILE_RSDP, ACPI_FILE_TABLES };
-
-/* A pointer field: the file holding it, where, its width, and the file it points into. */
-struct acpi_pointer {
-	uint8_t file;			/* enum acpi_file */
-	uint8_t size;			/* 4 or 8 bytes, little-endian */
-	uint8_t target_file;		/* enum acpi_file; always the tables */
-	uint32_t offset;
-};
-
-/*
- * A checksum byte at offset, chosen so that [start, start + length), which
- * covers the byte itself, sums to zero.
- */
-struct acpi_checksum {
-	uint8_t file;			/* enum acpi_file */
-	uint32_t offset;
-	uint32_t start;
-	uint32_t length;
-};
-
-#define ACPI_MAX_POINTERS	12	/* at most 11: FADT 3, XSDT 3, RSDT 3, RSDP 2 */
-#define ACPI_MAX_CHECKSUMS	8	/* DSDT, FADT, MADT, MCFG, XSDT, RSDT, RSDP twice */
-#define ACPI_MAX_SDT_ENTRIES	3	/* FADT, MADT, MCFG */
-
-struct acpi_image {
-	struct acpi_buf tables;		/* ACPI_FILE_TABLES; its err is the image's */
-	uint8_t rsdp[ACPI_RSDP_SIZE];	/* ACPI_FILE_RSDP */
-	struct acpi_pointer ptr[ACPI_MAX_POINTERS];
-	unsigned int nptr;
-	struct acpi_checksum sum[ACPI_MAX_CHECKSUMS];
-	unsigned int nsum;		/* in the order they must be computed */
-	/* Where each table starts in the tables file. */
-	size_t facs, dsdt, xsdt, rsdt;
-	size_t sdt[ACPI_MAX_SDT_ENTRIES];	/* what the XSDT and RSDT list */
-	unsigned int nsdt;
-	bool has_rsdt;
-};
 
 static uint8_t *image_file(struct acpi_image *img, unsigned int file)
 {
@@ -414,324 +213,6 @@ static void put_gas(uint8_t *p, uint8_t space, uint8_t bit_width, uint8_t access
 	p[2] = 0;				/* Register Bit Offset */
 	p[3] = access_size;
 	put_le(p + 4, addr, 8);
-}
-
-/* ---- AML ---- */
-
-static const uint32_t pkglen_limit[ACPI_AML_PKGLEN_MAX_BYTES] = {
-	0x3f, 0xfff, 0xfffff, ACPI_AML_PKGLEN_MAX
-};
-
-/*
- * ACPI 6.4 §20.2.4: one byte holds 0..63 in bits 5:0.  Longer forms put the
- * count of following bytes in bits 7:6, the low nibble in bits 3:0 (bits
- * 5:4 zero), then the remaining bits a byte at a time, least significant
- * first: 12, 20 or 28 bits in all.
- */
-int acpi_aml_pkglen_encode(uint32_t value, uint8_t out[ACPI_AML_PKGLEN_MAX_BYTES])
-{
-	unsigned int n, i;
-
-	for (n = 1; n <= ACPI_AML_PKGLEN_MAX_BYTES; n++)
-		if (value <= pkglen_limit[n - 1])
-			break;
-	if (n > ACPI_AML_PKGLEN_MAX_BYTES)
-		return -ERANGE;
-	if (n == 1) {
-		out[0] = (uint8_t)value;
-		return 1;
-	}
-	out[0] = (uint8_t)(((n - 1) << 6) | (value & 0x0f));
-	for (i = 1; i < n; i++)
-		out[i] = (uint8_t)(value >> (4 + 8 * (i - 1)));
-	return (int)n;
-}
-
-int acpi_aml_pkglen_for_body(uint32_t body_len, uint8_t out[ACPI_AML_PKGLEN_MAX_BYTES])
-{
-	uint32_t total;
-	unsigned int n;
-
-	for (n = 1; n <= ACPI_AML_PKGLEN_MAX_BYTES; n++) {
-		if (__builtin_add_overflow(body_len, n, &total))
-			return -ERANGE;
-		if (total <= pkglen_limit[n - 1])
-			return acpi_aml_pkglen_encode(total, out);
-	}
-	return -ERANGE;
-}
-
-int acpi_eisaid(const char *id, uint32_t *out)
-{
-	uint32_t v = 0;
-	unsigned int i;
-
-	if (!id || strlen(id) != 7)
-		return -EINVAL;
-	for (i = 0; i < 3; i++) {
-		if (id[i] < 'A' || id[i] > 'Z')
-			return -EINVAL;
-		v = (v << 5) | (uint32_t)(id[i] - 'A' + 1);
-	}
-	for (i = 3; i < 7; i++) {
-		uint32_t d;
-
-		if (id[i] >= '0' && id[i] <= '9')
-			d = (uint32_t)(id[i] - '0');
-		else if (id[i] >= 'A' && id[i] <= 'F')
-			d = (uint32_t)(id[i] - 'A' + 10);
-		else
-			return -EINVAL;
-		v = (v << 4) | d;
-	}
-	/* Big-endian in memory: the DWORD, read little-endian, is byte-swapped. */
-	*out = __builtin_bswap32(v);
-	return 0;
-}
-
-/*
- * A PkgLength-prefixed block (Scope, Device, Package, Buffer): note where
- * the body starts, emit it, then aml_block_close() inserts the PkgLength in
- * front of it, now that the body's length is known.
- */
-static size_t aml_block_open(const struct acpi_buf *b)
-{
-	return b->len;
-}
-
-static void aml_block_close(struct acpi_buf *b, size_t start)
-{
-	uint8_t enc[ACPI_AML_PKGLEN_MAX_BYTES];
-	size_t body;
-	int n;
-
-	if (b->err)
-		return;
-	body = b->len - start;
-	n = body > UINT32_MAX ? -ERANGE : acpi_aml_pkglen_for_body((uint32_t)body, enc);
-	if (n < 0) {
-		b->err = n;
-		return;
-	}
-	if (!buf_grow(b, (size_t)n))
-		return;
-	memmove(b->data + start + n, b->data + start, body);
-	memcpy(b->data + start, enc, (size_t)n);
-}
-
-static bool aml_name_char(char c, bool lead)
-{
-	return (c >= 'A' && c <= 'Z') || c == '_' || (!lead && c >= '0' && c <= '9');
-}
-
-/*
- * ACPI 6.4 §20.2.2 NameString: an optional '\' (root) or '^' prefixes, then
- * dot-separated segments of 1-4 characters, each padded with '_' to a
- * 4-byte NameSeg; two segments take DualNamePrefix, more MultiNamePrefix
- * and a count.  "\\_SB_.PCI0", "_HID" and "\\_S5_" are valid names.
- */
-static void aml_namestring(struct acpi_buf *b, const char *name)
-{
-	const char *p = name, *seg;
-	unsigned int nseg = 0;
-	size_t i, n;
-
-	if (*p == AML_ROOT_CHAR) {
-		buf_u8(b, AML_ROOT_CHAR);
-		p++;
-	} else {
-		while (*p == AML_PARENT_PREFIX) {
-			buf_u8(b, AML_PARENT_PREFIX);
-			p++;
-		}
-	}
-	/* Validate and count first: the prefix depends on the count. */
-	for (seg = p; *seg; nseg++) {
-		for (n = 0; seg[n] && seg[n] != '.'; n++)
-			if (!aml_name_char(seg[n], n == 0))
-				goto bad;
-		if (n == 0 || n > AML_NAMESEG_LEN)
-			goto bad;
-		seg += n;
-		if (*seg == '.' && !*++seg)
-			goto bad;		/* trailing dot */
-	}
-	if (nseg == 0) {
-		buf_u8(b, AML_NULL_NAME);
-		return;
-	}
-	if (nseg > 255)
-		goto bad;
-	if (nseg == 2) {
-		buf_u8(b, AML_DUAL_NAME_PREFIX);
-	} else if (nseg > 2) {
-		buf_u8(b, AML_MULTI_NAME_PREFIX);
-		buf_u8(b, (uint8_t)nseg);
-	}
-	for (seg = p; *seg; ) {
-		for (n = 0; seg[n] && seg[n] != '.'; n++)
-			;
-		for (i = 0; i < AML_NAMESEG_LEN; i++)
-			buf_u8(b, i < n ? (uint8_t)seg[i] : '_');
-		seg += n;
-		if (*seg == '.')
-			seg++;
-	}
-	return;
-bad:
-	if (!b->err)
-		b->err = -EINVAL;
-}
-
-/* ACPI 6.4 §20.2.3: the shortest of Zero, One, Byte/Word/DWord/QWordConst. */
-static void aml_int(struct acpi_buf *b, uint64_t v)
-{
-	if (v == 0) {
-		buf_u8(b, AML_ZERO_OP);
-	} else if (v == 1) {
-		buf_u8(b, AML_ONE_OP);
-	} else if (v <= UINT8_MAX) {
-		buf_u8(b, AML_BYTE_PREFIX);
-		buf_u8(b, (uint8_t)v);
-	} else if (v <= UINT16_MAX) {
-		buf_u8(b, AML_WORD_PREFIX);
-		buf_u16(b, (uint16_t)v);
-	} else if (v <= UINT32_MAX) {
-		buf_u8(b, AML_DWORD_PREFIX);
-		buf_u32(b, (uint32_t)v);
-	} else {
-		buf_u8(b, AML_QWORD_PREFIX);
-		buf_u64(b, v);
-	}
-}
-
-/* ACPI 6.4 §20.2.5.1 DefName: Name (name, integer) */
-static void aml_name_int(struct acpi_buf *b, const char *name, uint64_t v)
-{
-	buf_u8(b, AML_NAME_OP);
-	aml_namestring(b, name);
-	aml_int(b, v);
-}
-
-/* Name (name, EisaId ("...")): always a DWordConst, as the ASL compiler emits it. */
-static void aml_name_eisaid(struct acpi_buf *b, const char *name, const char *id)
-{
-	uint32_t v;
-
-	if (acpi_eisaid(id, &v)) {
-		if (!b->err)
-			b->err = -EINVAL;
-		return;
-	}
-	buf_u8(b, AML_NAME_OP);
-	aml_namestring(b, name);
-	buf_u8(b, AML_DWORD_PREFIX);
-	buf_u32(b, v);
-}
-
-/* Name (name, Buffer () { bytes }), ACPI 6.4 §20.2.5.4: BufferOp PkgLength BufferSize ByteList */
-static void aml_name_buffer(struct acpi_buf *b, const char *name, const uint8_t *bytes, size_t n)
-{
-	size_t blk;
-
-	buf_u8(b, AML_NAME_OP);
-	aml_namestring(b, name);
-	buf_u8(b, AML_BUFFER_OP);
-	blk = aml_block_open(b);
-	aml_int(b, n);
-	buf_put(b, bytes, n);
-	aml_block_close(b, blk);
-}
-
-/* ACPI 6.4 §20.2.5.1 DefScope := ScopeOp PkgLength NameString TermList; closed by aml_block_close() */
-static size_t aml_scope_open(struct acpi_buf *b, const char *name)
-{
-	size_t blk;
-
-	buf_u8(b, AML_SCOPE_OP);
-	blk = aml_block_open(b);
-	aml_namestring(b, name);
-	return blk;
-}
-
-/* ACPI 6.4 §20.2.5.2 DefDevice := ExtOpPrefix DeviceOp PkgLength NameString TermList */
-static size_t aml_device_open(struct acpi_buf *b, const char *name)
-{
-	size_t blk;
-
-	buf_u8(b, AML_EXT_OP_PREFIX);
-	buf_u8(b, AML_EXT_DEVICE_OP);
-	blk = aml_block_open(b);
-	aml_namestring(b, name);
-	return blk;
-}
-
-/* ---- resource templates (the bytes of a _CRS buffer), ACPI 6.4 §6.4 ---- */
-
-/*
- * Word/DWord/QWord address space descriptor (§6.4.3.5.1-3) for the fixed
- * range [min, min + len): _MIF and _MAF set, so _GRA is 0 and _MAX is
- * _MIN + _LEN - 1 (§6.4.3.5, valid field combinations); no translation
- * and no resource source.
- */
-static void res_addr(struct acpi_buf *r, unsigned int width, uint8_t type,
-		     uint8_t gen_flags, uint8_t type_flags, uint64_t min, uint64_t len)
-{
-	uint8_t tag = width == 2 ? RES_WORD_ADDR : width == 4 ? RES_DWORD_ADDR : RES_QWORD_ADDR;
-
-	buf_u8(r, tag);
-	buf_u16(r, (uint16_t)(3 + 5 * width));	/* bytes after the length field */
-	buf_u8(r, type);
-	buf_u8(r, gen_flags | RES_GEN_MIN_FIXED | RES_GEN_MAX_FIXED);
-	buf_u8(r, type_flags);
-	buf_le(r, 0, width);			/* _GRA */
-	buf_le(r, min, width);			/* _MIN */
-	buf_le(r, min + len - 1, width);	/* _MAX */
-	buf_le(r, 0, width);			/* _TRA */
-	buf_le(r, len, width);			/* _LEN */
-}
-
-/* IO (Decode16, base, base, align, len): §6.4.2.5 */
-static void res_io(struct acpi_buf *r, uint16_t base, uint8_t align, uint8_t len)
-{
-	buf_u8(r, RES_IO);
-	buf_u8(r, RES_IO_DECODE16);
-	buf_u16(r, base);			/* _MIN */
-	buf_u16(r, base);			/* _MAX */
-	buf_u8(r, align);
-	buf_u8(r, len);
-}
-
-/* IRQNoFlags () { irq }: §6.4.2.1, the 2-byte form (edge triggered, active high) */
-static void res_irq_noflags(struct acpi_buf *r, unsigned int irq)
-{
-	buf_u8(r, RES_IRQ_NOFLAGS);
-	buf_u16(r, (uint16_t)(1U << irq));
-}
-
-/* Memory32Fixed (ReadWrite, base, len): §6.4.3.4 */
-static void res_mem32_fixed(struct acpi_buf *r, uint32_t base, uint32_t len)
-{
-	buf_u8(r, RES_MEM32_FIXED);
-	buf_u16(r, RES_MEM32_FIXED_LEN);
-	buf_u8(r, RES_MEM_RW);
-	buf_u32(r, base);
-	buf_u32(r, len);
-}
-
-/* Ends the template and names it: §6.4.2.9, checksum 0 means "treat as valid". */
-static void aml_name_crs(struct acpi_buf *b, struct acpi_buf *r)
-{
-	buf_u8(r, RES_END_TAG);
-	buf_u8(r, 0);
-	if (r->err) {
-		if (!b->err)
-			b->err = r->err;
-	} else {
-		aml_name_buffer(b, "_CRS", r->data, r->len);
-	}
-	free(r->data);
-	*r = (struct acpi_buf){ 0 };
 }
 
 static uint8_t pci_bus_end(const struct acpi_config *cfg)
@@ -939,7 +420,7 @@ static void build_fadt(struct acpi_image *img, const struct acpi_config *cfg, ui
 	 */
 	if (cfg->reset_port)
 		flags |= FADT_F_RESET_REG_SUP;
-	if (!buf_grow(b, FADT_SIZE - ACPI_HDR_SIZE))
+	if (!acpi_buf_grow(b, FADT_SIZE - ACPI_HDR_SIZE))
 		return;
 	t = b->data + start;
 	memset(t + ACPI_HDR_SIZE, 0, FADT_SIZE - ACPI_HDR_SIZE);
@@ -1093,7 +574,7 @@ static void build_rsdp(struct acpi_image *img)
  * below 4 GiB for a file the loader allocates in the HIGH zone with
  * alignment 64.  On failure img->tables.err is set.
  */
-static void acpi_stage(struct acpi_image *img, const struct acpi_config *cfg, uint64_t base)
+void acpi_stage(struct acpi_image *img, const struct acpi_config *cfg, uint64_t base)
 {
 	struct acpi_buf *b = &img->tables;
 
@@ -1132,7 +613,7 @@ static void acpi_stage(struct acpi_image *img, const struct acpi_config *cfg, ui
 }
 
 /* The one-line reason for a failed acpi_stage(). */
-static int image_fail(const struct acpi_image *img, char *err, size_t errlen)
+int acpi_image_fail(const struct acpi_image *img, char *err, size_t errlen)
 {
 	if (img->tables.err == -ENOMEM)
 		return hv_fail(err, errlen, -ENOMEM, "ACPI: out of memory staging the tables");
@@ -1175,7 +656,7 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-static int check_config(const struct acpi_config *cfg, char *err, size_t errlen)
+int acpi_check_config(const struct acpi_config *cfg, char *err, size_t errlen)
 {
 	uint64_t ecam_end = 0;
 
@@ -1245,7 +726,7 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 		*used = 0;
 	if (!cfg || !gm)
 		return hv_fail(err, errlen, -EINVAL, "ACPI: no config or guest memory");
-	ret = check_config(cfg, err, errlen);
+	ret = acpi_check_config(cfg, err, errlen);
 	if (ret)
 		return ret;
 	/* ACPI 6.4 §5.2.5.1: where an IA-PC OS scans for "RSD PTR ". */
@@ -1256,7 +737,7 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 
 	acpi_stage(&img, cfg, tables_gpa);
 	if (img.tables.err) {
-		ret = image_fail(&img, err, errlen);
+		ret = acpi_image_fail(&img, err, errlen);
 		goto out;
 	}
 	if (img.tables.len > tables_max) {
@@ -1309,151 +790,4 @@ int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 out:
 	free(img.tables.data);
 	return ret;
-}
-
-/* ---- the same image for the firmware: QEMU's BIOS linker/loader ---- */
-
-/*
- * One loader command (QEMU hw/acpi/bios-linker-loader.c, executed by
- * SeaBIOS src/fw/romfile_loader.c): a 32-bit command, then its arguments,
- * padded to 128 bytes, all little-endian.  File names are fw_cfg names,
- * NUL-padded to 56 bytes (the last always NUL).  The firmware skips
- * commands it does not know.
- */
-#define LOADER_CMD_SIZE		128
-#define LOADER_FILE_SIZE	56
-_Static_assert(sizeof(ACPI_LOADER_FILE_RSDP) <= LOADER_FILE_SIZE, "the RSDP file name fits a command");
-_Static_assert(sizeof(ACPI_LOADER_FILE_TABLES) <= LOADER_FILE_SIZE, "the tables file name fits a command");
-
-enum {
-	LOADER_ALLOCATE		= 1,	/* copy a file into guest memory */
-	LOADER_ADD_POINTER	= 2,	/* add a file's address to a field of another */
-	LOADER_ADD_CHECKSUM	= 3,	/* subtract a range's sum from a byte */
-};
-
-enum { LOADER_ZONE_HIGH = 1, LOADER_ZONE_FSEG = 2 };	/* below 4 GiB; 0xe0000-0xfffff */
-
-/* Byte offsets inside a command. */
-enum {
-	LOADER_COMMAND		= 0,
-	LOADER_ALLOC_FILE	= 4,
-	LOADER_ALLOC_ALIGN	= 60,	/* a power of 2 */
-	LOADER_ALLOC_ZONE	= 64,	/* 1 byte */
-	LOADER_PTR_DEST_FILE	= 4,	/* the file holding the field */
-	LOADER_PTR_SRC_FILE	= 60,	/* the file whose address is added */
-	LOADER_PTR_OFFSET	= 116,	/* of the field in the destination */
-	LOADER_PTR_SIZE		= 120,	/* 1 byte: 1, 2, 4 or 8 */
-	LOADER_CKSUM_FILE	= 4,
-	LOADER_CKSUM_OFFSET	= 60,	/* the checksum byte */
-	LOADER_CKSUM_START	= 64,
-	LOADER_CKSUM_LENGTH	= 68,
-};
-
-/* The RSDP must lie on a 16-byte boundary (ACPI 6.4 §5.2.5.1). */
-#define LOADER_RSDP_ALIGN	16
-
-static const char *const loader_file_name[] = {
-	[ACPI_FILE_RSDP] = ACPI_LOADER_FILE_RSDP,
-	[ACPI_FILE_TABLES] = ACPI_LOADER_FILE_TABLES,
-};
-
-static void loader_name(uint8_t *cmd, unsigned int at, unsigned int file)
-{
-	memcpy(cmd + at, loader_file_name[file], strlen(loader_file_name[file]));
-}
-
-static void loader_allocate(uint8_t *cmd, enum acpi_file file, uint32_t align, uint8_t zone)
-{
-	put_le(cmd + LOADER_COMMAND, LOADER_ALLOCATE, 4);
-	loader_name(cmd, LOADER_ALLOC_FILE, file);
-	put_le(cmd + LOADER_ALLOC_ALIGN, align, 4);
-	cmd[LOADER_ALLOC_ZONE] = zone;
-}
-
-/*
- * The loader script for img: ALLOCATE both files (which must come before
- * any command naming them), every ADD_POINTER, then every ADD_CHECKSUM in
- * the order image_link() computes them, so each sum covers final pointers.
- */
-static uint8_t *loader_script(const struct acpi_image *img, size_t *len)
-{
-	size_t n = 2 + img->nptr + img->nsum;
-	uint8_t *script = calloc(n, LOADER_CMD_SIZE), *cmd;
-	unsigned int i;
-
-	if (!script)
-		return NULL;
-	cmd = script;
-	loader_allocate(cmd, ACPI_FILE_RSDP, LOADER_RSDP_ALIGN, LOADER_ZONE_FSEG);
-	cmd += LOADER_CMD_SIZE;
-	loader_allocate(cmd, ACPI_FILE_TABLES, ACPI_FACS_ALIGN, LOADER_ZONE_HIGH);
-	cmd += LOADER_CMD_SIZE;
-	for (i = 0; i < img->nptr; i++, cmd += LOADER_CMD_SIZE) {
-		const struct acpi_pointer *p = &img->ptr[i];
-
-		put_le(cmd + LOADER_COMMAND, LOADER_ADD_POINTER, 4);
-		loader_name(cmd, LOADER_PTR_DEST_FILE, p->file);
-		loader_name(cmd, LOADER_PTR_SRC_FILE, p->target_file);
-		put_le(cmd + LOADER_PTR_OFFSET, p->offset, 4);
-		cmd[LOADER_PTR_SIZE] = p->size;
-	}
-	for (i = 0; i < img->nsum; i++, cmd += LOADER_CMD_SIZE) {
-		const struct acpi_checksum *c = &img->sum[i];
-
-		put_le(cmd + LOADER_COMMAND, LOADER_ADD_CHECKSUM, 4);
-		loader_name(cmd, LOADER_CKSUM_FILE, c->file);
-		put_le(cmd + LOADER_CKSUM_OFFSET, c->offset, 4);
-		put_le(cmd + LOADER_CKSUM_START, c->start, 4);
-		put_le(cmd + LOADER_CKSUM_LENGTH, c->length, 4);
-	}
-	*len = n * LOADER_CMD_SIZE;
-	return script;
-}
-
-int acpi_build_blobs(const struct acpi_config *cfg, struct acpi_blobs *out, char *err, size_t errlen)
-{
-	struct acpi_image img = { 0 };
-	int ret;
-
-	if (err && errlen)
-		err[0] = '\0';
-	if (!out)
-		return hv_fail(err, errlen, -EINVAL, "ACPI: nowhere to put the tables");
-	*out = (struct acpi_blobs){ 0 };
-	if (!cfg)
-		return hv_fail(err, errlen, -EINVAL, "ACPI: no config");
-	ret = check_config(cfg, err, errlen);
-	if (ret)
-		return ret;
-
-	acpi_stage(&img, cfg, 0);
-	if (img.tables.err) {
-		ret = image_fail(&img, err, errlen);
-		free(img.tables.data);
-		return ret;
-	}
-	out->rsdp = malloc(ACPI_RSDP_SIZE);
-	out->loader = loader_script(&img, &out->loader_len);
-	if (!out->rsdp || !out->loader) {
-		free(img.tables.data);
-		acpi_blobs_free(out);
-		return hv_fail(err, errlen, -ENOMEM, "ACPI: out of memory for the loader blobs");
-	}
-	memcpy(out->rsdp, img.rsdp, ACPI_RSDP_SIZE);
-	out->rsdp_len = ACPI_RSDP_SIZE;
-	out->tables = img.tables.data;		/* handed over, not freed here */
-	out->tables_len = img.tables.len;
-	HV_TRACE(HV_TRACE_BOOT, "ACPI: %zu B of tables for the firmware, %u pointers, %u checksums",
-		 out->tables_len, img.nptr, img.nsum);
-	return 0;
-}
-
-void acpi_blobs_free(struct acpi_blobs *b)
-{
-	if (!b)
-		return;
-	free(b->rsdp);
-	free(b->tables);
-	free(b->loader);
-	*b = (struct acpi_blobs){ 0 };
 }

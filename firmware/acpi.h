@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/acpi_loader.h"	/* the same tables for the firmware: acpi_build_blobs() */
 #include "hv/guest_mem.h"
 
 /*
@@ -101,7 +102,6 @@ struct acpi_config {
 	bool com1;
 };
 
-
 /*
  * Builds the tables for *cfg and writes them, through gm_write() only: the
  * RSDP at rsdp_gpa (16-byte aligned inside ACPI_RSDP_AREA_START..END), the
@@ -118,72 +118,5 @@ struct acpi_config {
 int acpi_build(const struct acpi_config *cfg, const struct guest_mem *gm,
 	       uint64_t rsdp_gpa, uint64_t tables_gpa, uint64_t tables_max,
 	       uint64_t *used, char *err, size_t errlen);
-
-/*
- * The tables as SeaBIOS/OVMF take them from fw_cfg (QEMU's BIOS linker/loader).
- *
- * The same generator as acpi_build(), for tables the firmware places:
- *
- *   etc/acpi/rsdp    the RSDP, 36 bytes: RsdtAddress and XsdtAddress hold
- *                    offsets into etc/acpi/tables, both checksums are 0.
- *   etc/acpi/tables  FACS at offset 0, then DSDT, FADT, MADT, MCFG (with
- *                    ECAM), XSDT and RSDT, each 8-byte aligned; the layout
- *                    acpi_build() gives a 64-byte aligned tables_gpa below
- *                    4 GiB.  Pointer fields hold offsets from the blob's
- *                    start (the FADT's FIRMWARE_CTRL, DSDT and X_DSDT; no
- *                    X_FIRMWARE_CTRL), every table checksum is 0.
- *   etc/table-loader 128-byte commands: ALLOCATE the RSDP (FSEG zone,
- *                    align 16) and the tables (HIGH zone, align 64), an
- *                    ADD_POINTER (source: the tables) for every pointer
- *                    field, then an ADD_CHECKSUM for every table but the
- *                    FACS and for the RSDP (the 20-byte ACPI 1.0 sum before
- *                    the 36-byte extended one).
- *
- * Once the firmware has run the loader, guest memory holds exactly what
- * acpi_build() would have written at those two addresses.  The firmware
- * reserves what it allocated in its E820 map; hvrun need not.
- */
-#define ACPI_LOADER_FILE_RSDP   "etc/acpi/rsdp"
-#define ACPI_LOADER_FILE_TABLES "etc/acpi/tables"
-#define ACPI_LOADER_FILE        "etc/table-loader"
-struct acpi_blobs {
-	uint8_t *rsdp;   size_t rsdp_len;     /* the RSDP with its pointer fields 0-relative to etc/acpi/tables */
-	uint8_t *tables; size_t tables_len;   /* FACS, DSDT, FADT, MADT, MCFG, XSDT(, RSDT), pointers relative to the blob start */
-	uint8_t *loader; size_t loader_len;   /* 128-byte commands: ALLOCATE rsdp (FSEG zone, align 16), ALLOCATE tables (HIGH zone, align 64), ADD_POINTER for every pointer field, ADD_CHECKSUM for every table and for the RSDP (both checksums of the v2 RSDP) */
-};
-/*
- * 0, or -EINVAL/-ENOMEM with a one-line reason in err.  *cfg is checked as
- * acpi_build() checks it, with the same messages.  On failure *out is all
- * zero; on success the caller owns the three buffers (acpi_blobs_free()).
- */
-int acpi_build_blobs(const struct acpi_config *cfg, struct acpi_blobs *out, char *err, size_t errlen);
-/* Frees the buffers and zeroes *b; b may be NULL or already freed. */
-void acpi_blobs_free(struct acpi_blobs *b);
-
-/*
- * AML building blocks, exported for the unit tests.
- *
- * PkgLength (ACPI 6.4 §20.2.4): encodes value (at most ACPI_AML_PKGLEN_MAX)
- * in the fewest bytes (1 to 4) into out; returns the byte count, or
- * -ERANGE.  The value is stored as given.
- */
-#define ACPI_AML_PKGLEN_MAX_BYTES	4
-#define ACPI_AML_PKGLEN_MAX		0x0FFFFFFFU
-int acpi_aml_pkglen_encode(uint32_t value, uint8_t out[ACPI_AML_PKGLEN_MAX_BYTES]);
-
-/*
- * The PkgLength that prefixes body_len bytes of an AML package: a PkgLength
- * counts its own bytes too, so the value is body_len plus the encoding's
- * size.  Returns the byte count written to out, or -ERANGE.
- */
-int acpi_aml_pkglen_for_body(uint32_t body_len, uint8_t out[ACPI_AML_PKGLEN_MAX_BYTES]);
-
-/*
- * EisaId("PNP0A03") as the ASL compiler stores it (ACPI 6.4 §6.1.5): three
- * upper-case letters (5 bits each, 'A' = 1) and four upper-case hex digits
- * packed big-endian into 32 bits, so that the little-endian DWordConst
- * holds 0x030AD041.  0, or -EINVAL for a malformed id.
- */
-int acpi_eisaid(const char *id, uint32_t *out);
 
 #endif

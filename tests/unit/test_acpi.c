@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "firmware/acpi.h"
+#include "firmware/acpi_aml.h"
+#include "firmware/acpi_loader.h"
 #include "hv/guest_mem.h"
 
 #define RAM_SIZE	(1U << 20)
