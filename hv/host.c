@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "boot/bzimage.h"
+#include "boot/iso9660.h"
 #include "devices/virtio/virtio_pci.h"
-#include "devices/scsi/scsi_cd.h"
 #include "devices/virtio_blk.h"
 #include "firmware/pcbios.h"
 #include "hv/file.h"

@@ -1,5 +1,5 @@
 /*
- * fuzz_iso9660.c: the --cdrom probe (iso9660_probe, devices/scsi/scsi_cd.c) on
+ * fuzz_iso9660.c: the --cdrom probe (iso9660_probe, boot/iso9660.c) on
  * a fuzzed file: the input's first byte picks the size hvrun is told (the
  * file's, rounded to 2048, or a wrong one), the rest lands at byte 32768
  * where the volume descriptors start; the system area before it is zeros.
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "devices/scsi/scsi_cd.h"
+#include "boot/iso9660.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 #define SYSTEM_AREA	32768

@@ -1,47 +1,25 @@
-/* test_scsi_cd.c: the CD-ROM logical unit command by command (data, sense bytes, allocation lengths, unit attention), and iso9660_probe. */
+/* test_scsi_cd.c: the CD-ROM logical unit command by command (data, sense bytes, allocation lengths, unit attention). */
 #include "tests/unit/cmocka_inc.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "devices/scsi/scsi_cd.h"
+#include "tests/unit/iso_image.h"
 
 #define BLK		SCSI_CD_BLOCK
+_Static_assert(SCSI_CD_BLOCK == ISO_IMAGE_SECTOR, "a CD block is an ISO sector");
 #define NBLOCKS		18u		/* 36 KiB: 16 system sectors, the PVD, the terminator */
 #define SENTINEL	0xee
 
-/* ---- a fake ISO 9660 image in memory, and the medium callback over it ---- */
+/* ---- the medium callback over a fake ISO 9660 image (tests/unit/iso_image.h) ---- */
 
 struct medium {
 	uint8_t img[NBLOCKS * BLK];
 	unsigned int calls;		/* read callbacks */
 	ssize_t fail;			/* 0: normal; > 0: return only this many bytes; < 0: this -errno */
 };
-
-static void make_vd(uint8_t *s, uint8_t type, const char *label)
-{
-	memset(s, 0, BLK);
-	s[0] = type;
-	memcpy(&s[1], "CD001", 5);
-	s[6] = 1;
-	if (label) {
-		memset(&s[40], ' ', 32);
-		memcpy(&s[40], label, strlen(label));
-	}
-}
-
-/* Sectors 0..15 hold a pattern (byte i of sector n = n * 7 + i), 16 the PVD, 17 the terminator. */
-static void make_iso(uint8_t *img, const char *label)
-{
-	for (unsigned int n = 0; n < 16; n++)
-		for (unsigned int i = 0; i < BLK; i++)
-			img[n * BLK + i] = (uint8_t)(n * 7 + i);
-	make_vd(&img[16 * BLK], 1, label);
-	make_vd(&img[17 * BLK], 255, NULL);
-}
 
 static ssize_t medium_read(void *opaque, uint64_t off, const struct iovec *iov, unsigned int iovcnt,
 			   size_t len)
@@ -853,80 +831,6 @@ static void test_init(void **state)
 	assert_string_equal(cd.serial, "0");
 }
 
-/* ---- iso9660_probe ---- */
-
-static int tmp_file(const uint8_t *data, size_t len, char *path, size_t pathlen)
-{
-	int fd;
-
-	snprintf(path, pathlen, "/tmp/hvrun-iso-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	return fd;
-}
-
-static int probe(const uint8_t *img, size_t len, uint64_t size, char *label, char *err)
-{
-	char path[64];
-	int fd = tmp_file(img, len, path, sizeof(path));
-	int ret = iso9660_probe(fd, size, label, err, 256);
-
-	close(fd);
-	unlink(path);
-	return ret;
-}
-
-static void test_iso9660_probe(void **state)
-{
-	uint8_t *img = calloc(1, 40 * BLK);
-	char label[33], err[256];
-
-	(void)state;
-	assert_non_null(img);
-	make_iso(img, "HVRUN_TEST");
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK, label, err), 0);
-	assert_string_equal(label, "HVRUN_TEST");
-	assert_string_equal(err, "");
-	/* A full 32-character label, and one with bytes our logs must not print. */
-	make_iso(img, "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345");
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK, label, err), 0);
-	assert_string_equal(label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345");
-	make_iso(img, "A\033[2JB");
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK, label, err), 0);
-	assert_string_equal(label, "A_[2JB");
-	/* A boot record (El Torito) before the PVD is fine. */
-	make_iso(img, "LATE");
-	memcpy(&img[18 * BLK], &img[17 * BLK], BLK);
-	memcpy(&img[17 * BLK], &img[16 * BLK], BLK);
-	make_vd(&img[16 * BLK], 0, NULL);
-	assert_int_equal(probe(img, 19 * BLK, 19 * BLK, label, err), 0);
-	assert_string_equal(label, "LATE");
-	/* No PVD before the terminator. */
-	make_vd(&img[16 * BLK], 255, NULL);
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK, label, err), -EINVAL);
-	assert_non_null(strstr(err, "no primary volume descriptor"));
-	/* Not CD001 at 32 KiB. */
-	make_iso(img, "X");
-	img[16 * BLK + 1] = 'X';
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK, label, err), -EINVAL);
-	assert_string_equal(err, "not an ISO 9660 image: no CD001 volume descriptor at 32 KiB");
-	assert_string_equal(label, "");
-	memset(img, 0, 40 * BLK);
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK, label, err), -EINVAL);
-	/* Size rules: a multiple of 2048, at least 17 sectors. */
-	make_iso(img, "X");
-	assert_int_equal(probe(img, NBLOCKS * BLK, NBLOCKS * BLK - 512, label, err), -EINVAL);
-	assert_non_null(strstr(err, "multiple of 2048"));
-	assert_int_equal(probe(img, 16 * BLK, 16 * BLK, label, err), -EINVAL);
-	assert_non_null(strstr(err, "too small"));
-	assert_int_equal(probe(img, 34816, 34816, label, err), 0);
-	/* The size says more than the file holds: a read error, reported. */
-	assert_int_equal(probe(img, 16 * BLK, NBLOCKS * BLK, label, err), -EIO);
-	assert_non_null(strstr(err, "cannot read sector 16"));
-	free(img);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,7 +859,6 @@ int main(void)
 		cmocka_unit_test(test_overrun_emulated),
 		cmocka_unit_test(test_short_cdb),
 		cmocka_unit_test(test_init),
-		cmocka_unit_test(test_iso9660_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
