@@ -11,11 +11,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "hv/control_proto.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -75,41 +76,16 @@ static int usage_error(const char *fmt, ...)
 
 static unsigned int socket_dirs(char dirs[MAX_DIRS][PATH_MAX])
 {
-	const char *env = getenv("HVRUN_CONTROL_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
 	unsigned int n = 0;
 
-	if (env && env[0]) {
-		snprintf(dirs[n++], PATH_MAX, "%s", env);
-		return n;
-	}
-	if (xdg && xdg[0] == '/')
-		snprintf(dirs[n++], PATH_MAX, "%s/hvrun", xdg);
-	snprintf(dirs[n++], PATH_MAX, "/run/hvrun");
-	snprintf(dirs[n++], PATH_MAX, "/tmp/hvrun-%u", (unsigned int)geteuid());
+	/* A directory cut short at PATH_MAX is still looked in, as it always was. */
+	if (control_dir(CONTROL_DIR_ENV, dirs[n], PATH_MAX) != -ENOENT)
+		return 1;
+	if (control_dir(CONTROL_DIR_XDG, dirs[n], PATH_MAX) != -ENOENT)
+		n++;
+	control_dir(CONTROL_DIR_RUN, dirs[n++], PATH_MAX);
+	control_dir(CONTROL_DIR_TMP, dirs[n++], PATH_MAX);
 	return n;
-}
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
 }
 
 /* A live socket, found by scanning the directories. */
@@ -142,7 +118,7 @@ static unsigned int scan_live(struct vm_entry **out)
 			if (snprintf(e.path, sizeof(e.path), "%s/%s", dirs[i], de->d_name) >=
 			    (int)sizeof(e.path))
 				continue;
-			fd = connect_to(e.path);
+			fd = control_connect(e.path);
 			if (fd < 0)
 				continue;
 			close(fd);
@@ -229,13 +205,13 @@ static int send_all(int fd, const char *p, size_t len)
  */
 static json_t *request(int fd, json_t *req, int timeout_ms, char **extra, size_t *extra_len)
 {
-	char *line = json_dumps(req, JSON_COMPACT), *buf = NULL, *nl;
+	char *line = control_json_line(req), *buf = NULL, *nl;
 	size_t len = 0, cap = 0;
 	json_error_t jerr;
 	json_t *reply;
 
 	json_decref(req);
-	if (!line || send_all(fd, line, strlen(line)) || send_all(fd, "\n", 1)) {
+	if (!line || send_all(fd, line, strlen(line))) {
 		fprintf(stderr, "hvctl: cannot send the request: %s\n", strerror(errno));
 		free(line);
 		return NULL;
@@ -437,7 +413,7 @@ static int cmd_list(void)
 	if (!opt_json && n)
 		printf("%-24s %8s  %s\n", "NAME", "PID", "STATE");
 	for (i = 0; i < n; i++) {
-		int fd = connect_to(v[i].path);
+		int fd = control_connect(v[i].path);
 		json_t *r = fd >= 0 ? request(fd, json_pack("{s:s}", "cmd", "status"),
 					      LIST_TIMEOUT_MS, NULL, NULL) : NULL;
 
@@ -658,10 +634,10 @@ int main(int argc, char *argv[])
 		json_decref(req);
 		return status;
 	}
-	fd = connect_to(path);
+	fd = control_connect(path);
 	if (fd < 0) {
-		fprintf(stderr, "hvctl: %s: %s%s\n", path, strerror(errno),
-			errno == ECONNREFUSED ? " (a stale socket: that hvrun is gone)" : "");
+		fprintf(stderr, "hvctl: %s: %s%s\n", path, strerror(-fd),
+			fd == -ECONNREFUSED ? " (a stale socket: that hvrun is gone)" : "");
 		json_decref(req);
 		return EXIT_ERROR;
 	}

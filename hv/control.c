@@ -1,6 +1,7 @@
 /* control.c: the control socket: one JSON request per line in, one reply per line out, on its own thread (commands: control_cmd.c; console: control_console.c). */
 #include "hv/control.h"
 #include "hv/control_priv.h"
+#include "hv/control_proto.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -65,19 +66,17 @@ void control_vm_name(const struct hv_options *o, char *buf, size_t len)
 
 int control_default_dir(char *buf, size_t len)
 {
-	const char *env = getenv("HVRUN_CONTROL_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
-	int n;
+	int ret = control_dir(CONTROL_DIR_ENV, buf, len);
 
-	if (env && env[0])
-		n = snprintf(buf, len, "%s", env);
-	else if (geteuid() == 0)
-		n = snprintf(buf, len, "/run/hvrun");
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/hvrun", xdg);
-	else
-		/* No runtime directory (a cron job, su): a private one in /tmp, checked below. */
-		n = snprintf(buf, len, "/tmp/hvrun-%u", (unsigned int)geteuid());
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	if (ret != -ENOENT)
+		return ret;
+	if (geteuid() == 0)
+		return control_dir(CONTROL_DIR_RUN, buf, len);
+	ret = control_dir(CONTROL_DIR_XDG, buf, len);
+	if (ret != -ENOENT)
+		return ret;
+	/* No runtime directory (a cron job, su): a private one in /tmp, checked below. */
+	return control_dir(CONTROL_DIR_TMP, buf, len);
 }
 
 /*
@@ -102,36 +101,21 @@ static int ctl_make_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-static int ctl_sockaddr(const char *path, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa->sun_path, path, strlen(path));
-	return 0;
-}
-
 /* Is an hvrun listening at path?  1 yes, 0 no (nothing there, or a stale socket file), -errno. */
 static int ctl_probe(const char *path)
 {
-	struct sockaddr_un sa;
 	struct stat st;
-	int fd, ret;
+	int fd;
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
-	if (ctl_sockaddr(path, &sa))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = control_connect(path);
 	if (fd < 0)
-		return -errno;
-	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 1
-	      : errno == ECONNREFUSED ? 0 : -errno;
+		return fd == -ECONNREFUSED ? 0 : fd;
 	close(fd);
-	return ret;
+	return 1;
 }
 
 static int ctl_bind(struct control *c, char *err, size_t errlen)
@@ -141,7 +125,7 @@ static int ctl_bind(struct control *c, char *err, size_t errlen)
 	mode_t old;
 	int ret;
 
-	if (ctl_sockaddr(c->path, &sa))
+	if (control_sockaddr(c->path, &sa))
 		return hv_fail(err, errlen, -ENAMETOOLONG, "control socket %s: the path is longer "
 				"than %zu bytes", c->path, sizeof(sa.sun_path) - 1);
 	/* A socket file nobody listens on is what a killed hvrun leaves: ours to replace. */

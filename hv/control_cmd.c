@@ -1,5 +1,6 @@
 /* control_cmd.c: the control socket's commands: a request line parsed whole, then run on the VM, and its reply line. */
 #include "hv/control_priv.h"
+#include "hv/control_proto.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -438,20 +439,11 @@ static int ctl_parse(json_t *req, struct ctl_request *r, struct ctl_error *e)
 
 static char *ctl_dump_line(json_t *reply)
 {
-	char *s = json_dumps(reply, JSON_COMPACT), *line;
-	size_t n;
+	char *line = control_json_line(reply);
 
-	if (!s)
+	if (!line)
 		return strdup("{\"ok\":false,\"error\":{\"code\":\"internal\","
 			      "\"message\":\"out of memory\"}}\n");
-	n = strlen(s);
-	line = realloc(s, n + 2);
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
 	return line;
 }
 
