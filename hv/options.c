@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hv/privs.h"
+#include "hv/trace.h"
 #include "net/backend.h"
 
 enum {

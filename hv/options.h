@@ -167,17 +167,7 @@ int options_parse_nic(const char *arg, bool tap_short_form, unsigned int index, 
 /* "ba:ad:00:ca:fe:02" -> 6 bytes; refuses multicast and all-zero MACs.  0 or -EINVAL with err. */
 int options_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen);
 
-/* --trace kinds (hv/trace.h prints them). */
-#define HV_TRACE_EXITS		(1u << 0)	/* every VM exit that reaches hvrun */
-#define HV_TRACE_PIO		(1u << 1)	/* port I/O and the device that took it */
-#define HV_TRACE_MMIO		(1u << 2)	/* MMIO exits and the device that took them */
-#define HV_TRACE_PCI		(1u << 3)	/* PCI config space, BAR moves */
-#define HV_TRACE_VIRTIO		(1u << 4)	/* status, features, notifications, chains, used */
-#define HV_TRACE_IRQ		(1u << 5)	/* interrupts raised (irqfd, MSI-X, INTx, SCI) */
-#define HV_TRACE_BOOT		(1u << 6)	/* loading the kernel, tables, vCPU set-up */
-#define HV_TRACE_ALL		0x7fu
-
-/* "virtio,irq" -> HV_TRACE_VIRTIO | HV_TRACE_IRQ.  0 or -EINVAL with err. */
+/* --trace LIST: "virtio,irq" -> HV_TRACE_VIRTIO | HV_TRACE_IRQ (hv/trace.h).  0 or -EINVAL with err. */
 int options_parse_trace(const char *list, uint32_t *mask, char *err, size_t errlen);
 
 /* The console stdin feeds: --console, or for auto the last console= of the command line. */

@@ -5,7 +5,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hv/options.h"		/* the HV_TRACE_* kinds */
+/* The kinds, one bit each; --trace names them (options_parse_trace() in hv/options.c). */
+#define HV_TRACE_EXITS		(1u << 0)	/* every VM exit that reaches hvrun */
+#define HV_TRACE_PIO		(1u << 1)	/* port I/O and the device that took it */
+#define HV_TRACE_MMIO		(1u << 2)	/* MMIO exits and the device that took them */
+#define HV_TRACE_PCI		(1u << 3)	/* PCI config space, BAR moves */
+#define HV_TRACE_VIRTIO		(1u << 4)	/* status, features, notifications, chains, used */
+#define HV_TRACE_IRQ		(1u << 5)	/* interrupts raised (irqfd, MSI-X, INTx, SCI) */
+#define HV_TRACE_BOOT		(1u << 6)	/* loading the kernel, tables, vCPU set-up */
+#define HV_TRACE_ALL		0x7fu
 
 /*
  * The enabled kinds (HV_TRACE_* bits).  Written once by trace_init() before

@@ -2,6 +2,7 @@
 #include "devices/virtio/virtio_pci.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>

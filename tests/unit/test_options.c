@@ -10,6 +10,7 @@
 
 #include "hv/options.h"
 #include "hv/privs.h"
+#include "hv/trace.h"
 
 #define PARSE(o, err, ...) ({							\
 	char *argv_[] = { "hvrun", __VA_ARGS__, NULL };				\
