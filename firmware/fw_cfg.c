@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/bytes.h"
 #include "hv/log.h"
 #include "hv/trace.h"
 
@@ -57,34 +58,6 @@ struct fw_cfg {
 	struct fw_cfg_stats stats;
 	struct hv_ratelimit log;
 };
-
-/* ---- byte order: fw_cfg mixes little-endian items and big-endian structures ---- */
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_be(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-}
-
-static uint64_t get_be(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* ---- items ---- */
 

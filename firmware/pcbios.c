@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/bytes.h"
+
 int pcbios_check_size(uint64_t len, char *err, size_t errlen)
 {
 	if (len >= PCBIOS_MIN_SIZE && len <= PCBIOS_MAX_SIZE && len % PCBIOS_GRANULE == 0)
@@ -23,12 +25,6 @@ uint32_t pcbios_rom_base(uint32_t len)
 uint32_t pcbios_low_base(uint32_t len)
 {
 	return PCBIOS_LOW_END - (len < PCBIOS_LOW_MAX ? len : PCBIOS_LOW_MAX);
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void e820_put(uint8_t *p, uint64_t addr, uint64_t len, uint32_t type)

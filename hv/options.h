@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hv/bytes.h"
 #include "hv/seccomp.h"
 
 /* Exit status of hvrun (documented in --help and docs/usage.md). */
@@ -16,8 +17,6 @@ enum {
 	HV_EXIT_USAGE = 2,	/* bad option, bad value, missing file */
 };
 
-#define HV_MIB			((uint64_t)1 << 20)
-#define HV_GIB			((uint64_t)1 << 30)
 #define HV_MEM_MIN		(128 * HV_MIB)	/* as the teaching guide's startup scripts */
 #define HV_MEM_MAX		(1024 * HV_GIB)
 #define HV_MEM_DEFAULT		(512 * HV_MIB)

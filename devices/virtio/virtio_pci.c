@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "hv/bytes.h"
 #include "hv/irq.h"
 #include "hv/log.h"
 #include "hv/trace.h"
@@ -46,19 +47,6 @@ enum {
 };
 
 static uint16_t get16(const uint8_t *b) { return (uint16_t)(b[0] | b[1] << 8); }
-
-static uint64_t get_le(const uint8_t *data, unsigned int len)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, data, len);	/* x86 host: little-endian like the guest */
-	return v;
-}
-
-static void put_le(uint8_t *data, unsigned int len, uint64_t v)
-{
-	memcpy(data, &v, len);
-}
 
 /* The device's name in --trace lines: "vda", or its kind before the platform named it. */
 static const char *vpci_name(const struct virtio_pci *p)
@@ -435,26 +423,26 @@ static void vpci_common_read(struct virtio_pci *p, uint32_t off, uint8_t *data, 
 	uint64_t f = p->device_feature_select == 0 ? d->host_features & 0xffffffffu
 		   : p->device_feature_select == 1 ? d->host_features >> 32 : 0;
 
-	put_le(&img[CC_DFSELECT], 4, p->device_feature_select);
-	put_le(&img[CC_DF], 4, f);
-	put_le(&img[CC_GFSELECT], 4, p->driver_feature_select);
-	put_le(&img[CC_GF], 4, p->driver_feature_select == 0 ? p->driver_features & 0xffffffffu
-			    : p->driver_feature_select == 1 ? p->driver_features >> 32 : 0);
-	put_le(&img[CC_MSIX], 2, p->config_vector);
-	put_le(&img[CC_NUMQ], 2, d->nr_queues);
+	put_le(&img[CC_DFSELECT], p->device_feature_select, 4);
+	put_le(&img[CC_DF], f, 4);
+	put_le(&img[CC_GFSELECT], p->driver_feature_select, 4);
+	put_le(&img[CC_GF], p->driver_feature_select == 0 ? p->driver_features & 0xffffffffu
+			    : p->driver_feature_select == 1 ? p->driver_features >> 32 : 0, 4);
+	put_le(&img[CC_MSIX], p->config_vector, 2);
+	put_le(&img[CC_NUMQ], d->nr_queues, 2);
 	img[CC_STATUS] = d->status;
 	img[CC_CFGGEN] = d->config_generation;
-	put_le(&img[CC_Q_SELECT], 2, p->queue_select);
+	put_le(&img[CC_Q_SELECT], p->queue_select, 2);
 	if (q) {
-		put_le(&img[CC_Q_SIZE], 2, q->size);
-		put_le(&img[CC_Q_MSIX], 2, q->vector);
-		put_le(&img[CC_Q_ENABLE], 2, q->enabled);
-		put_le(&img[CC_Q_NOFF], 2, p->queue_select);
-		put_le(&img[CC_Q_DESCLO], 8, q->desc);
-		put_le(&img[CC_Q_AVAILLO], 8, q->driver);
-		put_le(&img[CC_Q_USEDLO], 8, q->device);
+		put_le(&img[CC_Q_SIZE], q->size, 2);
+		put_le(&img[CC_Q_MSIX], q->vector, 2);
+		put_le(&img[CC_Q_ENABLE], q->enabled, 2);
+		put_le(&img[CC_Q_NOFF], p->queue_select, 2);
+		put_le(&img[CC_Q_DESCLO], q->desc, 8);
+		put_le(&img[CC_Q_AVAILLO], q->driver, 8);
+		put_le(&img[CC_Q_USEDLO], q->device, 8);
 	} else {
-		put_le(&img[CC_Q_MSIX], 2, VPCI_NO_VECTOR);
+		put_le(&img[CC_Q_MSIX], VPCI_NO_VECTOR, 2);
 	}
 	memcpy(data, &img[off], len);
 }
@@ -531,7 +519,7 @@ static void vpci_msix_access(struct virtio_pci *p, uint64_t off, uint8_t *data, 
 			for (i = 0; i < len * 8; i++)
 				if (first + i < p->nr_vectors && p->vec[first + i].pending)
 					bits |= 1ull << i;
-			put_le(data, len, bits);
+			put_le(data, bits, len);
 		}
 	} else if ((len != 4 && len != 8) || (off & (len - 1)) || off / 16 >= p->nr_vectors) {
 		/* GUEST: PCI 3.0 §6.8.2: dword or qword, aligned, inside the table. */
@@ -544,7 +532,7 @@ static void vpci_msix_access(struct virtio_pci *p, uint64_t off, uint8_t *data, 
 
 		for (w = (unsigned int)(off % 16) / 4; len; w++, len -= 4, data += 4) {
 			if (!is_write) {
-				put_le(data, 4, *field[w]);
+				put_le(data, *field[w], 4);
 				continue;
 			}
 			if (w == 3) {
@@ -668,9 +656,9 @@ static uint8_t vpci_add_vcap(struct virtio_pci *p, uint8_t type, uint32_t off, u
 	body[0] = cap_len;
 	body[1] = type;
 	body[2] = VPCI_BAR_VIRTIO;
-	put_le(&body[6], 4, off);
-	put_le(&body[10], 4, len);
-	put_le(&body[14], 4, extra);
+	put_le(&body[6], off, 4);
+	put_le(&body[10], len, 4);
+	put_le(&body[14], extra, 4);
 	return pci_add_capability(&p->pci, PCI_CAP_ID_VNDR, body, (uint8_t)(cap_len - 2));
 }
 
@@ -721,9 +709,9 @@ int vpci_create(struct virtio_pci **out, struct virtio_dev *d, const struct vpci
 			   vpci_place_bar(mmio_next, VPCI_BAR_MSIX_SIZE), vpci_bar_access);
 
 	/* MSI-X: table size - 1, table at BAR 1 offset 0, PBA at BAR 1 + 0x800. */
-	put_le(&msix[0], 2, p->nr_vectors - 1);
-	put_le(&msix[2], 4, 0 | VPCI_BAR_MSIX);
-	put_le(&msix[6], 4, VPCI_MSIX_PBA_OFF | VPCI_BAR_MSIX);
+	put_le(&msix[0], p->nr_vectors - 1, 2);
+	put_le(&msix[2], 0 | VPCI_BAR_MSIX, 4);
+	put_le(&msix[6], VPCI_MSIX_PBA_OFF | VPCI_BAR_MSIX, 4);
 	p->msix_cap = pci_add_capability(&p->pci, PCI_CAP_ID_MSIX, msix, sizeof(msix));
 	p->pci.wmask[p->msix_cap + 3] = (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8;
 
