@@ -218,11 +218,18 @@ static int control_setup(struct control **out, const struct hv_options *o)
 static int run_once(const struct hv_options *o, struct hv_host *host, struct control *ctl,
 		    int signal_fd, int *ready_fd, int null_fd, enum vm_stop_reason *reason)
 {
+	const struct vm_config cfg = {
+		.mem_bytes = o->mem_bytes,
+		.cpus = o->cpus,
+		.pc = options_pc(o),
+		.hugepages = o->hugepages,
+		.rtc_localtime = o->rtc_localtime,
+	};
 	struct vm vm;
 	int status;
 
 	*reason = VM_STOP_ERROR;
-	status = vm_create(&vm, o, host->kvm_fd) ? HV_EXIT_FAILURE : HV_EXIT_OK;
+	status = vm_create(&vm, &cfg, host->kvm_fd) ? HV_EXIT_FAILURE : HV_EXIT_OK;
 	if (status == HV_EXIT_OK)
 		status = options_pc(o) ? platform_setup(&vm, o, host) : load_program(&vm, o, host);
 	if (status == HV_EXIT_OK) {

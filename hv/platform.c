@@ -653,7 +653,7 @@ static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const stru
 {
 	const struct pcbios_range reserved[] = {
 		{ PC_ECAM_BASE, PC_ECAM_SIZE },
-		{ 0xfeffc000, 0x4000 },		/* KVM's identity map and TSS pages (hv/vm.c) */
+		{ VM_KVM_PAGES_BASE, VM_KVM_PAGES_SIZE },	/* KVM's identity map and TSS pages */
 		{ pcbios_rom_base((uint32_t)host->firmware.len), host->firmware.len },
 	};
 	uint8_t e820[PCBIOS_E820_MAX * PCBIOS_E820_ENTRY_SIZE];

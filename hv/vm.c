@@ -19,39 +19,31 @@
 #include "devices/virtio_console.h"
 #include "hv/console.h"
 #include "firmware/fw_cfg.h"
+#include "hv/bytes.h"
 #include "hv/cpu_setup.h"
 #include "hv/log.h"
 #include "hv/output.h"
 #include "hv/platform.h"
 #include "hv/vcpu.h"
 
-/*
- * Intel VMX needs 3 pages for a real-mode TSS and one for an identity page
- * table (unrestricted-guest-less real mode).  They must miss RAM, devices and
- * the BIOS image under 4 GiB (up to 16 MiB of it): QEMU's places, just below
- * 0xff000000.  The firmware's E820 map reserves them (hv/platform.c).
- */
-#define VM_TSS_ADDR		0xfeffd000UL
-#define VM_IDENTITY_MAP_ADDR	0xfeffc000ULL
-
-static int vm_setup_memory(struct vm *vm, const struct hv_options *o)
+static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg)
 {
 	unsigned int i;
 	int ret;
 
-	ret = memmap_build(&vm->map, o->mem_bytes);
+	ret = memmap_build(&vm->map, cfg->mem_bytes);
 	if (ret)
 		return ret;
-	ret = gm_alloc(&vm->mem, &vm->map, o->hugepages);
-	if (ret && o->hugepages) {
+	ret = gm_alloc(&vm->mem, &vm->map, cfg->hugepages);
+	if (ret && cfg->hugepages) {
 		hv_err("--hugepages: cannot take %" PRIu64 " MB of guest RAM from the 2 MiB huge "
 		       "page pool (%s); reserve %" PRIu64 " pages first, as root: "
-		       "echo %" PRIu64 " > /proc/sys/vm/nr_hugepages", o->mem_bytes / HV_MIB,
-		       strerror(-ret), o->mem_bytes >> 21, o->mem_bytes >> 21);
+		       "echo %" PRIu64 " > /proc/sys/vm/nr_hugepages", cfg->mem_bytes / HV_MIB,
+		       strerror(-ret), cfg->mem_bytes >> 21, cfg->mem_bytes >> 21);
 		return ret;
 	}
 	if (ret) {
-		hv_err("cannot map %" PRIu64 " MB of guest RAM: %s", o->mem_bytes / HV_MIB,
+		hv_err("cannot map %" PRIu64 " MB of guest RAM: %s", cfg->mem_bytes / HV_MIB,
 		       strerror(-ret));
 		return ret;
 	}
@@ -118,7 +110,7 @@ static void vm_com1_irq(void *opaque, int level)
 	platform_set_irq(opaque, SERIAL_COM1_IRQ, level);
 }
 
-int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
+int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 {
 	int ret;
 	unsigned int i;
@@ -128,11 +120,11 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 	vm->kvm_fd = kvm_fd;
 	vm->vm_fd = -1;
 	vm->signal_fd = -1;
-	vm->pc = options_pc(o);
+	vm->pc = cfg->pc;
 	/* COM1 is the guest's console; its output is our stdout, its IRQ line 4 on a PC. */
 	serial_init(&vm->com1, &out_console, vm->pc ? vm_com1_irq : NULL, vm);
 	if (vm->pc) {
-		rtc_init(&vm->rtc, o->rtc_localtime, NULL);
+		rtc_init(&vm->rtc, cfg->rtc_localtime, NULL);
 		pci_bus_init(&vm->pci);
 		pthread_mutex_init(&vm->pm_lock, NULL);
 		pthread_mutex_init(&vm->fw_lock, NULL);
@@ -140,7 +132,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
 		return -errno;
-	/* host_open() checked KVM's capabilities and that it allows o->cpus vCPUs. */
+	/* host_open() checked KVM's capabilities and that it allows cfg->cpus vCPUs. */
 
 	do {
 		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0UL);
@@ -173,7 +165,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 		if (ret)
 			return ret;
 	}
-	ret = vm_setup_memory(vm, o);
+	ret = vm_setup_memory(vm, cfg);
 	if (ret)
 		return ret;
 
@@ -187,7 +179,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 		hv_err("KVM_GET_VCPU_MMAP_SIZE: %s", vm->run_size < 0 ? strerror(errno) : "too small");
 		return -EINVAL;
 	}
-	vm->vcpus = calloc(o->cpus, sizeof(*vm->vcpus));
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
 	if (vm->pc) {
@@ -198,7 +190,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 			return ret;
 		}
 	}
-	for (i = 0; i < o->cpus; i++) {
+	for (i = 0; i < cfg->cpus; i++) {
 		ret = vcpu_create(vm, &vm->vcpus[i], i);
 		if (ret) {
 			hv_err("KVM_CREATE_VCPU %u: %s", i, strerror(-ret));
@@ -206,7 +198,7 @@ int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd)
 		}
 		vm->nr_vcpus++;
 		if (vm->pc) {
-			ret = cpu_setup_vcpu(vm->vcpus[i].fd, vm->cpuid, i, o->cpus);
+			ret = cpu_setup_vcpu(vm->vcpus[i].fd, vm->cpuid, i, cfg->cpus);
 			if (ret) {
 				hv_err("vCPU %u: CPUID, MSR, FPU or LAPIC set-up: %s", i, strerror(-ret));
 				return ret;

@@ -18,7 +18,6 @@
 struct fw_cfg;
 #include "hv/kvm.h"
 #include "hv/memmap.h"
-#include "hv/options.h"
 
 struct kvm_run;
 struct virtio_dev;
@@ -26,6 +25,27 @@ struct virtio_pci;
 struct ev_loop;
 
 #define VM_MAX_VIRTIO	16		/* virtio-pci functions on bus 0 */
+
+/*
+ * Intel VMX needs 3 pages for a real-mode TSS and one for an identity page
+ * table (unrestricted-guest-less real mode): KVM keeps them in guest-physical
+ * space, so they must miss RAM, devices and the BIOS image under 4 GiB (up to
+ * 16 MiB of it): QEMU's places, just below 0xff000000.  A firmware's E820 map
+ * reserves the four pages (hv/platform.c).
+ */
+#define VM_KVM_PAGES_BASE	0xfeffc000ULL	/* KVM_SET_IDENTITY_MAP_ADDR: one page */
+#define VM_KVM_PAGES_SIZE	0x4000ULL
+#define VM_IDENTITY_MAP_ADDR	VM_KVM_PAGES_BASE
+#define VM_TSS_ADDR		(VM_KVM_PAGES_BASE + 0x1000)	/* KVM_SET_TSS_ADDR: three pages */
+
+/* What vm_create() builds: the program fills it from its options (hv/main.c). */
+struct vm_config {
+	uint64_t mem_bytes;	/* guest RAM */
+	unsigned int cpus;	/* vCPUs; host_open() checked that KVM allows them */
+	bool pc;		/* the PC platform (irqchip, PCI, RTC, ACPI), not a bare real-mode program */
+	bool hugepages;		/* back RAM with hugetlbfs pages */
+	bool rtc_localtime;	/* the CMOS clock keeps local time, not UTC */
+};
 
 /* One virtio device, its PCI function and the I/O thread its work runs on. */
 struct vm_virtio {
@@ -115,12 +135,12 @@ struct vm {
 };
 
 /*
- * Builds the VM the options describe on kvm_fd (/dev/kvm, opened and checked
+ * Builds the VM cfg describes on kvm_fd (/dev/kvm, opened and checked
  * by host_open(); borrowed): creates the VM, maps guest RAM, creates the
  * vCPUs and the legacy devices.  Needs no privilege: a reboot calls it again
  * after hvrun dropped them.  0, or -errno after printing why.
  */
-int vm_create(struct vm *vm, const struct hv_options *o, int kvm_fd);
+int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd);
 
 /*
  * Runs every vCPU on its own thread; the calling thread feeds the serial
