@@ -224,39 +224,76 @@ static void quiet_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *dat
 		memset(data, 0xff, size);
 }
 
-bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
-{
-	uint64_t off = addr - PC_ECAM_BASE;
-	uint32_t v = 0;
-	uint16_t reg;
-	uint8_t devfn;
+/* ---- MMIO: the BIOS image, ECAM, and the PCI BARs in the rest of the 32-bit space ---- */
 
-	if (vm->rom && addr >= pcbios_rom_base((uint32_t)vm->rom_size) && addr < MEMMAP_4GIB) {
-		/* The BIOS image is a read-only slot: only writes exit, and ROM ignores them. */
-		if (!is_write)
-			memset(data, 0xff, len);
-		return true;
-	}
-	if (addr < PC_ECAM_BASE || off >= PC_ECAM_SIZE)
-		return pci_mmio(&vm->pci, addr, data, len, is_write);	/* device BARs */
-	/* PCIe 5.0 §7.2.2: offset = bus << 20 | device << 15 | function << 12 | register. */
-	devfn = (uint8_t)(off >> 12);
-	reg = (uint16_t)(off & 0xfff);
-	pthread_mutex_lock(&vm->pci.lock);
-	if (len > 4 || reg >= PCI_CFG_SIZE) {
+/* The BIOS image is a read-only slot: only writes exit, and ROM ignores them. */
+static bool rom_mmio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
+{
+	(void)opaque;
+	(void)offset;
+	if (!is_write)
+		memset(data, 0xff, size);
+	return true;
+}
+
+/* PCIe 5.0 §7.2.2: offset = bus << 20 | device << 15 | function << 12 | register. */
+static bool ecam_mmio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
+{
+	struct pci_bus *pci = opaque;
+	uint8_t devfn = (uint8_t)(offset >> 12);
+	uint16_t reg = (uint16_t)(offset & 0xfff);
+	uint32_t v = 0;
+
+	pthread_mutex_lock(&pci->lock);
+	if (size > 4 || reg >= PCI_CFG_SIZE) {
 		/* GUEST: wider than a dword, or extended space (none here): empty. */
 		if (!is_write)
-			memset(data, reg >= PCI_CFG_SIZE && pci_cfg_read(&vm->pci, devfn, 0, 2) != 0xffff
-				     ? 0 : 0xff, len);
+			memset(data, reg >= PCI_CFG_SIZE && pci_cfg_read(pci, devfn, 0, 2) != 0xffff
+				     ? 0 : 0xff, size);
 	} else if (is_write) {
-		memcpy(&v, data, len);
-		pci_cfg_write(&vm->pci, devfn, reg, v, len);
+		memcpy(&v, data, size);
+		pci_cfg_write(pci, devfn, reg, v, size);
 	} else {
-		v = pci_cfg_read(&vm->pci, devfn, reg, len);
-		memcpy(data, &v, len);
+		v = pci_cfg_read(pci, devfn, reg, size);
+		memcpy(data, &v, size);
 	}
-	pthread_mutex_unlock(&vm->pci.lock);
+	pthread_mutex_unlock(&pci->lock);
 	return true;
+}
+
+/* The device BARs, wherever the guest put them: below ECAM, and from ECAM's end up. */
+static bool bars_low_mmio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
+{
+	return pci_mmio(opaque, offset, data, size, is_write);
+}
+
+static bool bars_high_mmio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
+{
+	return pci_mmio(opaque, PC_ECAM_BASE + PC_ECAM_SIZE + offset, data, size, is_write);
+}
+
+/*
+ * The PC's MMIO ranges on the VM's bus (hv/vcpu.c dispatches the exits):
+ * rom_base is where the BIOS image starts (4 GiB: none).  BARs are 32-bit,
+ * so nothing above 4 GiB answers.
+ */
+static int platform_register_mmio(struct vm *vm, uint64_t rom_base)
+{
+	uint64_t ecam_end = PC_ECAM_BASE + PC_ECAM_SIZE;
+	struct mmiobus *b = &vm->mmio;
+	int ret;
+
+	ret = mmiobus_register(b, "pci-bars", 0, PC_ECAM_BASE, bars_low_mmio, &vm->pci);
+	if (!ret)
+		ret = mmiobus_register(b, "ecam", PC_ECAM_BASE, PC_ECAM_SIZE, ecam_mmio, &vm->pci);
+	if (!ret)
+		ret = mmiobus_register(b, "pci-bars", ecam_end, rom_base - ecam_end, bars_high_mmio,
+				       &vm->pci);
+	if (!ret && rom_base < MEMMAP_4GIB)
+		ret = mmiobus_register(b, "bios", rom_base, MEMMAP_4GIB - rom_base, rom_mmio, NULL);
+	if (ret)
+		hv_err("cannot register the PC's MMIO ranges: %s", strerror(-ret));
+	return ret;
 }
 
 static int platform_register_devices(struct vm *vm)
@@ -774,7 +811,10 @@ int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *ho
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
 
 	rtc_set_memory_size(&vm->rtc, low, high);
-	if (platform_register_devices(vm) || platform_add_virtio(vm, o, host))
+	if (platform_register_devices(vm) ||
+	    platform_register_mmio(vm, o->firmware_boot ? pcbios_rom_base((uint32_t)host->firmware.len)
+							: MEMMAP_4GIB) ||
+	    platform_add_virtio(vm, o, host))
 		return HV_EXIT_FAILURE;
 	if (o->firmware_boot)
 		return platform_firmware(vm, o, host);

@@ -58,9 +58,6 @@ int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *ho
  */
 void platform_destroy(struct vm *vm);
 
-/* Handles an MMIO exit the PC owns (ECAM, PCI BARs).  true if handled. */
-bool platform_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
-
 /* Raises or lowers an ISA IRQ line on the in-kernel PIC and IOAPIC. */
 void platform_set_irq(struct vm *vm, unsigned int irq, int level);
 

@@ -13,7 +13,6 @@
 
 #include "hv/log.h"
 #include "hv/seccomp.h"
-#include "hv/platform.h"
 #include "hv/trace.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index)
@@ -146,9 +145,9 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		HV_TRACE(HV_TRACE_MMIO, "vCPU %u: MMIO %s 0x%llx (%u B)", cpu->index,
 			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
 			 run->mmio.len);
-		/* Devices the PC maps (ECAM); elsewhere reads see an empty bus, writes vanish. */
-		if (cpu->vm->pc && platform_mmio(cpu->vm, run->mmio.phys_addr, run->mmio.data,
-						 run->mmio.len, run->mmio.is_write))
+		/* What the platform registered; elsewhere reads see an empty bus, writes vanish. */
+		if (mmiobus_dispatch(&cpu->vm->mmio, run->mmio.phys_addr, run->mmio.is_write,
+				     run->mmio.data, run->mmio.len))
 			return 1;
 		if (!run->mmio.is_write)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));

@@ -18,6 +18,7 @@
 struct fw_cfg;
 #include "hv/kvm.h"
 #include "hv/memmap.h"
+#include "hv/mmiobus.h"
 
 struct kvm_run;
 struct virtio_dev;
@@ -88,6 +89,7 @@ struct vm {
 	struct memmap map;
 	struct guest_mem mem;
 	struct iobus pio;
+	struct mmiobus mmio;		/* what the platform maps (the PC: ECAM, BARs, the BIOS) */
 	struct serial_8250 com1;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
