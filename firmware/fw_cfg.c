@@ -338,8 +338,7 @@ static void fw_cfg_dma_refuse(struct fw_cfg *fc, uint64_t desc, const char *why,
 {
 	HV_TRACE(HV_TRACE_BOOT, "fw_cfg: DMA at 0x%llx refused: %s [0x%llx, +%u)",
 		 (unsigned long long)desc, why, (unsigned long long)gpa, len);
-	if (hv_ratelimit_ok(&fc->log, "fw_cfg"))
-		hv_warn("fw_cfg: DMA at 0x%llx refused: %s [0x%llx, +%u)",
+	hv_warn_limited(&fc->log, "fw_cfg", "fw_cfg: DMA at 0x%llx refused: %s [0x%llx, +%u)",
 			(unsigned long long)desc, why, (unsigned long long)gpa, len);
 }
 

@@ -127,14 +127,19 @@ bool hv_ratelimit_ok(struct hv_ratelimit *r, const char *who)
 	return ok;
 }
 
+void hv_vwarn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, va_list ap)
+{
+	if (r && !hv_ratelimit_ok(r, who))
+		return;
+	hv_vlog("warning: ", fmt, ap);
+}
+
 void hv_warn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!hv_ratelimit_ok(r, who))
-		return;
 	va_start(ap, fmt);
-	hv_vlog("warning: ", fmt, ap);
+	hv_vwarn_limited(r, who, fmt, ap);
 	va_end(ap);
 }
 

@@ -2,6 +2,7 @@
 #ifndef HV_LOG_H
 #define HV_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 extern bool hv_verbose;
@@ -37,9 +38,15 @@ struct hv_ratelimit {
  */
 bool hv_ratelimit_ok(struct hv_ratelimit *r, const char *who);
 
-/* hv_warn() through the limiter r: the one way out for every line a guest can cause. */
+/*
+ * hv_warn() through the limiter r (NULL: none), who naming the source in
+ * the "more messages suppressed" line: the one way out for every line a
+ * guest can cause.
+ */
 void hv_warn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void hv_vwarn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* How many lines every limiter held back so far (--stats). */
 uint64_t hv_log_suppressed(void);

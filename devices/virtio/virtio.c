@@ -27,15 +27,11 @@ void virtio_set_label(struct virtio_dev *d, const char *what)
 
 void virtio_warn(struct virtio_dev *d, const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
 
-	if (!hv_ratelimit_ok(&d->log, d->label))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	hv_vwarn_limited(&d->log, d->label, fmt, ap);
 	va_end(ap);
-	hv_warn("%s", line);
 }
 
 void virtio_notify_queue(struct virtio_dev *d, unsigned int q)

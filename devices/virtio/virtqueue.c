@@ -151,14 +151,13 @@ static void vq_log(const struct virtqueue *vq, enum vq_error e, const char *cons
 static void vq_log(const struct virtqueue *vq, enum vq_error e, const char *consequence,
 		   const char *fmt, va_list ap)
 {
+	const char *name = vq->dev_name ? vq->dev_name : "virtio";
 	char detail[256];
 
-	/* The guest can make these at will: the device's limiter (hv/log.h). */
-	if (vq->log && !hv_ratelimit_ok(vq->log, vq->dev_name ? vq->dev_name : "virtio"))
-		return;
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	hv_warn("%s queue %u: %s: %s; %s", vq->dev_name ? vq->dev_name : "virtio",
-		(unsigned int)vq->index, detail, vq_error_name(e), consequence);
+	/* The guest can make these at will: the device's limiter (hv/log.h). */
+	hv_warn_limited(vq->log, name, "%s queue %u: %s: %s; %s", name, (unsigned int)vq->index,
+			detail, vq_error_name(e), consequence);
 }
 
 /* vq_enable() refuses the rings: -EINVAL, the queue stays disabled. */
