@@ -2,6 +2,7 @@
 #ifndef HV_BYTES_H
 #define HV_BYTES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define HV_KIB			((uint64_t)1 << 10)
@@ -43,5 +44,16 @@ static inline uint64_t get_be(const uint8_t *p, unsigned int bytes)
 		v = v << 8 | p[i];
 	return v;
 }
+
+/*
+ * Parses a size: digits, then optionally one of the letters in suffixes (of
+ * "KMGT", either case: powers of 1024) and, when trailing_b, a "B" after
+ * it ("512MB"); bare digits count in unit bytes.  Each caller keeps its
+ * documented syntax: -m is "512" MB or "2G", hvctl balloon "256M" or bytes.
+ * 0, or -EINVAL (no digits first, a sign or a space, another letter, an
+ * overflow).
+ */
+int hv_parse_size(const char *s, uint64_t unit, const char *suffixes, bool trailing_b,
+		  uint64_t *bytes);
 
 #endif

@@ -331,30 +331,7 @@ enum hv_console options_console(const struct hv_options *o)
 
 int options_parse_mem(const char *s, uint64_t *bytes)
 {
-	uint64_t unit = HV_MIB, v;
-	char *end;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;		/* also refuses "-5" and " 5" */
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end) {
-		switch (*end) {
-		case 'm': case 'M': unit = HV_MIB; break;
-		case 'g': case 'G': unit = HV_GIB; break;
-		default: return -EINVAL;
-		}
-		end++;
-		if (*end == 'B' || *end == 'b')	/* "512MB" reads naturally */
-			end++;
-		if (*end)
-			return -EINVAL;
-	}
-	if (__builtin_mul_overflow(v, unit, bytes))
-		return -EINVAL;
-	return 0;
+	return hv_parse_size(s, HV_MIB, "MG", true, bytes);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
