@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,8 +73,7 @@ struct vballoon {
 	/* Statistics (§5.5.6.3): the driver's one buffer, held until the timer asks again. */
 	unsigned int stats_interval_s;
 	int stats_q;			/* the queue with VB_ROLE_STATS, -1: none */
-	int timer_fd;
-	bool timer_added;		/* on vdev.loop (activate() until reset()) */
+	struct ev_timer timer;		/* watched by vdev.loop from activate() until reset() */
 	bool stats_held;
 	uint16_t stats_head;
 	bool stats_valid;
@@ -370,16 +368,12 @@ static void vballoon_process(struct vballoon *b, unsigned int q)
 }
 
 /* On the loop thread, every stats_interval_s: give the statistics buffer back, asking for new ones. */
-static void vballoon_timer_fired(void *opaque, int fd, uint32_t events)
+static void vballoon_timer_fired(void *opaque)
 {
 	struct vballoon *b = opaque;
 	struct virtio_dev *d = &b->vdev;
-	uint64_t expirations;
 
-	(void)events;
 	pthread_mutex_lock(&d->lock);
-	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		virtio_warn(&b->vdev, "%s: timerfd: %s", d->ops->name, strerror(errno));
 	if (b->active && b->stats_held && b->stats_q >= 0 && d->vq[b->stats_q].ready &&
 	    !(d->status & VIRTIO_STATUS_NEEDS_RESET)) {
 		b->stats_held = false;
@@ -387,17 +381,6 @@ static void vballoon_timer_fired(void *opaque, int fd, uint32_t events)
 		virtio_used(d, (unsigned int)b->stats_q);
 	}
 	pthread_mutex_unlock(&d->lock);
-}
-
-static void vballoon_timer_stop(struct vballoon *b)
-{
-	struct itimerspec off = { 0 };
-
-	timerfd_settime(b->timer_fd, 0, &off, NULL);
-	if (b->timer_added) {
-		ev_del(b->vdev.loop, b->timer_fd);
-		b->timer_added = false;
-	}
 }
 
 /* ---- the ops ---- */
@@ -433,24 +416,18 @@ static int vballoon_activate(struct virtio_dev *d)
 	vballoon_map_queues(b);
 	if (b->stats_q >= 0) {
 		/* The first request comes one interval after activation, then every interval. */
-		struct itimerspec its = {
-			.it_value = { .tv_sec = (time_t)b->stats_interval_s },
-			.it_interval = { .tv_sec = (time_t)b->stats_interval_s },
-		};
+		uint64_t interval_ns = (uint64_t)b->stats_interval_s * 1000000000u;
 
-		if (!b->timer_added) {
-			ret = ev_add(d->loop, b->timer_fd, 0, vballoon_timer_fired, b);
-			if (ret) {
-				virtio_warn(&b->vdev, "%s: cannot watch the statistics timer: %s", d->ops->name,
-				       strerror(-ret));
-				return ret;
-			}
-			b->timer_added = true;
+		ret = ev_timer_start(&b->timer, d->loop);
+		if (ret) {
+			virtio_warn(&b->vdev, "%s: cannot watch the statistics timer: %s", d->ops->name,
+			       strerror(-ret));
+			return ret;
 		}
-		if (timerfd_settime(b->timer_fd, 0, &its, NULL) < 0) {
-			ret = -errno;
-			virtio_warn(&b->vdev, "%s: timerfd_settime: %s", d->ops->name, strerror(errno));
-			vballoon_timer_stop(b);
+		ret = ev_timer_set(&b->timer, interval_ns, interval_ns);
+		if (ret) {
+			virtio_warn(&b->vdev, "%s: timerfd_settime: %s", d->ops->name, strerror(-ret));
+			ev_timer_stop(&b->timer);
 			return ret;
 		}
 	}
@@ -497,7 +474,7 @@ static void vballoon_reset(struct virtio_dev *d)
 	struct vballoon *b = to_vballoon(d);
 
 	b->active = false;
-	vballoon_timer_stop(b);
+	ev_timer_stop(&b->timer);
 	b->stats_held = false;
 	b->stats_q = -1;
 	memset(b->role, 0, sizeof(b->role));
@@ -509,8 +486,7 @@ static void vballoon_destroy(struct virtio_dev *d)
 {
 	struct vballoon *b = to_vballoon(d);
 
-	vballoon_timer_stop(b);
-	close(b->timer_fd);
+	ev_timer_destroy(&b->timer);
 	virtio_dev_cleanup(d);
 	free(b);
 }
@@ -550,9 +526,8 @@ int vballoon_create(const struct guest_mem *mem, struct ev_loop *loop, uint64_t 
 		free(b);
 		return ret;
 	}
-	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (b->timer_fd < 0) {
-		ret = -errno;
+	ret = ev_timer_init(&b->timer, vballoon_ops.name, vballoon_timer_fired, b);
+	if (ret) {
 		virtio_dev_cleanup(&b->vdev);
 		free(b);
 		return ret;

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -565,17 +564,13 @@ static void vnet_backend_ready(void *opaque, int fd, uint32_t events)
 
 /* ---- timers: the link poll, and work resumed after its budget ---- */
 
-static void vnet_link_poll(void *opaque, int fd, uint32_t events)
+static void vnet_link_poll(void *opaque)
 {
 	struct vnet *n = opaque;
-	uint64_t expirations;
 	unsigned int i;
 	bool up;
 
-	(void)events;
 	pthread_mutex_lock(&n->vdev.lock);
-	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		hv_warn("%s: timerfd: %s", n->vdev.ops->name, strerror(errno));
 	if (vnet_running(n)) {
 		up = vnet_backend_link(n);
 		for (i = 0; i < n->max_pairs && up; i++)
@@ -652,20 +647,15 @@ static int vnet_features_ok(struct virtio_dev *d, uint64_t features)
 
 static int vnet_start_timers(struct vnet *n)
 {
-	struct itimerspec its = {
-		.it_interval = { .tv_sec = VNET_LINK_POLL_SEC },
-		.it_value = { .tv_sec = VNET_LINK_POLL_SEC },
-	};
+	const uint64_t poll_ns = VNET_LINK_POLL_SEC * 1000000000ull;
 	int ret;
 
-	if (!n->timer_added) {
-		ret = ev_add(n->vdev.loop, n->timer_fd, 0, vnet_link_poll, n);
-		if (ret)
-			return ret;
-		n->timer_added = true;
-	}
-	if (timerfd_settime(n->timer_fd, 0, &its, NULL) < 0)
-		return -errno;
+	ret = ev_timer_start(&n->link_poll, n->vdev.loop);
+	if (ret)
+		return ret;
+	ret = ev_timer_set(&n->link_poll, poll_ns, poll_ns);
+	if (ret)
+		return ret;
 	if (!n->resume_added) {
 		ret = ev_add(n->vdev.loop, n->resume_fd, 0, vnet_resume, n);
 		if (ret)
@@ -677,13 +667,9 @@ static int vnet_start_timers(struct vnet *n)
 
 static void vnet_stop_timers(struct vnet *n)
 {
-	struct itimerspec off = { 0 };
 	eventfd_t v;
 
-	timerfd_settime(n->timer_fd, 0, &off, NULL);
-	if (n->timer_added)
-		ev_del(n->vdev.loop, n->timer_fd);
-	n->timer_added = false;
+	ev_timer_stop(&n->link_poll);
 	if (n->resume_added)
 		ev_del(n->vdev.loop, n->resume_fd);
 	n->resume_added = false;
@@ -826,8 +812,7 @@ static void vnet_free(struct vnet *n)
 {
 	unsigned int i;
 
-	if (n->timer_fd >= 0)
-		close(n->timer_fd);
+	ev_timer_destroy(&n->link_poll);
 	if (n->resume_fd >= 0)
 		close(n->resume_fd);
 	for (i = 0; i < NET_MAX_QUEUE_PAIRS; i++)
@@ -861,10 +846,10 @@ int vnet_create(const struct guest_mem *mem, struct ev_loop *loop, struct net_ba
 		return ret;
 	}
 	virtio_set_label(&n->vdev, be->name);
-	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ret = ev_timer_init(&n->link_poll, vnet_ops.name, vnet_link_poll, n);
 	n->resume_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (n->timer_fd < 0 || n->resume_fd < 0) {
-		ret = -errno;
+	if (ret || n->resume_fd < 0) {
+		ret = ret ? ret : -errno;
 		vnet_free(n);
 		return ret;
 	}

@@ -78,8 +78,7 @@ struct vnet {
 	bool ctrl_more;			/* the control queue's budget ran out: resume_fd continues */
 	struct vnet_filter filter;
 
-	int timer_fd;			/* the link poll, every VNET_LINK_POLL_SEC */
-	bool timer_added;
+	struct ev_timer link_poll;	/* every VNET_LINK_POLL_SEC, between activate() and reset() */
 	int resume_fd;			/* eventfd: continue work that ran out of budget */
 	bool resume_added;
 

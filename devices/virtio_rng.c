@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,8 +28,7 @@ struct vrng {
 	uint64_t last_ns;		/* CLOCK_MONOTONIC time the tokens were counted up to */
 
 	/* Resumes a throttled queue: armed when the bucket ran dry with buffers waiting. */
-	int timer_fd;
-	bool timer_added;		/* on vdev.loop (activate() until reset()) */
+	struct ev_timer timer;		/* watched by vdev.loop from activate() until reset() */
 	bool timer_armed;
 
 	bool warned;
@@ -74,14 +72,11 @@ static void vrng_refill(struct vrng *r)
  */
 static void vrng_throttle(struct vrng *r, uint64_t delay_ns)
 {
-	struct itimerspec its = { 0 };
+	int ret;
 
-	if (delay_ns == 0)
-		delay_ns = 1;
-	its.it_value.tv_sec = (time_t)(delay_ns / NSEC_PER_SEC);
-	its.it_value.tv_nsec = (long)(delay_ns % NSEC_PER_SEC);
-	if (timerfd_settime(r->timer_fd, 0, &its, NULL) < 0) {
-		virtio_warn(&r->vdev, "%s: timerfd_settime: %s", r->vdev.ops->name, strerror(errno));
+	ret = ev_timer_set(&r->timer, delay_ns ? delay_ns : 1, 0);
+	if (ret < 0) {
+		virtio_warn(&r->vdev, "%s: timerfd_settime: %s", r->vdev.ops->name, strerror(-ret));
 		return;
 	}
 	r->timer_armed = true;
@@ -204,15 +199,11 @@ static void vrng_process(struct vrng *r)
 }
 
 /* On the loop thread: the bucket has refilled enough, resume. */
-static void vrng_timer_fired(void *opaque, int fd, uint32_t events)
+static void vrng_timer_fired(void *opaque)
 {
 	struct vrng *r = opaque;
-	uint64_t expirations;
 
-	(void)events;
 	pthread_mutex_lock(&r->vdev.lock);
-	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		virtio_warn(&r->vdev, "%s: timerfd: %s", r->vdev.ops->name, strerror(errno));
 	if (r->timer_armed) {
 		r->timer_armed = false;
 		if (r->active && r->vdev.vq[VRNG_REQUESTQ].ready)
@@ -229,13 +220,10 @@ static int vrng_activate(struct virtio_dev *d)
 	struct vrng *r = to_vrng(d);
 	int ret;
 
-	if (!r->timer_added) {
-		ret = ev_add(d->loop, r->timer_fd, 0, vrng_timer_fired, r);
-		if (ret) {
-			virtio_warn(&r->vdev, "%s: cannot watch the rate-limit timer: %s", d->ops->name, strerror(-ret));
-			return ret;
-		}
-		r->timer_added = true;
+	ret = ev_timer_start(&r->timer, d->loop);
+	if (ret) {
+		virtio_warn(&r->vdev, "%s: cannot watch the rate-limit timer: %s", d->ops->name, strerror(-ret));
+		return ret;
 	}
 	r->active = true;
 	vrng_process(r);
@@ -250,14 +238,8 @@ static void vrng_notify(struct virtio_dev *d, unsigned int q)
 
 static void vrng_disarm(struct vrng *r)
 {
-	struct itimerspec off = { 0 };
-
-	timerfd_settime(r->timer_fd, 0, &off, NULL);
+	ev_timer_stop(&r->timer);
 	r->timer_armed = false;
-	if (r->timer_added) {
-		ev_del(r->vdev.loop, r->timer_fd);
-		r->timer_added = false;
-	}
 }
 
 /* Requests are filled synchronously, so only the timer is outstanding.  The bucket is kept. */
@@ -275,7 +257,7 @@ static void vrng_destroy(struct virtio_dev *d)
 	struct vrng *r = to_vrng(d);
 
 	vrng_disarm(r);
-	close(r->timer_fd);
+	ev_timer_destroy(&r->timer);
 	virtio_dev_cleanup(d);
 	free(r);
 }
@@ -309,9 +291,8 @@ int vrng_create(const struct guest_mem *mem, struct ev_loop *loop, uint64_t rate
 		free(r);
 		return ret;
 	}
-	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (r->timer_fd < 0) {
-		ret = -errno;
+	ret = ev_timer_init(&r->timer, vrng_ops.name, vrng_timer_fired, r);
+	if (ret) {
 		virtio_dev_cleanup(&r->vdev);
 		free(r);
 		return ret;

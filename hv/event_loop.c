@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hv/log.h"
@@ -212,4 +214,70 @@ void ev_loop_stop(struct ev_loop *l)
 		hv_warn("%s: cannot wake the I/O thread: %s", l->name, strerror(errno));
 	pthread_join(l->thread, NULL);
 	l->started = false;
+}
+
+/* ---- timers ---- */
+
+static void ev_timer_fired(void *opaque, int fd, uint32_t events)
+{
+	struct ev_timer *t = opaque;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		hv_warn("%s: timerfd: %s", t->name, strerror(errno));
+	t->fn(t->opaque);
+}
+
+int ev_timer_init(struct ev_timer *t, const char *name, ev_timer_fn fn, void *opaque)
+{
+	*t = (struct ev_timer){ .fd = -1, .fn = fn, .opaque = opaque, .name = name };
+	t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	return t->fd < 0 ? -errno : 0;
+}
+
+int ev_timer_start(struct ev_timer *t, struct ev_loop *l)
+{
+	int ret;
+
+	if (t->loop)
+		return 0;
+	ret = ev_add(l, t->fd, 0, ev_timer_fired, t);
+	if (!ret)
+		t->loop = l;
+	return ret;
+}
+
+static struct timespec ev_timespec(uint64_t ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000u),
+				  .tv_nsec = (long)(ns % 1000000000u) };
+}
+
+int ev_timer_set(struct ev_timer *t, uint64_t first_ns, uint64_t interval_ns)
+{
+	struct itimerspec its = {
+		.it_value = ev_timespec(first_ns),
+		.it_interval = ev_timespec(interval_ns),
+	};
+
+	return timerfd_settime(t->fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+void ev_timer_stop(struct ev_timer *t)
+{
+	if (t->fd < 0)
+		return;
+	ev_timer_set(t, 0, 0);
+	if (t->loop)
+		ev_del(t->loop, t->fd);
+	t->loop = NULL;
+}
+
+void ev_timer_destroy(struct ev_timer *t)
+{
+	ev_timer_stop(t);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
 }

@@ -50,4 +50,33 @@ int ev_loop_poll(struct ev_loop *l, int timeout_ms);
 int ev_loop_start(struct ev_loop *l);
 void ev_loop_stop(struct ev_loop *l);
 
+/*
+ * A timer (a timerfd, CLOCK_MONOTONIC) whose handler runs on a loop's
+ * thread.  Its life follows a device's: made with the device
+ * (ev_timer_init), watched by the device's loop while the driver runs it
+ * (ev_timer_start), armed and disarmed any number of times (ev_timer_set),
+ * unwatched at reset (ev_timer_stop), closed with the device.  The handler
+ * runs after the expirations were read, without any lock held.
+ */
+typedef void (*ev_timer_fn)(void *opaque);
+
+struct ev_timer {
+	int fd;				/* the timerfd; -1 before init and after destroy */
+	struct ev_loop *loop;		/* the loop watching it, or NULL */
+	ev_timer_fn fn;
+	void *opaque;
+	const char *name;		/* whose timer: "virtio-rng", in the rare warning */
+};
+
+/* Creates the timerfd (needs no privilege; before the sandbox's filters).  0 or -errno. */
+int ev_timer_init(struct ev_timer *t, const char *name, ev_timer_fn fn, void *opaque);
+/* Has l watch the timer (once: a second call does nothing).  0 or -errno. */
+int ev_timer_start(struct ev_timer *t, struct ev_loop *l);
+/* Fires first_ns from now, then every interval_ns (0: once); first_ns 0 disarms.  0 or -errno. */
+int ev_timer_set(struct ev_timer *t, uint64_t first_ns, uint64_t interval_ns);
+/* Disarms it and stops watching it; its handler may still be running once on the loop's thread. */
+void ev_timer_stop(struct ev_timer *t);
+/* ev_timer_stop(), then closes the timerfd.  Safe after a failed ev_timer_init() too. */
+void ev_timer_destroy(struct ev_timer *t);
+
 #endif
