@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/if_ether.h>
+#include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +33,58 @@
 
 #define VNET_LINK_POLL_SEC	1
 
-/* Offloads: all the header-related bits (§5.1.3); those the guest receives: VNET_GUEST_OFFLOADS. */
-#define VNET_OFFLOAD_FEATURES							\
-	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) |	\
-	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
-	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO) | \
-	 VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) | \
-	 VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN) | VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO) |	\
-	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO6) | \
-	 VIRTIO_BIT(VIRTIO_NET_F_HOST_USO))
+/*
+ * Offloads (§5.1.3) travel in the vnet header; a backend says which it
+ * carries as TAP offload flags (TUNSETOFFLOAD's TUN_F_*).  Beyond TUN_F_CSUM
+ * (CSUM and GUEST_CSUM), the features each flag makes possible: a TAP that
+ * accepts TUN_F_X may hand us frames with offload X, which the guest takes
+ * as GUEST_X; a kernel that knows X also takes such frames from us, the
+ * guest's HOST_X.
+ */
+static const struct {
+	unsigned int tun;
+	uint64_t host, guest;
+} vnet_tun_offloads[] = {
+	{ TUN_F_TSO4, VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4), VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) },
+	{ TUN_F_TSO6, VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6), VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) },
+	{ TUN_F_TSO_ECN, VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN), VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) },
+	{ TUN_F_UFO, VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO), VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO) },
+#ifdef TUN_F_USO4
+	/* Linux 6.2 and later: UDP segmentation. */
+	{ TUN_F_USO4, VIRTIO_BIT(VIRTIO_NET_F_HOST_USO), VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO4) },
+	{ TUN_F_USO6, 0, VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO6) },
+#endif
+};
+
+/* The offload features a backend accepting the TUN_F_* flags tun can carry. */
+static uint64_t vnet_offload_features(unsigned int tun)
+{
+	uint64_t f;
+	size_t i;
+
+	if (!(tun & TUN_F_CSUM))
+		return 0;	/* every other offload builds on checksums */
+	f = VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	for (i = 0; i < sizeof(vnet_tun_offloads) / sizeof(vnet_tun_offloads[0]); i++)
+		if (tun & vnet_tun_offloads[i].tun)
+			f |= vnet_tun_offloads[i].host | vnet_tun_offloads[i].guest;
+	return f;
+}
+
+/* GUEST_* features -> the TUN_F_* flags of the frames the guest accepts. */
+static unsigned int vnet_tun_flags(uint64_t guest_features)
+{
+	unsigned int flags;
+	size_t i;
+
+	if (!(guest_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;	/* every other offload needs checksums left to the guest */
+	flags = TUN_F_CSUM;
+	for (i = 0; i < sizeof(vnet_tun_offloads) / sizeof(vnet_tun_offloads[0]); i++)
+		if (guest_features & vnet_tun_offloads[i].guest)
+			flags |= vnet_tun_offloads[i].tun;
+	return flags;
+}
 
 /* Where num_buffers sits in struct virtio_net_hdr_v1. */
 #define VNET_HDR_NUM_BUFFERS	offsetof(struct virtio_net_hdr_v1, num_buffers)
@@ -680,7 +724,7 @@ int vnet_set_offload(struct vnet *n, uint64_t offloads)
 {
 	if (!n->be->ops || !n->be->ops->set_offload || !n->be->vnet_hdr_len)
 		return 0;
-	return n->be->ops->set_offload(n->be, offloads);
+	return n->be->ops->set_offload(n->be, vnet_tun_flags(offloads));
 }
 
 static int vnet_activate(struct virtio_dev *d)
@@ -798,7 +842,7 @@ static uint64_t vnet_host_features(const struct net_backend *be, unsigned int pa
 		     VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
 		     VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
 	/* Offloads travel in the vnet header: none without one. */
-	uint64_t offloads = be->vnet_hdr_len ? be->offload_features & VNET_OFFLOAD_FEATURES : 0;
+	uint64_t offloads = be->vnet_hdr_len ? vnet_offload_features(be->tun_offloads) : 0;
 
 	f |= offloads;
 	if (offloads & VNET_GUEST_OFFLOADS)

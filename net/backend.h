@@ -21,11 +21,12 @@ struct net_backend;
  */
 struct net_backend_ops {
 	/*
-	 * The guest negotiated these VIRTIO_NET_F_GUEST_* offloads (CSUM,
-	 * TSO4/6, ECN, UFO, USO4/6; bits as in devices/virtio_net.h): the frames
-	 * the backend hands the device may use them (TAP: TUNSETOFFLOAD).  0 or -errno.
+	 * The frames the backend hands the device may use these offloads, as
+	 * TUN_F_* flags (<linux/if_tun.h>: CSUM, TSO4/6, TSO_ECN, UFO, USO4/6;
+	 * the guest negotiated them, devices/virtio_net.c maps its features to
+	 * them).  A TAP passes them to TUNSETOFFLOAD.  0 or -errno.
 	 */
-	int (*set_offload)(struct net_backend *b, uint64_t guest_features);
+	int (*set_offload)(struct net_backend *b, unsigned int tun_flags);
 
 	/*
 	 * MQ: the guest uses queue pairs [0, n) (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET).
@@ -56,12 +57,11 @@ struct net_backend {
 	int fds[NET_MAX_QUEUE_PAIRS];
 	uint32_t vnet_hdr_len;		/* 0 or NET_VNET_HDR_LEN */
 	/*
-	 * The VIRTIO_NET_F_* offload bits the backend can carry, to offer the
-	 * guest: CSUM, GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN, GUEST_UFO, HOST_TSO4/6,
-	 * HOST_ECN, HOST_UFO, GUEST_USO4/6, HOST_USO (those the host kernel's TAP
-	 * accepts).  0 without a vnet header.
+	 * The offloads the backend can carry, as the TUN_F_* flags the host
+	 * kernel's TAP accepts (TUNSETOFFLOAD); virtio-net offers the guest the
+	 * features they make possible.  0 without a vnet header.
 	 */
-	uint64_t offload_features;
+	unsigned int tun_offloads;
 };
 
 #endif

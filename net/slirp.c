@@ -465,7 +465,7 @@ static struct slirp_be *slirp_alloc(char *err, size_t errlen)
 	snprintf(s->be.name, sizeof(s->be.name), "user");
 	s->be.nr_queue_pairs = 1;
 	s->be.vnet_hdr_len = 0;
-	s->be.offload_features = 0;
+	s->be.tun_offloads = 0;
 	return s;
 }
 

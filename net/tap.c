@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "devices/virtio_net.h"
 #include "hv/log.h"
 
 #define TUN_DEV		"/dev/net/tun"
@@ -27,24 +26,11 @@ struct tap {
 	int ctl_sock;			/* for SIOCGIFFLAGS: the link poll */
 };
 
-/*
- * TUNSETOFFLOAD flags beyond TUN_F_CSUM, and the virtio-net features each
- * makes possible.  The TAP accepting TUN_F_X means it may hand us frames
- * with offload X, which the guest takes as GUEST_X; a kernel that knows X
- * also takes such frames from us, the guest's HOST_X.
- */
-static const struct {
-	unsigned int tun;
-	uint64_t host, guest;
-} tap_offloads[] = {
-	{ TUN_F_TSO4, VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4), VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) },
-	{ TUN_F_TSO6, VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6), VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6) },
-	{ TUN_F_TSO_ECN, VIRTIO_BIT(VIRTIO_NET_F_HOST_ECN), VIRTIO_BIT(VIRTIO_NET_F_GUEST_ECN) },
-	{ TUN_F_UFO, VIRTIO_BIT(VIRTIO_NET_F_HOST_UFO), VIRTIO_BIT(VIRTIO_NET_F_GUEST_UFO) },
+/* TUNSETOFFLOAD flags beyond TUN_F_CSUM, in the order they are probed (TSO_ECN after TSO4/6). */
+static const unsigned int tap_offloads[] = {
+	TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO,
 #ifdef TUN_F_USO4
-	/* Linux 6.2 and later: UDP segmentation. */
-	{ TUN_F_USO4, VIRTIO_BIT(VIRTIO_NET_F_HOST_USO), VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO4) },
-	{ TUN_F_USO6, 0, VIRTIO_BIT(VIRTIO_NET_F_GUEST_USO6) },
+	TUN_F_USO4, TUN_F_USO6,		/* Linux 6.2 and later: UDP segmentation */
 #endif
 };
 
@@ -55,28 +41,13 @@ static struct tap *to_tap(struct net_backend *b)
 
 /* ---- the ops ---- */
 
-/* GUEST_* features -> TUN_F_* flags (the inverse of tap_offloads for the receive side). */
-static unsigned int tap_tun_flags(uint64_t guest_features)
-{
-	unsigned int flags = 0;
-	size_t i;
-
-	if (!(guest_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)))
-		return 0;	/* every other offload needs checksums left to the guest */
-	flags |= TUN_F_CSUM;
-	for (i = 0; i < sizeof(tap_offloads) / sizeof(tap_offloads[0]); i++)
-		if (guest_features & tap_offloads[i].guest)
-			flags |= tap_offloads[i].tun;
-	return flags;
-}
-
 /*
  * Offloads are a property of the interface, so fd 0 (always attached)
  * carries them for every queue.
  */
-static int tap_set_offload(struct net_backend *b, uint64_t guest_features)
+static int tap_set_offload(struct net_backend *b, unsigned int tun_flags)
 {
-	if (ioctl(b->fds[0], TUNSETOFFLOAD, (unsigned long)tap_tun_flags(guest_features)) < 0)
+	if (ioctl(b->fds[0], TUNSETOFFLOAD, (unsigned long)tun_flags) < 0)
 		return -errno;
 	return 0;
 }
@@ -258,25 +229,19 @@ static int tap_setup_fd(int fd)
  * only with TSO4 or TSO6); EINVAL means this kernel does not know the flag.
  * Then everything off again until a guest negotiates.
  */
-static uint64_t tap_probe_offloads(int fd)
+static unsigned int tap_probe_offloads(int fd)
 {
 	unsigned int accepted = TUN_F_CSUM;
-	uint64_t features = 0;
 	size_t i;
 
 	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)accepted) < 0)
 		return 0;
-	features |= VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
-	for (i = 0; i < sizeof(tap_offloads) / sizeof(tap_offloads[0]); i++) {
-		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(accepted | tap_offloads[i].tun)) < 0)
-			continue;
-		accepted |= tap_offloads[i].tun;
-		features |= tap_offloads[i].host | tap_offloads[i].guest;
-	}
+	for (i = 0; i < sizeof(tap_offloads) / sizeof(tap_offloads[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(accepted | tap_offloads[i])) == 0)
+			accepted |= tap_offloads[i];
 	ioctl(fd, TUNSETOFFLOAD, 0ul);
-	return features;
+	return accepted;
 }
-
 /* A TAP we created starts down: bring it up, as "ip link set NAME up" would. */
 static int tap_bring_up(struct tap *t)
 {
@@ -429,7 +394,7 @@ int tap_open(const char *ifname, unsigned int queue_pairs, struct net_backend **
 		if (ret)
 			goto fail;
 	}
-	t->be.offload_features = tap_probe_offloads(t->be.fds[0]);
+	t->be.tun_offloads = tap_probe_offloads(t->be.fds[0]);
 	*out = &t->be;
 	return 0;
 fail:

@@ -11,7 +11,7 @@
  * bytes, little-endian), queue_pairs fds with IFF_MULTI_QUEUE when
  * queue_pairs > 1 (fewer if the TAP was made single-queue: then 1), each
  * O_NONBLOCK | O_CLOEXEC.  Probes which offloads TUNSETOFFLOAD accepts
- * (USO only on kernels that have it) into offload_features.
+ * (USO only on kernels that have it) into tun_offloads.
  *
  * A TAP that does not exist is created when the caller holds CAP_NET_ADMIN,
  * brought up, and removed when the backend is destroyed (it is not made

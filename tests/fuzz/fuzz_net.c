@@ -71,7 +71,7 @@ static void setup(void)
 	strcpy(fb.be.name, "fuzz0");
 	fb.be.nr_queue_pairs = PAIRS;
 	fb.be.vnet_hdr_len = NET_VNET_HDR_LEN;
-	fb.be.offload_features = ~0ull;	/* every offload: the device keeps those it knows */
+	fb.be.tun_offloads = ~0u;	/* every offload: the device keeps those it knows */
 	for (i = 0; i < PAIRS; i++) {
 		int sv[2];
 

@@ -260,7 +260,7 @@ static void test_dhcp_arp_and_forward(void **state)
 	assert_string_equal(be->name, "user");
 	assert_int_equal(be->nr_queue_pairs, 1);
 	assert_int_equal(be->vnet_hdr_len, 0);
-	assert_true(be->offload_features == 0);
+	assert_int_equal(be->tun_offloads, 0);
 	assert_true(be->fds[0] >= 0);
 	assert_non_null(be->ops);
 	assert_non_null(be->ops->destroy);

@@ -5,6 +5,7 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -15,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "devices/virtio_net.h"
 #include "net/tap.h"
 
 #define ETHERTYPE_TEST	0x88b5		/* IEEE 802 local experimental */
@@ -98,12 +98,10 @@ static void test_create_and_destroy(void **state)
 	assert_true(be->fds[0] >= 0);
 	assert_int_equal(be->vnet_hdr_len, NET_VNET_HDR_LEN);
 	/* Any kernel since 2.6.27 takes checksum offload. */
-	assert_true(be->offload_features & VIRTIO_BIT(VIRTIO_NET_F_CSUM));
-	assert_true(be->offload_features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	assert_true(be->tun_offloads & TUN_F_CSUM);
 	assert_true(if_nametoindex(tap_name) != 0);
 	assert_true(be->ops->link_up(be));		/* created, then brought up */
-	assert_int_equal(be->ops->set_offload(be, VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) |
-					      VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)), 0);
+	assert_int_equal(be->ops->set_offload(be, TUN_F_CSUM | TUN_F_TSO4), 0);
 	assert_int_equal(be->ops->set_offload(be, 0), 0);
 	be->ops->destroy(be);
 	/* Not persistent: gone with its fds. */
@@ -172,7 +170,7 @@ static void test_multi_queue(void **state)
 	assert_int_equal(be->ops->set_queue_pairs(be, 1), 0);	/* no change: no error */
 	assert_int_equal(be->ops->set_queue_pairs(be, 2), 0);
 	assert_int_equal(be->ops->set_queue_pairs(be, 3), -EINVAL);
-	assert_int_equal(be->ops->set_offload(be, VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)), 0);
+	assert_int_equal(be->ops->set_offload(be, TUN_F_CSUM), 0);
 	be->ops->destroy(be);
 	assert_int_equal(if_nametoindex(tap_name), 0);
 }

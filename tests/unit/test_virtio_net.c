@@ -4,6 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,16 +37,16 @@ struct fake_be {
 	int peer[NET_MAX_QUEUE_PAIRS];
 	bool link;
 	int nr_set_offload;
-	uint64_t offload;
+	unsigned int offload;		/* TUN_F_* */
 	unsigned int pairs_set;
 };
 
-static int fake_set_offload(struct net_backend *b, uint64_t guest_features)
+static int fake_set_offload(struct net_backend *b, unsigned int tun_flags)
 {
 	struct fake_be *fb = (struct fake_be *)b;
 
 	fb->nr_set_offload++;
-	fb->offload = guest_features;
+	fb->offload = tun_flags;
 	return 0;
 }
 
@@ -85,7 +86,7 @@ static void raise_fn(struct virtio_dev *d, int q)
 	irqs[q < 0 ? MAX_QUEUES : q]++;
 }
 
-static void fx_create(struct fx *f, uint32_t hdr_len, unsigned int pairs, uint64_t offloads)
+static void fx_create(struct fx *f, uint32_t hdr_len, unsigned int pairs, unsigned int tun_offloads)
 {
 	unsigned int i;
 
@@ -99,7 +100,7 @@ static void fx_create(struct fx *f, uint32_t hdr_len, unsigned int pairs, uint64
 	strcpy(f->fb.be.name, "fake0");
 	f->fb.be.nr_queue_pairs = pairs;
 	f->fb.be.vnet_hdr_len = hdr_len;
-	f->fb.be.offload_features = offloads;
+	f->fb.be.tun_offloads = tun_offloads;
 	f->fb.link = true;
 	for (i = 0; i < pairs; i++) {
 		int sv[2];
@@ -348,7 +349,7 @@ static void test_identity_and_config(void **state)
 	uint64_t hf;
 
 	(void)state;
-	fx_create(&f, HDR, 1, offloads);
+	fx_create(&f, HDR, 1, TUN_F_CSUM | TUN_F_TSO4);
 	hf = f.d->host_features;
 	assert_int_equal(f.d->ops->device_id, VIRTIO_ID_NET);
 	assert_int_equal(f.d->ops->pci_class, 0x020000);
@@ -368,7 +369,7 @@ static void test_identity_and_config(void **state)
 	fx_stop(&f);
 
 	/* No vnet header: no offloads at all, whatever the backend claims. */
-	fx_create(&f, 0, 1, offloads);
+	fx_create(&f, 0, 1, TUN_F_CSUM | TUN_F_TSO4);
 	hf = f.d->host_features;
 	assert_false(hf & offloads);
 	assert_false(hf & F(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
@@ -428,11 +429,18 @@ static void test_activate_sets_offloads(void **state)
 	struct fx f;
 
 	(void)state;
-	fx_create(&f, HDR, 1, offloads);
+	fx_create(&f, HDR, 1, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
 	fx_activate(&f, BASE_FEATURES | offloads);
 	assert_int_equal(f.fb.nr_set_offload, 1);
-	/* Only what the guest receives: GUEST_*. */
-	assert_true(f.fb.offload == (F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4)));
+	/* Only what the guest receives (GUEST_*), as the TAP's flags. */
+	assert_int_equal(f.fb.offload, TUN_F_CSUM | TUN_F_TSO4);
+	fx_stop(&f);
+
+	/* Segmentation without GUEST_CSUM makes no sense: nothing. */
+	fx_create(&f, HDR, 1, TUN_F_CSUM | TUN_F_TSO4);
+	fx_activate(&f, BASE_FEATURES | F(VIRTIO_NET_F_CSUM));
+	assert_int_equal(f.fb.nr_set_offload, 1);
+	assert_int_equal(f.fb.offload, 0);
 	fx_stop(&f);
 }
 
@@ -866,7 +874,7 @@ static void test_ctrl_commands(void **state)
 	uint8_t *p;
 
 	(void)state;
-	fx_create(&f, HDR, 1, offloads);
+	fx_create(&f, HDR, 1, TUN_F_CSUM | TUN_F_TSO4);
 	fx_activate(&f, BASE_FEATURES | CTRL_FEATURES | offloads |
 			F(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
 	cfg = f.d->config;
@@ -905,14 +913,14 @@ static void test_ctrl_commands(void **state)
 	v = htole64(F(VIRTIO_NET_F_GUEST_CSUM));
 	assert_int_equal(ctrl(&f, VIRTIO_NET_CTRL_GUEST_OFFLOADS,
 			      VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, &v, 8), VIRTIO_NET_OK);
-	assert_true(f.fb.offload == F(VIRTIO_NET_F_GUEST_CSUM));
+	assert_int_equal(f.fb.offload, TUN_F_CSUM);
 	v = htole64(F(VIRTIO_NET_F_GUEST_TSO6));
 	assert_int_equal(ctrl(&f, VIRTIO_NET_CTRL_GUEST_OFFLOADS,
 			      VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, &v, 8), VIRTIO_NET_ERR);
 	v = htole64(F(VIRTIO_NET_F_MRG_RXBUF));
 	assert_int_equal(ctrl(&f, VIRTIO_NET_CTRL_GUEST_OFFLOADS,
 			      VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, &v, 8), VIRTIO_NET_ERR);
-	assert_true(f.fb.offload == F(VIRTIO_NET_F_GUEST_CSUM));
+	assert_int_equal(f.fb.offload, TUN_F_CSUM);
 
 	/* Malformed: no writable byte for the ack -> used length 0. */
 	gpa = alloc_buf(&f, 3);
