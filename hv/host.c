@@ -202,10 +202,14 @@ static int host_open_nics(struct hv_host *h, const struct hv_options *o)
 		struct net_backend *be = NULL;
 
 		err[0] = '\0';
-		if (nic->kind == HV_NIC_TAP)
-			ret = tap_open(nic->ifname, pairs, &be, err, sizeof(err));
-		else
-			ret = slirp_open(nic, &be, err, sizeof(err));
+		if (nic->kind == HV_NIC_TAP) {
+			struct tap_config tap = nic->tap;
+
+			tap.queue_pairs = pairs;
+			ret = tap_open(&tap, &be, err, sizeof(err));
+		} else {
+			ret = slirp_open(&nic->user, &be, err, sizeof(err));
+		}
 		if (ret) {
 			hv_err("%s", err[0] ? err : strerror(-ret));
 			return HV_EXIT_FAILURE;

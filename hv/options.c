@@ -223,7 +223,7 @@ void options_print_help(FILE *out)
 "  2  bad usage: unknown option, bad value, missing file\n"
 "  159  a thread made a system call outside its seccomp list (--seccomp kill)\n",
 		HV_CPUS_MAX, HV_MAX_DISKS, HV_SERIAL_MAX, HV_MAX_NICS, NET_MAX_QUEUE_PAIRS,
-		HV_MAX_HOSTFWD);
+		SLIRP_MAX_HOSTFWD);
 }
 
 void options_free(struct hv_options *o)
@@ -402,13 +402,13 @@ static void default_mac(struct hv_nic *n, unsigned int index)
 {
 	static const uint8_t tap_oui[5] = { 0xba, 0xad, 0x00, 0xca, 0xfe };
 	static const uint8_t qemu_oui[5] = { 0x52, 0x54, 0x00, 0x12, 0x34 };
-	size_t len = strlen(n->ifname), digits = 0;
+	size_t len = strlen(n->tap.ifname), digits = 0;
 	unsigned long nr;
 
-	while (digits < len && isdigit((unsigned char)n->ifname[len - 1 - digits]))
+	while (digits < len && isdigit((unsigned char)n->tap.ifname[len - 1 - digits]))
 		digits++;
 	if (n->kind == HV_NIC_TAP && digits > 0 && digits <= 3 &&
-	    (nr = strtoul(n->ifname + len - digits, NULL, 10)) <= 255) {
+	    (nr = strtoul(n->tap.ifname + len - digits, NULL, 10)) <= 255) {
 		memcpy(n->mac, tap_oui, 5);
 		n->mac[5] = (uint8_t)nr;
 	} else {
@@ -444,7 +444,7 @@ static const char *addr_port(char *s, const char *what, uint32_t *addr, uint16_t
  * QEMU's rule: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT.  Also
  * takes the teaching guide's short "tcp:5555-:22" (no host address).
  */
-static const char *parse_hostfwd(const char *rule, size_t len, struct hv_hostfwd *f)
+static const char *parse_hostfwd(const char *rule, size_t len, struct slirp_hostfwd *f)
 {
 	char buf[96], *host, *guest;
 	const char *why;
@@ -479,13 +479,13 @@ static const char *parse_hostfwd(const char *rule, size_t len, struct hv_hostfwd
 }
 
 /* Two forwards that would listen on the same host port. */
-static bool hostfwd_clash(const struct hv_hostfwd *a, const struct hv_hostfwd *b)
+static bool hostfwd_clash(const struct slirp_hostfwd *a, const struct slirp_hostfwd *b)
 {
 	return a->udp == b->udp && a->host_port == b->host_port &&
 	       (a->host_addr == b->host_addr || !a->host_addr || !b->host_addr);
 }
 
-_Static_assert(HV_MAX_HOSTFWD == 16 && NET_MAX_QUEUE_PAIRS == 8,
+_Static_assert(SLIRP_MAX_HOSTFWD == 16 && NET_MAX_QUEUE_PAIRS == 8,
 	       "the messages of nic_option() name these limits");
 
 /* One ",KEY=VALUE" of --net; the first word (tap=NAME or user) is already parsed. */
@@ -516,18 +516,18 @@ static const char *nic_option(struct hv_nic *n, const char *opt, size_t len)
 		return NULL;
 	}
 	if (n->kind == HV_NIC_USER && len > 8 && !strncmp(opt, "hostfwd=", 8)) {
-		struct hv_hostfwd *f = &n->fwd[n->nr_fwd];
+		struct slirp_hostfwd *f = &n->user.fwd[n->user.nr_fwd];
 		const char *why;
 
-		if (n->nr_fwd == HV_MAX_HOSTFWD)
+		if (n->user.nr_fwd == SLIRP_MAX_HOSTFWD)
 			return "too many hostfwd= (at most 16)";
 		why = parse_hostfwd(opt + 8, len - 8, f);
 		if (why)
 			return why;
-		for (i = 0; i < n->nr_fwd; i++)
-			if (hostfwd_clash(&n->fwd[i], f))
+		for (i = 0; i < n->user.nr_fwd; i++)
+			if (hostfwd_clash(&n->user.fwd[i], f))
 				return "two hostfwd= use the same host port";
-		n->nr_fwd++;
+		n->user.nr_fwd++;
 		return NULL;
 	}
 	return n->kind == HV_NIC_TAP ? "unknown option (a TAP takes mac= and queues=)"
@@ -544,11 +544,11 @@ static const char *nic_kind(struct hv_nic *n, const char *word, size_t len)
 	}
 	if (len >= 4 && !strncmp(word, "tap=", 4)) {
 		n->kind = HV_NIC_TAP;
-		if (len - 4 >= sizeof(n->ifname))
+		if (len - 4 >= sizeof(n->tap.ifname))
 			return "a TAP name is 1 to 15 characters of A-Z a-z 0-9 _ . -";
-		memcpy(n->ifname, word + 4, len - 4);
-		n->ifname[len - 4] = '\0';
-		return tap_name_ok(n->ifname) ? NULL
+		memcpy(n->tap.ifname, word + 4, len - 4);
+		n->tap.ifname[len - 4] = '\0';
+		return tap_name_ok(n->tap.ifname) ? NULL
 			: "a TAP name is 1 to 15 characters of A-Z a-z 0-9 _ . -";
 	}
 	return "give tap=NAME or user";
@@ -568,7 +568,7 @@ int options_parse_nic(const char *arg, bool tap_short_form, unsigned int index, 
 				 "A-Z a-z 0-9 _ . -", arg);
 			return -EINVAL;
 		}
-		snprintf(n->ifname, sizeof(n->ifname), "%s", arg);
+		snprintf(n->tap.ifname, sizeof(n->tap.ifname), "%s", arg);
 		default_mac(n, index);
 		return 0;
 	}
@@ -621,7 +621,7 @@ static int set_mac(struct hv_options *o, const char *arg, char *err, size_t errl
 
 static void nic_label(const struct hv_nic *n, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", n->kind == HV_NIC_TAP ? n->ifname : "user");
+	snprintf(buf, len, "%s", n->kind == HV_NIC_TAP ? n->tap.ifname : "user");
 }
 
 /* Rules between NICs: one TAP once, one MAC once, one host port once. */
@@ -637,9 +637,9 @@ static int check_nics(const struct hv_options *o, char *err, size_t errlen)
 			nic_label(x, a, sizeof(a));
 			nic_label(y, b, sizeof(b));
 			if (x->kind == HV_NIC_TAP && y->kind == HV_NIC_TAP &&
-			    !strcmp(x->ifname, y->ifname)) {
+			    !strcmp(x->tap.ifname, y->tap.ifname)) {
 				snprintf(err, errlen, "-t %s: the TAP is given twice (NICs %u and %u)",
-					 x->ifname, i + 1, j + 1);
+					 x->tap.ifname, i + 1, j + 1);
 				return -EINVAL;
 			}
 			if (!memcmp(x->mac, y->mac, 6)) {
@@ -649,12 +649,12 @@ static int check_nics(const struct hv_options *o, char *err, size_t errlen)
 					 x->mac[3], x->mac[4], x->mac[5]);
 				return -EINVAL;
 			}
-			for (k = 0; k < x->nr_fwd; k++) {
-				for (l = 0; l < y->nr_fwd; l++) {
-					if (hostfwd_clash(&x->fwd[k], &y->fwd[l])) {
+			for (k = 0; k < x->user.nr_fwd; k++) {
+				for (l = 0; l < y->user.nr_fwd; l++) {
+					if (hostfwd_clash(&x->user.fwd[k], &y->user.fwd[l])) {
 						snprintf(err, errlen, "--net user: host port %u is "
 							 "forwarded by NICs %u and %u",
-							 x->fwd[k].host_port, i + 1, j + 1);
+							 x->user.fwd[k].host_port, i + 1, j + 1);
 						return -EINVAL;
 					}
 				}

@@ -9,6 +9,8 @@
 
 #include "hv/bytes.h"
 #include "hv/seccomp.h"
+#include "net/slirp.h"
+#include "net/tap.h"
 
 /* Exit status of hvrun (documented in --help and docs/usage.md). */
 enum {
@@ -34,32 +36,21 @@ struct hv_disk {
 };
 
 #define HV_MAX_NICS		4		/* -t / --net, in order */
-#define HV_MAX_HOSTFWD		16		/* hostfwd= per user-mode NIC */
-
-/* A user-mode port forward: hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
-struct hv_hostfwd {
-	bool udp;
-	uint32_t host_addr;	/* network order; 0: any (QEMU binds 0.0.0.0 too) */
-	uint16_t host_port;
-	uint32_t guest_addr;	/* network order; 0: the first DHCP address, 10.0.2.15 */
-	uint16_t guest_port;
-};
 
 enum hv_nic_kind {
 	HV_NIC_TAP,		/* -t tap2, --net tap=tap2 */
 	HV_NIC_USER,		/* --net user[,hostfwd=...] */
 };
 
-/* One virtio-net NIC. */
+/* One virtio-net NIC: the device's side, and its backend's own configuration. */
 struct hv_nic {
 	enum hv_nic_kind kind;
-	char ifname[16];	/* TAP: the interface name (IFNAMSIZ) */
 	uint8_t mac[6];		/* default: ba:ad:00:ca:fe:NN for tapNN (NN its number, hex), */
 				/* else 52:54:00:12:34:5X (X the NIC's index), as QEMU */
 	bool mac_set;		/* --mac or mac= given */
 	unsigned int queues;	/* queues=N: queue pairs (0: one per vCPU, capped by the backend) */
-	struct hv_hostfwd fwd[HV_MAX_HOSTFWD];
-	unsigned int nr_fwd;
+	struct tap_config tap;	/* HV_NIC_TAP: the name (hv/host.c sets the queue pairs) */
+	struct slirp_config user;	/* HV_NIC_USER: hostfwd= */
 };
 
 /* Where hvrun's standard input goes. */

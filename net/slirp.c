@@ -347,7 +347,7 @@ static const struct net_backend_ops slirp_ops = {
 };
 
 /* "tcp:5555-:22", "udp:127.0.0.1:5353-10.0.2.15:53": a forward as the user wrote it. */
-static void fwd_text(const struct hv_hostfwd *f, char *buf, size_t len)
+static void fwd_text(const struct slirp_hostfwd *f, char *buf, size_t len)
 {
 	char host[INET_ADDRSTRLEN + 1] = "", guest[INET_ADDRSTRLEN] = "";
 
@@ -362,12 +362,12 @@ static void fwd_text(const struct hv_hostfwd *f, char *buf, size_t len)
 }
 
 /* Binds every host port now, while hvrun may still hold the right to (ports < 1024). */
-static int add_forwards(struct slirp_be *s, const struct hv_nic *nic, char *err, size_t errlen)
+static int add_forwards(struct slirp_be *s, const struct slirp_config *cfg, char *err, size_t errlen)
 {
 	unsigned int i;
 
-	for (i = 0; i < nic->nr_fwd; i++) {
-		const struct hv_hostfwd *f = &nic->fwd[i];
+	for (i = 0; i < cfg->nr_fwd; i++) {
+		const struct slirp_hostfwd *f = &cfg->fwd[i];
 		struct in_addr host = { f->host_addr }, guest = { f->guest_addr };
 		char rule[80];
 		int e;
@@ -492,7 +492,7 @@ static int start_thread(struct slirp_be *s, char *err, size_t errlen)
 	return 0;
 }
 
-int slirp_open(const struct hv_nic *nic, struct net_backend **out, char *err, size_t errlen)
+int slirp_open(const struct slirp_config *cfg, struct net_backend **out, char *err, size_t errlen)
 {
 	struct slirp_be *s = slirp_alloc(err, errlen);
 	int ret;
@@ -504,7 +504,7 @@ int slirp_open(const struct hv_nic *nic, struct net_backend **out, char *err, si
 		slirp_free(s);
 		return hv_fail(err, errlen, -ENOMEM, "net user: libslirp would not start");
 	}
-	ret = add_forwards(s, nic, err, errlen);
+	ret = add_forwards(s, cfg, err, errlen);
 	if (!ret)
 		ret = start_thread(s, err, errlen);
 	if (ret) {
@@ -512,7 +512,7 @@ int slirp_open(const struct hv_nic *nic, struct net_backend **out, char *err, si
 		return ret;
 	}
 	hv_info("net user: libslirp %s, guest network 10.0.2.0/24, %u port forward(s)",
-		slirp_version_string(), nic->nr_fwd);
+		slirp_version_string(), cfg->nr_fwd);
 	*out = &s->be;
 	return 0;
 }

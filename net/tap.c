@@ -347,23 +347,24 @@ static int tap_finish_created(struct tap *t, char *err, size_t errlen)
 
 static bool tap_name_ok(const char *name)
 {
-	size_t len = strlen(name);
+	size_t len = strnlen(name, IFNAMSIZ);
 
 	return len > 0 && len < IFNAMSIZ && !strchr(name, '/') && strcmp(name, ".") &&
 	       strcmp(name, "..") && !strpbrk(name, " \t\n:");
 }
 
-int tap_open(const char *ifname, unsigned int queue_pairs, struct net_backend **out,
-	     char *err, size_t errlen)
+int tap_open(const struct tap_config *cfg, struct net_backend **out, char *err, size_t errlen)
 {
+	const char *ifname = cfg->ifname;
+	unsigned int queue_pairs = cfg->queue_pairs;
 	struct tap *t;
 	bool exists;
 	unsigned int i;
 	int ret;
 
-	if (!ifname || !tap_name_ok(ifname))
-		return hv_fail(err, errlen, -EINVAL, "%s: not a valid interface name",
-			       ifname ? ifname : "(null)");
+	if (!tap_name_ok(ifname))
+		return hv_fail(err, errlen, -EINVAL, "%.*s: not a valid interface name",
+			       IFNAMSIZ, ifname);
 	if (queue_pairs < 1 || queue_pairs > NET_MAX_QUEUE_PAIRS)
 		return hv_fail(err, errlen, -EINVAL, "%s: %u queue pairs (1 to %d)", ifname,
 			       queue_pairs, NET_MAX_QUEUE_PAIRS);

@@ -274,7 +274,7 @@ static void test_tap_short_form(void **state)
 	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2"), 0);
 	assert_int_equal(o.nr_nics, 1);
 	assert_int_equal(o.nics[0].kind, HV_NIC_TAP);
-	assert_string_equal(o.nics[0].ifname, "tap2");
+	assert_string_equal(o.nics[0].tap.ifname, "tap2");
 	assert_false(o.nics[0].mac_set);
 	assert_int_equal(o.nics[0].queues, 0);
 	assert_mac(o.nics[0].mac, "ba:ad:00:ca:fe:02");
@@ -317,7 +317,7 @@ static void test_net_tap_long_form(void **state)
 	kernel_file(k);
 	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "tap=tap3,mac=02:00:00:00:00:01,queues=4"), 0);
 	assert_int_equal(o.nics[0].kind, HV_NIC_TAP);
-	assert_string_equal(o.nics[0].ifname, "tap3");
+	assert_string_equal(o.nics[0].tap.ifname, "tap3");
 	assert_true(o.nics[0].mac_set);
 	assert_mac(o.nics[0].mac, "02:00:00:00:00:01");
 	assert_int_equal(o.nics[0].queues, 4);
@@ -358,28 +358,28 @@ static void test_net_user(void **state)
 	kernel_file(k);
 	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user"), 0);
 	assert_int_equal(n->kind, HV_NIC_USER);
-	assert_int_equal(n->nr_fwd, 0);
+	assert_int_equal(n->user.nr_fwd, 0);
 	assert_int_equal(n->queues, 1);
 	assert_mac(n->mac, "52:54:00:12:34:56");
 	/* -redir tcp:5555::22 of old QEMU is hostfwd=tcp:5555-:22 */
 	assert_int_equal(PARSE(&o, err, "-k", k, "--net", "user,hostfwd=tcp:5555-:22"), 0);
-	assert_int_equal(n->nr_fwd, 1);
-	assert_false(n->fwd[0].udp);
-	assert_int_equal(n->fwd[0].host_addr, 0);
-	assert_int_equal(n->fwd[0].host_port, 5555);
-	assert_int_equal(n->fwd[0].guest_addr, 0);
-	assert_int_equal(n->fwd[0].guest_port, 22);
+	assert_int_equal(n->user.nr_fwd, 1);
+	assert_false(n->user.fwd[0].udp);
+	assert_int_equal(n->user.fwd[0].host_addr, 0);
+	assert_int_equal(n->user.fwd[0].host_port, 5555);
+	assert_int_equal(n->user.fwd[0].guest_addr, 0);
+	assert_int_equal(n->user.fwd[0].guest_port, 22);
 	assert_int_equal(PARSE(&o, err, "-k", k, "--net",
 			       "user,hostfwd=tcp:127.0.0.1:5555-10.0.2.15:22,hostfwd=udp::5353-:53,"
 			       "hostfwd=::8080-10.0.2.20:80,mac=02:11:22:33:44:55"), 0);
-	assert_int_equal(n->nr_fwd, 3);
-	assert_true(n->fwd[0].host_addr == htonl(0x7f000001));
-	assert_true(n->fwd[0].guest_addr == htonl(0x0a00020f));
-	assert_true(n->fwd[1].udp);
-	assert_int_equal(n->fwd[1].host_port, 5353);
-	assert_int_equal(n->fwd[1].guest_port, 53);
-	assert_false(n->fwd[2].udp);
-	assert_true(n->fwd[2].guest_addr == htonl(0x0a000214));
+	assert_int_equal(n->user.nr_fwd, 3);
+	assert_true(n->user.fwd[0].host_addr == htonl(0x7f000001));
+	assert_true(n->user.fwd[0].guest_addr == htonl(0x0a00020f));
+	assert_true(n->user.fwd[1].udp);
+	assert_int_equal(n->user.fwd[1].host_port, 5353);
+	assert_int_equal(n->user.fwd[1].guest_port, 53);
+	assert_false(n->user.fwd[2].udp);
+	assert_true(n->user.fwd[2].guest_addr == htonl(0x0a000214));
 	assert_mac(n->mac, "02:11:22:33:44:55");
 	/* a TAP and user-mode networking side by side: MACs by position */
 	assert_int_equal(PARSE(&o, err, "-k", k, "-t", "tap2", "--net", "user", "--net", "user"), 0);
@@ -425,10 +425,10 @@ static void test_net_user_forward_limit(void **state)
 
 	(void)state;
 	kernel_file(k);
-	for (i = 0; i < HV_MAX_HOSTFWD; i++)
+	for (i = 0; i < SLIRP_MAX_HOSTFWD; i++)
 		snprintf(arg + strlen(arg), sizeof(arg) - strlen(arg), ",hostfwd=tcp:%u-:22", 6000 + i);
 	assert_int_equal(PARSE(&o, err, "-k", k, "--net", arg), 0);
-	assert_int_equal(o.nics[0].nr_fwd, HV_MAX_HOSTFWD);
+	assert_int_equal(o.nics[0].user.nr_fwd, SLIRP_MAX_HOSTFWD);
 	strcat(arg, ",hostfwd=tcp:7000-:22");
 	assert_int_equal(PARSE(&o, err, "-k", k, "--net", arg), -EINVAL);
 	assert_non_null(strstr(err, "at most 16"));

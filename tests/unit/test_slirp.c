@@ -243,7 +243,7 @@ static bool net_user_thread(unsigned long long *capeff)
 
 static void test_dhcp_arp_and_forward(void **state)
 {
-	struct hv_nic nic = { .kind = HV_NIC_USER, .nr_fwd = 1 };
+	struct slirp_config nic = { .nr_fwd = 1 };
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct net_backend *be = NULL;
 	unsigned long long capeff = ~0ULL;
@@ -253,7 +253,7 @@ static void test_dhcp_arp_and_forward(void **state)
 	int fd, c;
 
 	(void)state;
-	nic.fwd[0] = (struct hv_hostfwd){ .host_addr = htonl(INADDR_LOOPBACK), .host_port = free_port(),
+	nic.fwd[0] = (struct slirp_hostfwd){ .host_addr = htonl(INADDR_LOOPBACK), .host_port = free_port(),
 					  .guest_port = guest_port };
 	assert_int_equal(slirp_open(&nic, &be, err, sizeof(err)), 0);
 	assert_non_null(be);
@@ -289,7 +289,7 @@ static void test_dhcp_arp_and_forward(void **state)
 static void test_port_taken(void **state)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
-	struct hv_nic nic = { .kind = HV_NIC_USER, .nr_fwd = 2 };
+	struct slirp_config nic = { .nr_fwd = 2 };
 	struct net_backend *be = NULL;
 	char err[256], want[256];
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -305,9 +305,9 @@ static void test_port_taken(void **state)
 		assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
 	}
 	/* the first forward is fine, the second port is ours: nothing may be left running */
-	nic.fwd[0] = (struct hv_hostfwd){ .host_addr = htonl(INADDR_LOOPBACK), .host_port = free_port(),
+	nic.fwd[0] = (struct slirp_hostfwd){ .host_addr = htonl(INADDR_LOOPBACK), .host_port = free_port(),
 					  .guest_port = 22 };
-	nic.fwd[1] = (struct hv_hostfwd){ .host_port = ntohs(a.sin_port), .guest_port = 22 };
+	nic.fwd[1] = (struct slirp_hostfwd){ .host_port = ntohs(a.sin_port), .guest_port = 22 };
 	assert_int_equal(slirp_open(&nic, &be, err, sizeof(err)), -EADDRINUSE);
 	snprintf(want, sizeof(want), "hostfwd tcp:%u-:22: cannot listen on port %u: Address already "
 		 "in use", ntohs(a.sin_port), ntohs(a.sin_port));
@@ -319,7 +319,7 @@ static void test_port_taken(void **state)
 /* Two instances side by side, opened and closed quickly: no thread or fd is left behind. */
 static void test_open_close(void **state)
 {
-	struct hv_nic nic = { .kind = HV_NIC_USER };
+	struct slirp_config nic = { 0 };
 	struct net_backend *a = NULL, *b = NULL;
 	unsigned long long capeff;
 	char err[256];

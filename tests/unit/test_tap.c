@@ -40,7 +40,10 @@ static struct net_backend *open_tap(unsigned int pairs)
 
 	snprintf(tap_name, sizeof(tap_name), "hvt-%d", (int)getpid() % 1000000);
 	assert_int_equal(if_nametoindex(tap_name), 0);
-	ret = tap_open(tap_name, pairs, &be, err, sizeof(err));
+	struct tap_config cfg = { .queue_pairs = pairs };
+
+	snprintf(cfg.ifname, sizeof(cfg.ifname), "%s", tap_name);
+	ret = tap_open(&cfg, &be, err, sizeof(err));
 	if (ret == -EPERM || ret == -EACCES || ret == -ENOENT || ret == -ENODEV) {
 		/* A container without a usable tun: not a failure of the code under test. */
 		print_message("cannot create a TAP here: %s\n", err);
@@ -178,14 +181,17 @@ static void test_multi_queue(void **state)
 static void test_bad_arguments(void **state)
 {
 	struct net_backend *be = NULL;
+	struct tap_config empty = { "", 1 }, slash = { "a/b", 1 }, no_pairs = { "tap0", 0 };
+	struct tap_config many = { "tap0", NET_MAX_QUEUE_PAIRS + 1 }, longname = { .queue_pairs = 1 };
 	char err[256];
 
 	(void)state;
-	assert_int_equal(tap_open("", 1, &be, err, sizeof(err)), -EINVAL);
-	assert_int_equal(tap_open("a/b", 1, &be, err, sizeof(err)), -EINVAL);
-	assert_int_equal(tap_open("a-very-long-interface-name", 1, &be, err, sizeof(err)), -EINVAL);
-	assert_int_equal(tap_open("tap0", 0, &be, err, sizeof(err)), -EINVAL);
-	assert_int_equal(tap_open("tap0", NET_MAX_QUEUE_PAIRS + 1, &be, err, sizeof(err)), -EINVAL);
+	memset(longname.ifname, 'a', sizeof(longname.ifname));	/* no room for the NUL */
+	assert_int_equal(tap_open(&empty, &be, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tap_open(&slash, &be, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tap_open(&longname, &be, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tap_open(&no_pairs, &be, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tap_open(&many, &be, err, sizeof(err)), -EINVAL);
 	assert_null(be);
 }
 
@@ -201,14 +207,15 @@ static void test_missing_without_cap(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct net_backend *be = NULL;
-		char name[IFNAMSIZ], err[512] = "";
+		struct tap_config cfg = { .queue_pairs = 1 };
+		char *name = cfg.ifname, err[512] = "";
 		int ret;
 
 		capng_clear(CAPNG_SELECT_BOTH);
 		if (capng_apply(CAPNG_SELECT_BOTH) != 0)
 			_exit(2);
-		snprintf(name, sizeof(name), "hvx-%d", (int)getpid() % 1000000);
-		ret = tap_open(name, 1, &be, err, sizeof(err));
+		snprintf(name, sizeof(cfg.ifname), "hvx-%d", (int)getpid() % 1000000);
+		ret = tap_open(&cfg, &be, err, sizeof(err));
 		if (ret != -EPERM)
 			_exit(3);
 		if (!strstr(err, "ip tuntap add mode tap dev") || !strstr(err, name) ||
