@@ -313,7 +313,7 @@ int main(int argc, char *argv[])
 	}
 
 	/* A mount namespace of hvrun's own, while it is still one thread (hv/sandbox.h). */
-	if (sandbox_prepare(&o, err, sizeof(err))) {
+	if (sandbox_prepare(o.sandbox_off, o.sandbox_asked, err, sizeof(err))) {
 		hv_err("%s", err);
 		options_free(&o);
 		return HV_EXIT_FAILURE;

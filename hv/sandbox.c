@@ -19,7 +19,6 @@
 
 #include "hv/file.h"
 #include "hv/log.h"
-#include "hv/options.h"
 
 /* Where the new root is put together: a tmpfs mounted, in hvrun's own namespace, on /tmp. */
 #define SANDBOX_DIR	"/tmp"
@@ -36,12 +35,12 @@ static struct {
 } removals[SANDBOX_MAX_REMOVALS];
 static unsigned int nr_removals;
 
-int sandbox_prepare(const struct hv_options *o, char *err, size_t errlen)
+int sandbox_prepare(bool off, bool required, char *err, size_t errlen)
 {
-	if (o->sandbox_off)
+	if (off)
 		return 0;
 	if (geteuid() != 0) {
-		if (o->sandbox_asked)
+		if (required)
 			return hv_fail(err, errlen, -EPERM, "--sandbox on: hvrun must be started as "
 				       "root to make its empty root");
 		return 0;
@@ -49,7 +48,7 @@ int sandbox_prepare(const struct hv_options *o, char *err, size_t errlen)
 	if (unshare(CLONE_NEWNS) < 0) {
 		int ret = -errno;
 
-		if (o->sandbox_asked)
+		if (required)
 			return hv_fail(err, errlen, ret, "--sandbox on: unshare(CLONE_NEWNS): %s",
 				       strerror(-ret));
 		hv_warn("no empty root for hvrun (unshare: %s); --sandbox off says this on purpose",

@@ -10,12 +10,11 @@
  * Step 1, first thing, while hvrun is one thread (a mount namespace cannot
  * be left by a process whose threads share its file system context): a
  * mount namespace of hvrun's own, with every mount private, so nothing done
- * in it reaches the host.  Only as root and unless --sandbox off; a
+ * in it reaches the host.  Only as root and unless off (--sandbox off); a
  * process that may not (no CAP_SYS_ADMIN) goes on without it, unless
- * --sandbox on asked for it (then -EPERM with err).  0 or -errno.
+ * required (--sandbox on; then -EPERM with err).  0 or -errno.
  */
-struct hv_options;
-int sandbox_prepare(const struct hv_options *o, char *err, size_t errlen);
+int sandbox_prepare(bool off, bool required, char *err, size_t errlen);
 
 /* Files hvrun made and removes at exit (control socket, --pidfile): set before sandbox_enter(). */
 void sandbox_remove_at_exit(const char *abs_path, dev_t dev, ino_t ino);
