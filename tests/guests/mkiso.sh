@@ -85,7 +85,7 @@ di)
 grub)
 	command -v grub-mkrescue >/dev/null || die "grub-mkrescue missing (apt-get install grub-common)"
 	[ -s "$GRUB_PC/boot.img" ] || die "no $GRUB_PC (apt-get install grub-pc-bin)"
-	# The kernel the Linux tests boot (lib_linux.sh does the same).
+	# The kernel the Linux tests boot (lib/linux.sh does the same).
 	ver=$("$SRC/tests/lab/lab.sh" --prepare 2>/dev/null | sed -n 's/^version=//p') || true
 	[ -n "$ver" ] || die "cannot get Debian's kernel (tests/lab/lab.sh --prepare)"
 	ktree=${HVRUN_LAB_CACHE:-${HOME:-/root}/.cache/hvrun-lab}/kernel-$ver

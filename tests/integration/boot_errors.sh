@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # boot_errors: bad kernels and initrds get one clear line and exit 2, never a crash.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 echo "this is not a kernel" >"$T/text"
 head -c 300000 "$KERNEL" >"$T/truncated"

@@ -2,8 +2,8 @@
 # boot_lifecycle: the guest's clock (RTC, UTC and --rtc localtime), its serial console
 # typed into through a pty, and its reboot (a second boot; --no-reboot ends hvrun with 0;
 # SIGTERM stops a VM cleanly).  Debian's kernel, one KVM session for all of it.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 q="console=ttyS0 quiet"
 cat >"$T/boots.sh" <<SCRIPT

@@ -2,8 +2,8 @@
 # boot_linux: Debian's own kernel (linux-image-amd64, unmodified bzImage) boots on hvrun
 # to a busybox init that reports what the guest sees; it powers off, hvrun exits 0.
 # One KVM session runs several boots: 1, 2 and 4 vCPUs; 128 MiB, 512 MiB and 5 GiB.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 cat >"$T/boots.sh" <<SCRIPT
 run() {		# run NAME ARGS...: one boot, outputs in NAME.out / .err / .rc, seconds in NAME.time

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # boot_linux_cloud: Debian's cloud kernel flavour (linux-image-cloud-amd64), built without
 # MP-table parsing (CONFIG_X86_MPPARSE unset): SMP and IOAPIC routing come from ACPI alone.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 HVRUN_TEST_KERNEL=$("$HVRUN_SRC/tests/guests/fetch-kernel.sh" cloud-amd64) ||
 	fail "cannot fetch Debian's cloud kernel"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 config=$(dirname "$KERNEL")/config-${KERNEL##*/vmlinuz-}
 grep -qx '# CONFIG_X86_MPPARSE is not set' "$config" || fail "$config: MPPARSE is not unset"

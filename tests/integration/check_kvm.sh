@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check_kvm: on a host with a working KVM (direct, or the lab), hvrun --check
 # lists the API version and each capability hvrun needs, and exits 0.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 rc=0; kvm_run "$HVRUN" --check || rc=$?
 expect_status 0 "$rc" "hvrun --check"

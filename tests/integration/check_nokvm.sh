@@ -3,7 +3,7 @@
 # hide /dev/kvm (a tmpfs over /dev), then make it unopenable for an unprivileged
 # user: hvrun --check exits 1 and says what is wrong and how to fix it, and
 # hvrun --demo exits 1 pointing at --check.  Needs root (unshare, setpriv).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
 	echo "SKIPPED ($TEST_NAME): needs root and mount namespaces"; exit 77

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli: --version, --help and bad usage (exit 2 with one clear line), on this host:
 # none of these may need KVM, and none may touch it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 rc=0; host_run "$HVRUN" --version || rc=$?
 expect_status 0 "$rc" "--version"

@@ -6,7 +6,7 @@
 # and hvctl console.  Runs on this host when its /dev/kvm runs a --raw program (kvm_pvm
 # does), else inside the lab.  Powerdown, balloon and disk-resize need a Linux guest:
 # tests/unit/test_control.c checks their replies.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 need_hvctl
 

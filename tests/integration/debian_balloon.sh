@@ -8,8 +8,8 @@
 #           "hvctl powerdown" shuts the guest down cleanly (hvrun exits 0).
 #   boot 2  hvrun -m 1024 --name rep ... (free page reporting on, the default): the guest
 #           fills 400 MiB then frees it, and hvrun's RSS falls again without any command.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
 
 debian_image
 need_hvctl

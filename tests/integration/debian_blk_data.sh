@@ -19,9 +19,9 @@
 #              answers, the disk still reads
 #   (b) kill:  last, dd conv=fsync to vdf and vdg, then kill -9 of the VMM: the flushed
 #              data is in both images (and (a)'s in data.raw: sync flushed it too)
-# HVRUN_TEST_VMM=qemu runs the same on QEMU (see lib_debian.sh).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
+# HVRUN_TEST_VMM=qemu runs the same on QEMU (see lib/debian.sh).
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
 
 debian_image
 S=$SCRATCH

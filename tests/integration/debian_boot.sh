@@ -6,8 +6,8 @@
 # reached, the three virtio-pci devices and their drivers, the disk's serial, entropy
 # from /dev/hwrng through virtio_rng; then the guest powers off and the VMM exits 0.
 # HVRUN_TEST_VMM=qemu runs the same session on QEMU (the reference).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
 
 debian_image
 

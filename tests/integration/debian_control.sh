@@ -13,8 +13,8 @@
 #   disk-resize vdb    after "truncate -s +1G data.raw": the running guest sees the new
 #                      size (/sys/block/vdb/size), and resize2fs grows the mounted ext4
 #   powerdown          the ACPI power button: systemd shuts down, hvrun exits 0
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
 
 debian_image
 need_hvctl

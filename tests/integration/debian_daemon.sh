@@ -8,9 +8,9 @@
 # hvctl); "hvctl -n d2 reset" boots d2 again (boot 2); "hvctl -n d2 stop" ends d2 only, d1 goes on; "hvctl -n d1 powerdown" shuts the
 # Debian guest down cleanly: hvrun exits, its socket and pid file are gone, the console
 # log holds the boot.  A set-up error (a missing disk) is still printed, exit status 2.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
-. "$(dirname "$0")/lib_debian.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
+. "$(dirname "$0")/lib/debian.sh"
 
 debian_image
 need_hvctl

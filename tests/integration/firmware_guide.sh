@@ -20,8 +20,8 @@
 #     ext4 rw, /proc/cmdline is GRUB's, blkid /dev/sr0 shows the CD's label HVRUN_GRUB;
 #     poweroff (-f: the shutdown is not what this step shows): status 0.
 # HVRUN_TEST_VMM=qemu runs the same sequence on QEMU + SeaBIOS (the reference).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_firmware.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/firmware.sh"
 
 iso_image di; DI_ISO=$ISO
 iso_image grub; GRUB_ISO=$ISO

@@ -7,8 +7,8 @@
 # powers off: exit status 0.  The installer ISO (isolinux, hybrid) is booted by
 # firmware_guide (the guide's step 2); an installed disk too (its later boots).
 # HVRUN_TEST_VMM=qemu runs the same session on QEMU + SeaBIOS (the reference).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_firmware.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/firmware.sh"
 
 iso_image grub; GRUB_ISO=$ISO
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # first_vm: the built-in first-VM program prints its greeting through the emulated
 # 8250 UART on a real KVM, and hvrun exits 0 when the vCPU halts.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 rc=0; kvm_run "$HVRUN" --demo --exit-stats || rc=$?
 expect_status 0 "$rc" "hvrun --demo"

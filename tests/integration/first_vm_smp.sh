@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # first_vm_smp: with -c 4, four vCPU threads run the program at once; each takes the
 # guest's spinlock and prints its own line, then halts; hvrun waits for all four.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 rc=0; kvm_run "$HVRUN" --demo -c 4 -m 256 --exit-stats || rc=$?
 expect_status 0 "$rc" "hvrun --demo -c 4"

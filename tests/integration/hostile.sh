@@ -11,8 +11,8 @@
 # HOSTILE_KEEP=DIR keeps the guest's and hvrun's output in DIR.  HVRUN_TEST_VMM=qemu runs
 # the same suite on Debian's QEMU (-enable-kvm, the same devices, modern-only), the
 # reference: no hvctl there, the other verdicts are judged the same way.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 VMM_KIND=${HVRUN_TEST_VMM:-hvrun}
 case $VMM_KIND in hvrun | qemu) ;; *) fail "HVRUN_TEST_VMM must be hvrun or qemu, not '$VMM_KIND'" ;; esac

@@ -4,7 +4,7 @@
 # first VM runs on the lab's KVM (AMD SVM with nested paging, emulated by QEMU TCG);
 # and a lab kernel that dies under a command (a panic, here on purpose) is reported as
 # the lab's error (125) with each lab CPU's registers from QEMU's reset log, at once.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 rc=0; lab_run sh -c 'exit 7' || rc=$?
 expect_status 7 "$rc" "a command's own exit status through the lab"

@@ -10,9 +10,9 @@
 # the console keep working.  Errors, in the same lab: a TAP that does not exist and no
 # CAP_NET_ADMIN gives one line saying how to create it; a TAP of another group gives one
 # line naming the group.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
-. "$(dirname "$0")/lib_net.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
+. "$(dirname "$0")/lib/net.sh"
 
 debian_image
 # hvuser cannot read root's cache: the kernel and initramfs are copied next to the disk.

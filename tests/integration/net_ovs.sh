@@ -12,9 +12,9 @@
 # each way over SSH with equal sha256; the negotiated offloads; finally tap2 moves to
 # VLAN 3 and the guest can no longer reach 203.0.113.129 (nor the lab the guest).
 # HVRUN_TEST_VMM=qemu runs the same on QEMU (virtio-net-pci on the TAP, vhost off).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
-. "$(dirname "$0")/lib_net.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
+. "$(dirname "$0")/lib/net.sh"
 
 debian_image
 MAC=ba:ad:00:ca:fe:02

@@ -7,9 +7,9 @@
 # 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3; it pings the gateway; from the lab,
 # "ssh -p 5555 root@localhost" reaches the guest's sshd, and 8 MiB go each way with
 # equal sha256.  Bad --net and --mac values are usage errors (tests/integration/cli.sh).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_debian.sh"
-. "$(dirname "$0")/lib_net.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/debian.sh"
+. "$(dirname "$0")/lib/net.sh"
 
 debian_image
 ORIG_KERNEL=$DEB_KERNEL ORIG_INITRD=$DEB_INITRD

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # raw_programs: hand-made guest programs through --raw: one that only halts (exit 0,
 # silent), and one that triple-faults (KVM_EXIT_SHUTDOWN: exit 1 with a clear report).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 printf '\xe6\x80\xf4' >"$T/halt.bin"		# out %al,$0x80 (POST port, unclaimed); hlt
 rc=0; kvm_run "$HVRUN" --raw "$T/halt.bin" --exit-stats || rc=$?

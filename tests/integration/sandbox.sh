@@ -7,8 +7,8 @@
 #   - after hvctl stop, the control socket and the pid file are gone; after kill -9 of
 #     a second hvrun too;
 #   - with --sandbox off, /proc/PID/root is the host's own (its /etc/passwd is there).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 need_hvctl
 

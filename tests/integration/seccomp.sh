@@ -5,8 +5,8 @@
 # filter count each thread kind should have; --seccomp log finds no call outside the
 # lists; --seccomp off installs none.  That a forbidden call is stopped and named is
 # tests/unit/test_seccomp.c's part.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 need_hvctl
 
 rc=0; host_run "$HVRUN" --seccomp trap --demo || rc=$?

@@ -5,8 +5,8 @@
 #   - hvctl stats answers, ten times over, each time within 5 s (stuck would be never);
 #   - once the console is read again, the guest's output goes on (new ticks arrive);
 #   - hvctl stop ends hvrun within 5 s; in a second run (its pipes stuck), so does SIGTERM.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 need_hvctl
 

@@ -8,8 +8,8 @@
 # byte 3182592, its completion (res 4096), the used element, the interrupt decision and
 # the MSI-X irqfd signal -- each line naming the hvrun function that handled it.  --stats
 # prints vda's counters at exit.  Without --trace, nothing is printed (free when off).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 truncate -s 64M "$T/disk.raw"
 # The disk where O_DIRECT works (cache=none, the default): the lab's scratch disk.

@@ -3,8 +3,8 @@
 # entropy), driven by Debian's own drivers in the test initramfs: PCI ids and MSI-X,
 # disk geometry and serial, a read-only disk, a write the host reads back from the image,
 # entropy from /dev/hwrng, output and input through hvc0, devices turned off by options.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_linux.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/linux.sh"
 
 # Refused before any VM exists: exit 2, one line.
 mkdir -p "$T/adir"

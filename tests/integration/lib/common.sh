@@ -1,4 +1,4 @@
-# lib.sh: shared by the integration tests (sourced).  Runs commands where a real KVM is,
+# lib/common.sh: shared by the integration tests (sourced).  Runs commands where a real KVM is,
 # checks what they printed, and reports lab hangs as hangs (ctest "skipped"), not failures.
 #
 # Environment (set by tests/CMakeLists.txt, or by hand):
@@ -186,7 +186,7 @@ expect_lines() {	# expect_lines FILE N: exactly N lines
 }
 
 # need_hvctl: sets HVCTL (the caller's, else the one built next to $HVRUN).  The hvctl
-# tests are hvrun's alone: with HVRUN_TEST_VMM=qemu (lib_debian.sh) they are skipped.
+# tests are hvrun's alone: with HVRUN_TEST_VMM=qemu (lib/debian.sh) they are skipped.
 need_hvctl() {
 	HVCTL=${HVCTL:-$(dirname "$HVRUN")/hvctl}
 	[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"

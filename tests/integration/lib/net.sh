@@ -1,4 +1,4 @@
-# lib_net.sh: sourced by the network tests (after lib.sh and lib_debian.sh).  The lab has
+# lib/net.sh: sourced by the network tests (after lib/common.sh and lib/debian.sh).  The lab has
 # no link to the outside: every packet stays between the guest and the lab itself.
 #
 # net_lab_setup: lines for a lab script that make the teaching guide's host set-up: a

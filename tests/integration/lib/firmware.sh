@@ -1,20 +1,20 @@
-# lib_firmware.sh: sourced by the firmware-boot tests (firmware_iso, firmware_guide),
-# after lib.sh.  The guest starts from the VMM's firmware (SeaBIOS,
+# lib/firmware.sh: sourced by the firmware-boot tests (firmware_iso, firmware_guide),
+# after lib/common.sh.  The guest starts from the VMM's firmware (SeaBIOS,
 # no -k): a CD-ROM (virtio-scsi) or a disk's MBR (virtio-blk); BIOS, boot loaders and
 # the guest's ttyS0 all talk on COM1, the VMM's stdin/stdout.  A test writes a script
 # that runs its VMMs where KVM is (debian_run: the lab, with a scratch disk), each
 # driven by tests/guests/fw_console.py (expect/send steps) or, to log in, by
 # tests/guests/console_session.py.
 #
-# Environment: HVRUN_TEST_VMM hvrun (default) | qemu, as in lib_debian.sh.  qemu is
+# Environment: HVRUN_TEST_VMM hvrun (default) | qemu, as in lib/debian.sh.  qemu is
 # Debian's qemu-system-x86_64 -enable-kvm -M pc with SeaBIOS's bios-256k.bin and its
 # serial console ("sercon", fw_cfg etc/sercon-port = 0x3f8: QEMU sets none by itself),
 # the CD on virtio-scsi (scsi-cd), the disk on virtio-blk-pci, -boot once=d with a CD.
 #
 # Provides: fw_vmm_cmd, fw_steps/fw_expect_cmd (fw_console.py sessions), fw_log_has,
-# fw_status, iso_image, bootdisk_image, plus lib_debian.sh's SCRATCH, debian_run,
+# fw_status, iso_image, bootdisk_image, plus lib/debian.sh's SCRATCH, debian_run,
 # session_cmd, gcmd, item_out...
-. "$(dirname "${BASH_SOURCE[0]}")/lib_debian.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 
 FW_CONSOLE=$HVRUN_SRC/tests/guests/fw_console.py
 SEABIOS=/usr/share/seabios/bios-256k.bin

@@ -1,8 +1,8 @@
-# lib_linux.sh: sourced by the tests that boot Linux (after lib.sh).  Provides the guest
+# lib/linux.sh: sourced by the tests that boot Linux (after lib/common.sh).  Provides the guest
 # kernel (Debian's own linux-image-amd64 bzImage, the one the lab also boots, fetched by
 # tests/lab/lab.sh --prepare) and the test initramfs (tests/guests/mkinitramfs.sh).
 
-# Linux guests: a triple fault in the lab is retried once as an emulator fault (lib.sh).
+# Linux guests: a triple fault in the lab is retried once as an emulator fault (lib/common.sh).
 LAB_FAULT_RETRY=1
 
 # KERNEL: Debian's vmlinuz; HVRUN_TEST_KERNEL overrides (e.g. the cloud flavour).

@@ -1,4 +1,4 @@
-# lib_debian.sh: sourced by the tests that boot the Debian 12 guest image (after lib.sh).
+# lib/debian.sh: sourced by the tests that boot the Debian 12 guest image (after lib/common.sh).
 # The image (systemd, login on hvc0) comes from tests/guests/mkdebian.sh, built once on
 # this host and cached; a test copies it (cp --sparse=always) to the scratch disk where
 # the guest runs, logs in through tests/guests/console_session.py, runs commands and
@@ -15,7 +15,7 @@
 # (a script where KVM and a scratch disk are), item_out/item_rc (a session's results),
 # session_fail.
 
-# Linux guests: a triple fault in the lab is retried once as an emulator fault (lib.sh).
+# Linux guests: a triple fault in the lab is retried once as an emulator fault (lib/common.sh).
 LAB_FAULT_RETRY=1
 
 SESSION_PY=$HVRUN_SRC/tests/guests/console_session.py
