@@ -3,7 +3,12 @@
 # 8250 UART on a real KVM, and hvrun exits 0 when the vCPU halts.
 . "$(dirname "$0")/lib/common.sh"
 
-rc=0; kvm_run "$HVRUN" --demo --exit-stats || rc=$?
+# 6 GiB: RAM below the PCI hole and the rest above 4 GiB, two KVM memory slots.
+batch_add demo "$HVRUN" --demo --exit-stats
+batch_add big "$HVRUN" --demo -m 6G -v
+batch_run
+
+rc=0; batch_take demo || rc=$?
 expect_status 0 "$rc" "hvrun --demo"
 expect_in out "Hello from vCPU 0: this is your first VM, running on KVM."
 expect_lines out 1
@@ -13,8 +18,7 @@ expect_in err "HLT"
 io=$(awk '$1 == "IO" { print $2 }' "$T/err")
 [ -n "$io" ] && [ "$io" -ge 100 ] || fail "expected at least 100 IO exits, got '${io:-none}'"
 
-# 6 GiB: RAM below the PCI hole and the rest above 4 GiB, two KVM memory slots.
-rc=0; kvm_run "$HVRUN" --demo -m 6G -v || rc=$?
+rc=0; batch_take big || rc=$?
 expect_status 0 "$rc" "hvrun --demo -m 6G"
 expect_in err "RAM slot 0: guest 0x000000000-0x0bfffffff (3072 MB)"
 expect_in err "RAM slot 1: guest 0x100000000-0x1bfffffff (3072 MB)"

@@ -160,6 +160,26 @@ kvm_run() {
 	lab_run "$@"
 }
 
+# Several short commands in one lab (a lab boot costs 5-8 s, more than such a command):
+# batch_add NAME CMD... queues CMD; batch_run runs the queue where KVM is (kvm_run), each
+# command with its stdout, stderr and status in $T/NAME.out, .err, .rc; batch_take NAME
+# makes NAME's output $T/out and $T/err (for expect_in...) and returns its status.
+batch_add() {
+	local name=$1
+	shift
+	printf '%s >%q 2>%q; echo $? >%q\n' "$(printf '%q ' "$@")" "$T/$name.out" "$T/$name.err" "$T/$name.rc" >>"$T/batch.sh"
+}
+batch_run() {
+	local rc=0
+	kvm_run bash "$T/batch.sh" || rc=$?
+	expect_status 0 "$rc" "the lab script of $(grep -c . "$T/batch.sh") commands"
+}
+batch_take() {
+	[ -s "$T/$1.rc" ] || fail "$1: the command never ended"
+	cp "$T/$1.out" "$T/out" && cp "$T/$1.err" "$T/err" || fail "$1: no output files"
+	return "$(cat "$T/$1.rc")"
+}
+
 # host_run CMD...: runs CMD on this host (no KVM needed), outputs as kvm_run.
 host_run() {
 	local rc=0
