@@ -212,3 +212,22 @@ need_hvctl() {
 	[ -x "$HVCTL" ] || fail "no hvctl next to $HVRUN"
 	[ "${VMM_KIND:-hvrun}" = hvrun ] || { echo "SKIPPED ($TEST_NAME): hvctl drives hvrun only"; exit "$SKIP_HANG"; }
 }
+
+# Tests with several named checks (one guest boot shared by several): run each check
+# in a subshell, rc=0; (check_NAME) || rc=$?, so that its fail() ends that check only,
+# then check_result NAME RC.  checks_end SUMMARY passes when every check passed, and
+# else fails naming the ones that did not.
+CHECKS_FAILED=() CHECKS_PASSED=()
+check_result() {	# check_result NAME RC
+	if [ "$2" = 0 ]; then
+		echo "CHECK ($TEST_NAME) $1: passed"
+		CHECKS_PASSED+=("$1")
+	else
+		echo "CHECK ($TEST_NAME) $1: FAILED (the FAIL line above says why)" >&2
+		CHECKS_FAILED+=("$1")
+	fi
+}
+checks_end() {		# checks_end SUMMARY
+	[ ${#CHECKS_FAILED[@]} = 0 ] || fail "${#CHECKS_FAILED[@]} of $(( ${#CHECKS_FAILED[@]} + ${#CHECKS_PASSED[@]} )) checks failed: ${CHECKS_FAILED[*]}"
+	pass "$1: ${CHECKS_PASSED[*]}"
+}
