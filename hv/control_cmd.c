@@ -2,7 +2,6 @@
 #include "hv/control_priv.h"
 #include "hv/control_proto.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -15,6 +14,7 @@
 #include "devices/virtio/virtio.h"
 #include "devices/virtio_balloon.h"
 #include "devices/virtio_blk.h"
+#include "hv/bytes.h"
 #include "hv/log.h"
 #include "hv/platform.h"
 #include "hv/stats.h"
@@ -123,28 +123,7 @@ struct ctl_command {
 
 int control_parse_size(const char *s, uint64_t *bytes)
 {
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (toupper((unsigned char)*end)) {
-	case '\0':	break;
-	case 'K':	shift = 10; end++; break;
-	case 'M':	shift = 20; end++; break;
-	case 'G':	shift = 30; end++; break;
-	case 'T':	shift = 40; end++; break;
-	default:	return -EINVAL;
-	}
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -EINVAL;
-	*bytes = (uint64_t)v << shift;
-	return 0;
+	return hv_parse_size(s, 1, "KMGT", false, bytes);
 }
 
 static double ctl_seconds_since(const struct timespec *t)
