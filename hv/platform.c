@@ -21,6 +21,7 @@
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/pcbios.h"
+#include "hv/cpu_setup.h"
 #include "hv/event_loop.h"
 #include "hv/host.h"
 #include "hv/kvm.h"
@@ -45,6 +46,27 @@
 #define PORT_DEBUGCON		0x402	/* QEMU's debug console: SeaBIOS's log */
 #define DEBUGCON_READBACK	0xe9	/* what SeaBIOS reads back to know the port is there */
 #define PC_COM1_PORT		0x3f8u
+
+int platform_prepare_vcpus(struct vm *vm)
+{
+	vm->cpuid = cpuid_supported(vm->kvm_fd);
+	if (!vm->cpuid) {
+		int ret = -errno;
+
+		hv_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+int platform_setup_vcpu(struct vm *vm, unsigned int index, unsigned int nr_cpus)
+{
+	int ret = cpu_setup_vcpu(vm->vcpus[index].fd, vm->cpuid, index, nr_cpus);
+
+	if (ret)
+		hv_err("vCPU %u: CPUID, MSR, FPU or LAPIC set-up: %s", index, strerror(-ret));
+	return ret;
+}
 
 int platform_create_irqchip(struct vm *vm)
 {

@@ -15,7 +15,8 @@ struct hv_options;
  *   0xE0000000-0xE00FFFFF  PCI Express ECAM for bus 0 (ACPI MCFG)
  *   0xFEC00000             IOAPIC (in-kernel)
  *   0xFEE00000             local APICs (in-kernel)
- *   0xFFFBD000             the VMX real-mode TSS (3 pages) and, after it, the identity map page
+ *   0xFEFFC000             KVM's identity map page, then the VMX real-mode TSS (3 pages):
+ *                          VM_KVM_PAGES_BASE in hv/vm.h
  * Below 1 MiB: ACPI tables in 0xE0000-0xFFFFF (the BIOS area the e820 map reserves).
  */
 #define PC_PCI_MMIO_BASE	0xC0000000u
@@ -43,6 +44,14 @@ struct hv_options;
 
 /* Builds the PC around an existing VM (before its vCPUs exist): irqchip and PIT. 0 or -errno. */
 int platform_create_irqchip(struct vm *vm);
+
+/*
+ * The PC's vCPUs: what KVM supports (CPUID) is read once, before the first
+ * vCPU exists; then each new vCPU index of nr_cpus gets its CPUID, MSRs,
+ * FPU and LAPIC (hv/cpu_setup.c).  0 or -errno after printing why.
+ */
+int platform_prepare_vcpus(struct vm *vm);
+int platform_setup_vcpu(struct vm *vm, unsigned int index, unsigned int nr_cpus);
 
 /*
  * Registers the PC's devices, writes ACPI tables, loads the kernel, sets every

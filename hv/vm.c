@@ -20,7 +20,6 @@
 #include "hv/console.h"
 #include "firmware/fw_cfg.h"
 #include "hv/bytes.h"
-#include "hv/cpu_setup.h"
 #include "hv/log.h"
 #include "hv/output.h"
 #include "hv/platform.h"
@@ -183,12 +182,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	if (!vm->vcpus)
 		return -ENOMEM;
 	if (vm->pc) {
-		vm->cpuid = cpuid_supported(vm->kvm_fd);
-		if (!vm->cpuid) {
-			ret = -errno;
-			hv_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		ret = platform_prepare_vcpus(vm);
+		if (ret)
 			return ret;
-		}
 	}
 	for (i = 0; i < cfg->cpus; i++) {
 		ret = vcpu_create(vm, &vm->vcpus[i], i);
@@ -198,11 +194,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 		}
 		vm->nr_vcpus++;
 		if (vm->pc) {
-			ret = cpu_setup_vcpu(vm->vcpus[i].fd, vm->cpuid, i, cfg->cpus);
-			if (ret) {
-				hv_err("vCPU %u: CPUID, MSR, FPU or LAPIC set-up: %s", i, strerror(-ret));
+			ret = platform_setup_vcpu(vm, i, cfg->cpus);
+			if (ret)
 				return ret;
-			}
 		}
 	}
 	hv_info("KVM_CREATE_VCPU: %u vCPU(s), kvm_run pages of %d bytes", vm->nr_vcpus, vm->run_size);

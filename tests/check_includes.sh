@@ -59,7 +59,6 @@ program		base machine pc devices net boot firmware
 KNOWN='
 hv/platform.c	hv/host.h	the PC builds its device table from the host resources
 hv/platform.c	hv/options.h	... and from the options (-> a machine.c of the program)
-hv/vm.c		hv/cpu_setup.h	vm_create() sets up x86 vCPUs itself (-> behind platform.h)
 '
 
 part_of() {
