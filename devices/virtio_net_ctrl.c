@@ -266,9 +266,10 @@ static uint32_t vnet_ctrl_one(struct vnet *n, unsigned int q)
 		vq_chain_read(c, 0, hdr, sizeof(hdr));
 		r.len = c->out_len - sizeof(hdr);
 		ack = vnet_ctrl_exec(n, hdr[0], hdr[1], &r);
-		if (ack != VIRTIO_NET_OK && hv_verbose && hv_ratelimit_ok(&n->vdev.log, n->vdev.label))
-			hv_info("%s: control command class %u command %u refused", n->vdev.ops->name,
-				(unsigned int)hdr[0], (unsigned int)hdr[1]);
+		if (ack != VIRTIO_NET_OK)
+			hv_info_limited(&n->vdev.log, n->vdev.label,
+					"%s: control command class %u command %u refused",
+					n->vdev.ops->name, (unsigned int)hdr[0], (unsigned int)hdr[1]);
 	}
 	vq_chain_write(c, c->in_len - 1, &ack, 1);
 	return 1;

@@ -143,6 +143,17 @@ void hv_warn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, .
 	va_end(ap);
 }
 
+void hv_info_limited(struct hv_ratelimit *r, const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!hv_verbose || (r && !hv_ratelimit_ok(r, who)))
+		return;
+	va_start(ap, fmt);
+	hv_vlog("", fmt, ap);
+	va_end(ap);
+}
+
 uint64_t hv_log_suppressed(void)
 {
 	return nr_suppressed;

@@ -47,6 +47,9 @@ void hv_warn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, .
 	__attribute__((format(printf, 3, 4)));
 void hv_vwarn_limited(struct hv_ratelimit *r, const char *who, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+/* hv_info() (only with -v) through the limiter r. */
+void hv_info_limited(struct hv_ratelimit *r, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* How many lines every limiter held back so far (--stats). */
 uint64_t hv_log_suppressed(void);
