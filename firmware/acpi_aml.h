@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hv/bytes.h"		/* put_le(), get_le() */
+
 /* AML encoding, ACPI 6.4 §20.2. */
 #define AML_ZERO_OP		0x00
 #define AML_ONE_OP		0x01
@@ -62,24 +64,6 @@ struct acpi_buf {
  * appended) for n == 0 or once b->err is set: -ENOSPC past 1 MiB, -ENOMEM.
  */
 uint8_t *acpi_buf_grow(struct acpi_buf *b, size_t n);
-
-static inline void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint64_t get_le(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static inline void buf_put(struct acpi_buf *b, const void *src, size_t n)
 {
