@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/virtio/virtio.h"
 #include "devices/virtio/virtqueue.h"
 #include "hv/guest_mem.h"
 
@@ -73,5 +74,14 @@ uint16_t mock_used_idx(struct mock_queue *q);
 
 /* Takes the next used element, if any.  true and *id, *len set. */
 bool mock_get_used(struct mock_queue *q, uint32_t *id, uint32_t *len);
+
+/* The device side of a driver's probe and life, as every device test does it.
+ * mock_dev_driver_ok: with d->lock held, once the features and queues are set: the status
+ * becomes ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK, and ops->activate() (if the
+ * device has one) must return 0.
+ * mock_dev_notify / mock_dev_reset: a queue notification, a reset (they take d->lock). */
+void mock_dev_driver_ok(struct virtio_dev *d);
+void mock_dev_notify(struct virtio_dev *d, unsigned int q);
+void mock_dev_reset(struct virtio_dev *d);
 
 #endif

@@ -92,9 +92,7 @@ static void fx_activate(struct fx *f, uint64_t features)
 	pthread_mutex_lock(&d->lock);
 	d->features = features | VIRTIO_BIT(VIRTIO_F_VERSION_1);
 	assert_int_equal(mock_queue_enable(&f->q, &d->vq[f->qi], d->features), 0);
-	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-		    VIRTIO_STATUS_DRIVER_OK;
-	assert_int_equal(d->ops->activate(d), 0);
+	mock_dev_driver_ok(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -212,8 +210,6 @@ static void fx_init(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
 	mock_vm_init(&f->m, RAM_BASE, RAM_SIZE);
-	if (f->m.gm.nr_regions == 0)
-		assert_int_equal(gm_add_region(&f->m.gm, RAM_BASE, RAM_SIZE, f->m.ram), 0);
 	assert_int_equal(ev_loop_init(&f->loop, "test-budget"), 0);
 }
 

@@ -59,10 +59,7 @@ static void drive(struct env *e, unsigned int i, struct virtio_dev *d)
 	d->features = d->host_features;
 	mock_queue_init(&e->q[i], &e->m, QSIZE);
 	assert_int_equal(mock_queue_enable(&e->q[i], &d->vq[0], d->features), 0);
-	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-		    VIRTIO_STATUS_DRIVER_OK;
-	if (d->ops->activate)
-		assert_int_equal(d->ops->activate(d), 0);
+	mock_dev_driver_ok(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -89,8 +86,6 @@ static int setup(void **state)
 
 	assert_non_null(e);
 	mock_vm_init(&e->m, RAM_BASE, RAM_SIZE);
-	if (e->m.gm.nr_regions == 0)	/* mock_vm_init() registers inside assert() */
-		assert_int_equal(gm_add_region(&e->m.gm, RAM_BASE, RAM_SIZE, e->m.ram), 0);
 	assert_int_equal(ev_loop_init(&e->loop, "test-stats"), 0);
 	e->vm = calloc(1, sizeof(*e->vm));
 	assert_non_null(e->vm);

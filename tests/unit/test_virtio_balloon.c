@@ -116,9 +116,7 @@ static void fx_start(struct fx *f, uint64_t features)
 
 static void fx_reset(struct fx *f)
 {
-	pthread_mutex_lock(&f->d->lock);
-	virtio_dev_reset(f->d);
-	pthread_mutex_unlock(&f->d->lock);
+	mock_dev_reset(f->d);
 }
 
 static void fx_stop(struct fx *f)
@@ -131,9 +129,7 @@ static void fx_stop(struct fx *f)
 
 static void notify(struct fx *f, unsigned int q)
 {
-	pthread_mutex_lock(&f->d->lock);
-	f->d->ops->notify(f->d, q);
-	pthread_mutex_unlock(&f->d->lock);
+	mock_dev_notify(f->d, q);
 }
 
 static struct vballoon_info info(struct fx *f)

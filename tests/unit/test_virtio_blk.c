@@ -88,9 +88,7 @@ static void env_activate(struct env *e)
 		mock_queue_init(&e->q[i], &e->m, e->qsize);
 		assert_int_equal(mock_queue_enable(&e->q[i], &d->vq[i], d->features), 0);
 	}
-	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-		    VIRTIO_STATUS_DRIVER_OK;
-	assert_int_equal(d->ops->activate(d), 0);
+	mock_dev_driver_ok(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -123,9 +121,6 @@ static int env_try(struct env *e, const struct env_opts *o)
 	e->drop_features = o->drop_features;
 	make_image(e, o->dir ? o->dir : "/tmp", o->size ? o->size : MiB, o->fill);
 	mock_vm_init(&e->m, RAM_BASE, RAM_SIZE);
-	/* mock_vm_init() registers the region inside assert(): gone with NDEBUG. */
-	if (e->m.gm.nr_regions == 0)
-		assert_int_equal(gm_add_region(&e->m.gm, RAM_BASE, RAM_SIZE, e->m.ram), 0);
 	assert_int_equal(ev_loop_init(&e->loop, "test-blk"), 0);
 	ret = vblk_open_image(&e->img, e->path, o->readonly, o->cache_none, e->nr_queues,
 			      e->err, sizeof(e->err));
@@ -169,9 +164,7 @@ static void env_stop(struct env *e)
 /* The driver's notification of queue qi, as the transport delivers it. */
 static void kick(struct env *e, unsigned int qi)
 {
-	pthread_mutex_lock(&e->d->lock);
-	e->d->ops->notify(e->d, qi);
-	pthread_mutex_unlock(&e->d->lock);
+	mock_dev_notify(e->d, qi);
 }
 
 /* Runs the I/O thread's work here until queue qi has a used entry. */

@@ -93,8 +93,6 @@ static void fx_create(struct fx *f, uint32_t hdr_len, unsigned int pairs, unsign
 	memset(f, 0, sizeof(*f));
 	memset(irqs, 0, sizeof(irqs));
 	mock_vm_init(&f->m, RAM_BASE, RAM_SIZE);
-	if (f->m.gm.nr_regions == 0)
-		assert_int_equal(gm_add_region(&f->m.gm, RAM_BASE, RAM_SIZE, f->m.ram), 0);
 	assert_int_equal(ev_loop_init(&f->loop, "test-net"), 0);
 	f->fb.be.ops = &fake_ops;
 	strcpy(f->fb.be.name, "fake0");
@@ -130,9 +128,7 @@ static void fx_activate(struct fx *f, uint64_t features)
 		mock_queue_init(&f->q[i], &f->m, QSIZE);
 		assert_int_equal(mock_queue_enable(&f->q[i], &d->vq[i], features), 0);
 	}
-	d->status |= VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-		     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-	assert_int_equal(d->ops->activate(d), 0);
+	mock_dev_driver_ok(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -144,9 +140,7 @@ static void fx_start(struct fx *f, uint32_t hdr_len, uint64_t features)
 
 static void fx_reset(struct fx *f)
 {
-	pthread_mutex_lock(&f->d->lock);
-	virtio_dev_reset(f->d);
-	pthread_mutex_unlock(&f->d->lock);
+	mock_dev_reset(f->d);
 }
 
 static void fx_stop(struct fx *f)
@@ -165,9 +159,7 @@ static void fx_stop(struct fx *f)
 
 static void notify(struct fx *f, unsigned int q)
 {
-	pthread_mutex_lock(&f->d->lock);
-	f->d->ops->notify(f->d, q);
-	pthread_mutex_unlock(&f->d->lock);
+	mock_dev_notify(f->d, q);
 }
 
 /* Runs the I/O loop until it has nothing more to do. */

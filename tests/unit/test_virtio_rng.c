@@ -37,9 +37,7 @@ static void fx_activate(struct fx *f)
 	pthread_mutex_lock(&d->lock);
 	d->features = FEATURES;
 	assert_int_equal(mock_queue_enable(&f->q, &d->vq[VRNG_REQUESTQ], FEATURES), 0);
-	d->status |= VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-		     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-	assert_int_equal(d->ops->activate(d), 0);
+	mock_dev_driver_ok(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -48,9 +46,6 @@ static void fx_start(struct fx *f, uint64_t rate)
 	memset(f, 0, sizeof(*f));
 	memset(irqs, 0, sizeof(irqs));
 	mock_vm_init(&f->m, RAM_BASE, RAM_SIZE);
-	/* mock_vm_init() registers the region inside assert(): gone with NDEBUG. */
-	if (f->m.gm.nr_regions == 0)
-		assert_int_equal(gm_add_region(&f->m.gm, RAM_BASE, RAM_SIZE, f->m.ram), 0);
 	assert_int_equal(ev_loop_init(&f->loop, "test-rng"), 0);
 	assert_int_equal(vrng_create(&f->m.gm, &f->loop, rate, &f->d), 0);
 	f->d->raise = raise_fn;
@@ -59,9 +54,7 @@ static void fx_start(struct fx *f, uint64_t rate)
 
 static void fx_reset(struct fx *f)
 {
-	pthread_mutex_lock(&f->d->lock);
-	virtio_dev_reset(f->d);
-	pthread_mutex_unlock(&f->d->lock);
+	mock_dev_reset(f->d);
 }
 
 static void fx_stop(struct fx *f)
@@ -74,9 +67,7 @@ static void fx_stop(struct fx *f)
 
 static void notify(struct fx *f)
 {
-	pthread_mutex_lock(&f->d->lock);
-	f->d->ops->notify(f->d, VRNG_REQUESTQ);
-	pthread_mutex_unlock(&f->d->lock);
+	mock_dev_notify(f->d, VRNG_REQUESTQ);
 }
 
 static struct mock_buf wbuf(struct fx *f, uint32_t len)

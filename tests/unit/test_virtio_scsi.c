@@ -90,9 +90,7 @@ static void env_activate(struct env *e, unsigned int queue_mask)
 		mock_queue_init(&e->q[i], &e->m, QSIZE);
 		assert_int_equal(mock_queue_enable(&e->q[i], &d->vq[i], d->features), 0);
 	}
-	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-		    VIRTIO_STATUS_DRIVER_OK;
-	assert_int_equal(d->ops->activate(d), 0);
+	mock_dev_driver_ok(d);
 	pthread_mutex_unlock(&d->lock);
 	e->cdb_size = 32;
 	e->sense_size = 96;
@@ -110,8 +108,6 @@ static struct env *env_new(void)
 	assert_true(e->fd >= 0);
 	assert_int_equal(write(e->fd, e->iso, sizeof(e->iso)), (ssize_t)sizeof(e->iso));
 	mock_vm_init(&e->m, RAM_BASE, RAM_SIZE);
-	if (e->m.gm.nr_regions == 0)
-		assert_int_equal(gm_add_region(&e->m.gm, RAM_BASE, RAM_SIZE, e->m.ram), 0);
 	assert_int_equal(ev_loop_init(&e->loop, "test-scsi"), 0);
 	o = (struct vscsi_options){ .cd_fd = e->fd, .cd_size = sizeof(e->iso), .cd_name = e->path };
 	assert_int_equal(vscsi_create(&o, &e->m.gm, &e->loop, &e->d, e->err, sizeof(e->err)), 0);
@@ -131,9 +127,7 @@ static struct env *env_start(void)
 
 static void env_free(struct env *e)
 {
-	pthread_mutex_lock(&e->d->lock);
-	virtio_dev_reset(e->d);
-	pthread_mutex_unlock(&e->d->lock);
+	mock_dev_reset(e->d);
 	e->d->ops->destroy(e->d);
 	/* The device never closes the ISO: this must still work. */
 	assert_int_equal(close(e->fd), 0);
@@ -145,9 +139,7 @@ static void env_free(struct env *e)
 
 static void kick(struct env *e, unsigned int q)
 {
-	pthread_mutex_lock(&e->d->lock);
-	e->d->ops->notify(e->d, q);
-	pthread_mutex_unlock(&e->d->lock);
+	mock_dev_notify(e->d, q);
 }
 
 static void config_write(struct env *e, uint32_t off, const void *p, uint32_t len)
@@ -305,9 +297,7 @@ static void test_config_space(void **state)
 	assert_int_equal(le32toh(c->event_info_size), 16);
 	assert_int_equal(le32toh(c->sense_size), 0x20);
 	/* A reset brings the defaults back (§5.6.4). */
-	pthread_mutex_lock(&e->d->lock);
-	virtio_dev_reset(e->d);
-	pthread_mutex_unlock(&e->d->lock);
+	mock_dev_reset(e->d);
 	assert_int_equal(le32toh(c->sense_size), 96);
 	assert_int_equal(le32toh(c->cdb_size), 32);
 	env_free(e);
@@ -726,9 +716,7 @@ static void test_broken_ring(void **state)
 	assert_int_equal(e->irqs[0], 1);
 	kick(e, VSCSI_REQUESTQ);
 	assert_int_equal(mock_used_idx(&e->q[VSCSI_REQUESTQ]), 0);
-	pthread_mutex_lock(&e->d->lock);
-	virtio_dev_reset(e->d);
-	pthread_mutex_unlock(&e->d->lock);
+	mock_dev_reset(e->d);
 	env_activate(e, 7);
 	CMD(e, 0, 0, 0, &r, SCSI_TEST_UNIT_READY, 0, 0, 0, 0, 0);
 	assert_int_equal(r.status, SCSI_STATUS_CHECK_CONDITION);	/* the reset's UA */
@@ -876,9 +864,7 @@ static void test_eventq_buffers_held(void **state)
 	for (unsigned int i = 0; i < 4; i++)
 		assert_int_equal(*(uint8_t *)mock_host(&e->m, ev[i]), SENTINEL);
 	/* A reset hands the ring (and the buffers) back to the driver. */
-	pthread_mutex_lock(&e->d->lock);
-	virtio_dev_reset(e->d);
-	pthread_mutex_unlock(&e->d->lock);
+	mock_dev_reset(e->d);
 	assert_false(e->d->vq[VSCSI_EVENTQ].ready);
 	assert_int_equal(mock_used_idx(&e->q[VSCSI_EVENTQ]), 0);
 	env_free(e);
