@@ -76,8 +76,8 @@ virtio_report() {
 	echo "HVTEST rng_bytes=$(head -c 4096 /dev/hwrng 2>/dev/null | wc -c)"
 	echo "HVTEST rng_distinct=$(head -c 4096 /dev/hwrng 2>/dev/null | od -An -tx1 -v | tr -s ' ' '\n' | sort -u | wc -l)"
 	echo "HVTEST hvc0=$(ls /dev/hvc0 2>/dev/null)"
-	# Both consoles end up on hvrun's stdout: let this line out before the next ones.
-	[ -c /dev/hvc0 ] && echo "HVCONSOLE hello through hvc0" >/dev/hvc0 && sleep 1
+	# Nothing is written to hvc0 here: both consoles end up on hvrun's stdout, and a
+	# line of one could land inside a line of the other (hvtest=hvcin checks hvc0).
 	if [ -b /dev/vda ]; then
 		# The first 4 MiB as the host wrote them; then 4 MiB of a known pattern at 4 MiB,
 		# written with O_DIRECT and flushed, read back the same way.
@@ -162,10 +162,13 @@ flood)
 	done
 	;;
 hvcin)
-	# A line typed on hvrun's standard input (--console virtio) arrives on hvc0.
-	echo "HVTEST hvcin ready"
+	# A line typed on hvrun's standard input (--console virtio) arrives on hvc0, and
+	# output goes out through it.  Every line the test reads goes to hvc0 (one write
+	# each: a ttyS0 byte may come between two of them, never inside one), none to ttyS0.
+	echo "HVCONSOLE hello through hvc0" >/dev/hvc0
+	echo "HVTEST hvcin ready" >/dev/hvc0
 	read -r line </dev/hvc0
-	echo "HVTEST hvc_in=$line"
+	echo "HVTEST hvc_in=$line" >/dev/hvc0
 	poweroff -f
 	;;
 hostile)
