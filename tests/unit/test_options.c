@@ -1,6 +1,7 @@
 /* test_options.c: hvrun's command line: sizes, counts, files, and the one-line errors. */
 #include "tests/unit/cmocka_inc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "hv/options.h"
+#include "hv/options_priv.h"
 #include "hv/privs.h"
 #include "hv/trace.h"
 
@@ -173,6 +175,217 @@ static void test_help_mentions_every_option(void **state)
 	fclose(f);
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		assert_non_null(strstr(buf, words[i]));
+}
+
+/* ---- options_table[]: each option is one row; getopt, dispatch and --help come from it ---- */
+
+/* A failed check names the row it was about. */
+#define ROW_CHECK(r, cond)							\
+	do {									\
+		if (!(cond))							\
+			fail_msg("--%s: not (%s)", (r)->name, #cond);		\
+	} while (0)
+
+static size_t table_rows(void)
+{
+	size_t n = 0;
+
+	while (options_table[n].name)
+		n++;
+	return n;
+}
+
+/* A row is whole: a plain name, help text, and a way to apply it that fits its value. */
+static void test_table_rows_are_whole(void **state)
+{
+	size_t i, n = table_rows();
+
+	(void)state;
+	assert_true(n >= 38);
+	for (i = 0; i < n; i++) {
+		const struct hv_option *r = &options_table[i];
+		size_t len = strlen(r->name);
+
+		ROW_CHECK(r, len > 0);
+		ROW_CHECK(r, strspn(r->name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len);
+		ROW_CHECK(r, r->help != NULL);
+		ROW_CHECK(r, strlen(r->help) > 1);
+		ROW_CHECK(r, r->help[strlen(r->help) - 1] == '\n');
+		ROW_CHECK(r, !strstr(r->help, "\n\n"));	/* no empty line */
+		ROW_CHECK(r, !r->arg || r->arg[0]);
+		/* a second form needs its own text, and both forms take a value */
+		ROW_CHECK(r, !r->arg2 == !r->help2);
+		if (r->arg2) {
+			ROW_CHECK(r, r->arg != NULL);
+			ROW_CHECK(r, r->help2[strlen(r->help2) - 1] == '\n');
+		}
+		switch (r->kind) {
+		case OPTION_CALL:
+			ROW_CHECK(r, r->apply != NULL);
+			ROW_CHECK(r, r->arg != NULL);
+			break;
+		case OPTION_FLAG:
+			ROW_CHECK(r, !r->apply);
+			ROW_CHECK(r, !r->arg);
+			break;
+		case OPTION_STRING:
+		case OPTION_FILE:
+			ROW_CHECK(r, !r->apply);
+			ROW_CHECK(r, r->arg != NULL);
+			break;
+		default:
+			fail_msg("--%s: no such kind %d", r->name, (int)r->kind);
+		}
+	}
+	assert_non_null(options_table[0].heading);	/* --help starts with a section */
+}
+
+/* Every letter and every long name stands for one option only. */
+static void test_table_names_are_unique(void **state)
+{
+	size_t i, j, n = table_rows();
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		char c = options_table[i].short_name;
+
+		/* a letter, not ':' or '?', which getopt returns itself */
+		ROW_CHECK(&options_table[i], !c || isalnum((unsigned char)c));
+		for (j = i + 1; j < n; j++) {
+			ROW_CHECK(&options_table[j], strcmp(options_table[i].name, options_table[j].name));
+			ROW_CHECK(&options_table[j], !c || c != options_table[j].short_name);
+		}
+	}
+}
+
+/* hvrun --help, in buf. */
+static const char *help_text(char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+
+	assert_non_null(f);
+	options_print_help(f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(memchr(buf, '\0', len));	/* it all fit */
+	return buf;
+}
+
+/* "  -k, --kernel FILE", "      --cdrom FILE", "  --demo": a row's option column in --help. */
+static void option_column(const struct hv_option *r, const char *arg, char *buf, size_t len)
+{
+	int n;
+
+	if (r->short_name)
+		n = snprintf(buf, len, "\n  -%c, --%s", r->short_name, r->name);
+	else
+		n = snprintf(buf, len, "\n%s--%s", r->help_flush ? "  " : "      ", r->name);
+	if (arg)
+		snprintf(buf + n, len - (size_t)n, " %s", arg);
+}
+
+/* Finds the form's option column after *at, then its text's first line; moves *at past them. */
+static void assert_form_listed(const char **at, const struct hv_option *r, const char *arg,
+			       const char *text)
+{
+	char column[128];
+	const char *p;
+	size_t first = strcspn(text, "\n");
+
+	option_column(r, arg, column, sizeof(column));
+	p = strstr(*at, column);
+	if (!p)
+		fail_msg("--help lacks '%s' (or has it before the row above)", column + 1);
+	p += strlen(column);
+	ROW_CHECK(r, *p == ' ' || *p == '\n');
+	p += strspn(p, " \n");
+	ROW_CHECK(r, strncmp(p, text, first) == 0);
+	*at = p + first;
+}
+
+/* --help lists every row, both forms of a two-form row, in the table's order, with its text. */
+static void test_help_lists_table_in_order(void **state)
+{
+	static char buf[16384];
+	const char *at = help_text(buf, sizeof(buf));
+	size_t i;
+
+	(void)state;
+	for (i = 0; options_table[i].name; i++) {
+		const struct hv_option *r = &options_table[i];
+
+		if (r->heading) {
+			at = strstr(at, r->heading);
+			ROW_CHECK(r, at != NULL);
+		}
+		assert_form_listed(&at, r, r->arg, r->help);
+		if (r->arg2)
+			assert_form_listed(&at, r, r->arg2, r->help2);
+	}
+	assert_non_null(strstr(at, "Exit status:"));
+}
+
+/* The layout --help has always had, where it is irregular, line for line. */
+static void test_help_layout(void **state)
+{
+	static const char *const lines[] = {
+		"\n  -k, --kernel FILE   boot FILE, a Linux x86-64 bzImage (e.g. /boot/vmlinuz-*),\n"
+		"                      through the 64-bit boot protocol, on a PC with ACPI\n",
+		"\n      --firmware FILE the PC BIOS image (default ",
+		"\n  --demo              run the built-in first-VM program: every vCPU prints a\n",
+		"\n      --rtc utc|localtime  what the guest's CMOS clock shows (default utc)\n",
+		"\n  -d, --disk FILE[,ro][,cache=none|writeback][,serial=ID]\n"
+		"                      a raw disk image as a virtio-blk disk: the first is\n",
+		"\n      --net user[,hostfwd=RULE]...[,mac=MAC]\n"
+		"                      user-mode networking (libslirp; needs no privileges):\n",
+		"\n      --user NAME|UID   then also switch to this user, with its groups (needs\n"
+		"                      hvrun started as root)\n",
+		"\n      --group NAME|GID  and to this group (with only --group: no\n",
+		"\n\nDiagnostics:\n  --check             check this host",
+		"\n      --version       show the version\n\nThe guest's serial port",
+	};
+	static char buf[16384];
+	size_t i;
+
+	(void)state;
+	help_text(buf, sizeof(buf));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (!strstr(buf, lines[i]))
+			fail_msg("--help lacks:%s", lines[i]);
+	}
+}
+
+/* getopt knows every row by its long name and its letter, with a value exactly when it takes one. */
+static void test_every_row_parses(void **state)
+{
+	struct hv_options o;
+	char err[512], opt[64], want[96];
+	size_t i;
+	int pass;
+
+	(void)state;
+	for (i = 0; options_table[i].name; i++) {
+		const struct hv_option *r = &options_table[i];
+
+		for (pass = 0; pass < 2; pass++) {
+			if (pass == 0)
+				snprintf(opt, sizeof(opt), "--%s", r->name);
+			else if (r->short_name)
+				snprintf(opt, sizeof(opt), "-%c", r->short_name);
+			else
+				break;
+			if (r->arg) {
+				/* the value missing: getopt says so, so the row asked for one */
+				snprintf(want, sizeof(want), "%s needs a value", opt);
+				ROW_CHECK(r, PARSE(&o, err, "--demo", opt) == -EINVAL);
+				ROW_CHECK(r, strcmp(err, want) == 0);
+			} else {
+				if (PARSE(&o, err, opt, "--demo") == 0)
+					options_free(&o);
+				else
+					ROW_CHECK(r, !strstr(err, "unknown option"));
+			}
+		}
+	}
 }
 
 static void test_disks(void **state)
@@ -651,6 +864,11 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_raw_file),
 		cmocka_unit_test(test_help_mentions_every_option),
+		cmocka_unit_test(test_table_rows_are_whole),
+		cmocka_unit_test(test_table_names_are_unique),
+		cmocka_unit_test(test_help_lists_table_in_order),
+		cmocka_unit_test(test_help_layout),
+		cmocka_unit_test(test_every_row_parses),
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_console_choice),
 		cmocka_unit_test(test_tap_short_form),
