@@ -1,5 +1,5 @@
 /*
- * fuzz_options.c: hvrun's command line (hv/options.c): the input, split at
+ * fuzz_options.c: hvrun's command line (hv/options*.c): the input, split at
  * NUL bytes, is argv after "hvrun"; options_parse() must accept or refuse it
  * with a reason, never crash, and free what it kept.  Options that name files
  * find regular ones in FILES (the seeds use them: -k FILES/k, -d FILES/d...).
