@@ -16,7 +16,7 @@ TZ=CET-1 timeout 300 "$HVRUN" -k "$KERNEL" -i "$INITRD" --rtc localtime -a "$q h
 date +%s >host-date-after
 # The console, through a pty: hvrun puts it in raw mode; the guest's shell answers;
 # Ctrl-A x quits.
-python3 "$HVRUN_SRC/tests/integration/pty_console.py" 300 pty.log -- \
+python3 "$HVRUN_SRC/tests/guests/pty_console.py" 300 pty.log -- \
 	"$HVRUN" -k "$KERNEL" -i "$INITRD" -a "$q hvtest=shell"; echo \$? >pty.rc
 # Reboot with --no-reboot: one boot, exit 0.
 timeout 300 "$HVRUN" -k "$KERNEL" -i "$INITRD" --no-reboot -v -a "$q hvtest=reboot" \
