@@ -430,7 +430,7 @@ const struct hv_option options_table[] = {
 	{ .name = "user", .arg = "NAME|UID", .kind = OPTION_STRING, .field = FIELD(run_user),
 	  .help_column = 24,
 	  .heading = "Privileges (hvrun drops every capability and sets no_new_privs once the\n"
-		     "VM is built, before the guest runs; see docs/11-privileges.md):\n",
+		     "VM is built, before the guest runs; see docs/12-privileges.md):\n",
 	  .help = "then also switch to this user, with its groups (needs\n"
 		  "hvrun started as root)\n" },
 	{ .name = "group", .arg = "NAME|GID", .kind = OPTION_STRING, .field = FIELD(run_group),
@@ -440,7 +440,7 @@ const struct hv_option options_table[] = {
 	{ .name = "sandbox", .arg = "on|off", .apply = apply_sandbox, .help_column = 24,
 	  .help = "started as root, hvrun moves into an empty root file\n"
 		  "system of its own once everything is open (default on;\n"
-		  "see docs/11-privileges.md)\n" },
+		  "see docs/12-privileges.md)\n" },
 	{ .name = "seccomp", .arg = "kill|log|off", .apply = apply_seccomp,
 	  .help = "system call filters, one list per thread kind\n"
 		  "(docs/15-seccomp.md); kill (default): a call outside\n"

@@ -132,7 +132,7 @@ cdrom)
 	;;
 read)
 	# One 4 KiB O_DIRECT read of /dev/vda at byte 777 * 4096 (sector 6216), between two
-	# console lines: what --trace virtio,irq shows for one request (docs/13-one-request.md).
+	# console lines: what --trace virtio,irq shows for one request (docs/09-one-request.md).
 	echo "HVTEST read begin"
 	dd if=/dev/vda of=/dev/null bs=4096 skip=777 count=1 iflag=direct 2>/dev/null
 	echo "HVTEST read rc=$?"

@@ -48,7 +48,7 @@ timeout 300 "$HVRUN" -m 256 -k "$KERNEL" -i "$INITRD" -d \$D/disk.raw \
 # stdin to hvc0 with --console virtio: the guest writes to hvc0 and reads a line there
 # (the full boot writes nothing to hvc0: its ttyS0 lines never meet hvc0's).  Typed once the
 # guest listens, as a person would: Linux's virtio_console drops what arrives between
-# the driver posting its first buffers and hvc0's creation (docs/09-console-rng.md).
+# the driver posting its first buffers and hvc0's creation (docs/10-console-rng.md).
 fifo=\$(mktemp -u /tmp/hvc.XXXXXX); mkfifo \$fifo	# not on the 9p share: no FIFOs there
 ( for i in \$(seq 600); do grep -q 'HVTEST hvcin ready' hvcin.out 2>/dev/null && break; sleep 0.5; done
   sleep 1; echo typed-into-hvc0; sleep 300 ) >\$fifo &
