@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "boot/bzimage.h"
+#include "devices/legacy/port92.h"
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio_balloon.h"
 #include "devices/virtio_blk.h"
@@ -30,21 +31,8 @@
 #include "hv/options.h"
 #include "hv/vm.h"
 
-/* PM1 registers (ACPI 6.4 §4.8.3): status/enable bits and control fields. */
-#define PM1_CNT_SCI_EN		0x0001	/* ACPI mode on: always, there is no SMM to leave */
-#define PM1_CNT_SLP_TYP_SHIFT	10
-#define PM1_CNT_SLP_TYP_MASK	(7u << PM1_CNT_SLP_TYP_SHIFT)
-#define PM1_CNT_SLP_EN		0x2000
-#define PM1_PWRBTN		0x0100	/* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN (§4.8.3.1) */
 #define PC_DEFAULT_CMDLINE	"console=ttyS0"
-
-#define I8042_DATA_PORT		0x60
-#define I8042_CMD_PORT		0x64
-#define I8042_CMD_RESET		0xfe	/* pulse the CPU reset line */
 #define PORT_POST		0x80	/* BIOS POST codes; Linux's I/O delay port */
-#define PORT_SYSCTL_A		0x92	/* System Control Port A: fast A20 gate (bit 1), fast reset (bit 0) */
-#define PORT_DEBUGCON		0x402	/* QEMU's debug console: SeaBIOS's log */
-#define DEBUGCON_READBACK	0xe9	/* what SeaBIOS reads back to know the port is there */
 #define PC_COM1_PORT		0x3f8u
 
 int platform_prepare_vcpus(struct vm *vm)
@@ -100,92 +88,56 @@ void platform_set_irq(struct vm *vm, unsigned int irq, int level)
 		hv_warn("KVM_IRQ_LINE %u: %s", irq, strerror(errno));
 }
 
-/* ---- ACPI PM1a: the guest's "power off" (S5), and the power button (hvctl powerdown) ---- */
+/* ---- the board devices (devices/legacy/): what they tell the machine ---- */
+
+static void pc_pm_event(void *opaque, enum acpi_pm_event ev)
+{
+	struct vm *vm = opaque;
+
+	if (ev == ACPI_PM_POWER_OFF)
+		vm_request_stop(vm, VM_STOP_POWEROFF);
+	else
+		platform_set_irq(vm, PC_SCI_IRQ, ev == ACPI_PM_SCI_HIGH);
+}
+
+static void pc_i8042_event(void *opaque, enum i8042_event ev)
+{
+	(void)ev;	/* I8042_RESET */
+	vm_request_stop(opaque, VM_STOP_RESET);
+}
 
 /*
- * The SCI follows the PM1 events (ACPI 6.4 §4.8.3.1): high while a status bit
- * and its enable bit are both set.  Level triggered, active high (the MADT's
- * interrupt source override for IRQ 9): it stays up until the OS writes 1 to
- * the status bit, so a missed edge cannot lose the button press.  The power
- * button is the only PM1 event hvrun raises.  Called with pm_lock held.
+ * The firmware's log (port 0x402, QEMU's "debugcon"): hvrun shows it with -v
+ * and watches it for the one line that matters to a VMM: "No bootable
+ * device", after which SeaBIOS would wait and reboot forever; hvrun stops
+ * with status 1.
  */
-static void pm_update_sci(struct vm *vm)
+static void pc_debugcon_line(void *opaque, const char *line)
 {
-	bool level = (vm->pm1_sts & vm->pm1_en & PM1_PWRBTN) != 0;
-
-	if (level != vm->sci_level) {
-		vm->sci_level = level;
-		platform_set_irq(vm, PC_SCI_IRQ, level);
+	hv_info("firmware: %s", line);
+	if (strstr(line, "No bootable device")) {
+		hv_err("the firmware found no bootable device (the disks and CD-ROM it tried have "
+		       "no boot sector or boot image): stopping");
+		vm_request_stop(opaque, VM_STOP_NO_BOOT);
 	}
+}
+
+static void pc_reset_cf9_event(void *opaque, enum reset_cf9_event ev)
+{
+	(void)ev;	/* RESET_CF9_RESET */
+	vm_request_stop(opaque, VM_STOP_RESET);
 }
 
 int platform_powerdown(struct vm *vm)
 {
-	int ret = 0;
+	int ret;
 
 	if (!vm->pc)
 		return -ENOTSUP;	/* --demo, --raw: no ACPI */
-	pthread_mutex_lock(&vm->pm_lock);
-	/*
-	 * Until the OS enabled the button (Linux's button driver sets PWRBTN_EN
-	 * when it loads), a press would only latch a status bit that ACPICA
-	 * clears when it starts: say so instead of pretending.
-	 */
-	if (!(vm->pm1_en & PM1_PWRBTN)) {
-		ret = -EAGAIN;
-	} else {
-		vm->pm1_sts |= PM1_PWRBTN;
-		pm_update_sci(vm);
-	}
-	pthread_mutex_unlock(&vm->pm_lock);
+	ret = acpi_pm_power_button(&vm->pm);
 	if (!ret)
 		hv_info("power button pressed (hvctl powerdown): SCI raised on IRQ %u", PC_SCI_IRQ);
 	return ret;
-}
-
-static void pm_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
-{
-	struct vm *vm = opaque;
-	uint8_t regs[6];
-	unsigned int i;
-	bool s5 = false;
-
-	pthread_mutex_lock(&vm->pm_lock);
-	/* 0-1 PM1a_STS, 2-3 PM1a_EN, 4-5 PM1a_CNT; little-endian, any width. */
-	memcpy(&regs[0], &vm->pm1_sts, 2);
-	memcpy(&regs[2], &vm->pm1_en, 2);
-	memcpy(&regs[4], &vm->pm1_cnt, 2);
-	for (i = 0; i < size; i++) {
-		unsigned int r = offset + i;
-
-		if (r >= sizeof(regs)) {
-			if (!is_write)
-				data[i] = 0xff;
-		} else if (!is_write) {
-			data[i] = regs[r];
-		} else if (r < 2) {
-			regs[r] &= (uint8_t)~data[i];	/* status bits: write 1 to clear */
-		} else {
-			regs[r] = data[i];
-		}
-	}
-	if (is_write) {
-		uint16_t cnt;
-
-		memcpy(&vm->pm1_sts, &regs[0], 2);
-		memcpy(&vm->pm1_en, &regs[2], 2);
-		memcpy(&cnt, &regs[4], 2);
-		/* ACPI 6.4 §4.8.3.2.1: SLP_EN with SLP_TYP = the \_S5_ value is soft-off. */
-		s5 = (cnt & PM1_CNT_SLP_EN) &&
-		     ((cnt & PM1_CNT_SLP_TYP_MASK) >> PM1_CNT_SLP_TYP_SHIFT) == PC_S5_SLP_TYP;
-		vm->pm1_cnt = (uint16_t)((cnt & ~PM1_CNT_SLP_EN) | PM1_CNT_SCI_EN);
-		pm_update_sci(vm);	/* the OS acknowledged (cleared) or masked an event */
-	}
-	pthread_mutex_unlock(&vm->pm_lock);
-	if (s5) {
-		hv_info("the guest entered ACPI S5 (power off)");
-		vm_request_stop(vm, VM_STOP_POWEROFF);
-	}
 }
 
 /* ---- 0xcf8-0xcfb: the PCI address register, and the reset control byte at 0xcf9 ---- */
@@ -194,47 +146,10 @@ static void cf8_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data,
 {
 	struct vm *vm = opaque;
 
-	if (offset == 1 && size == 1) {
-		/* Reset control (PIIX3): bit 2 starts the reset, bit 1 makes it hard. */
-		if (is_write && (data[0] & 0x04)) {
-			hv_info("the guest wrote 0x%02x to port 0xcf9: reset", data[0]);
-			vm_request_stop(vm, VM_STOP_RESET);
-		} else if (!is_write) {
-			data[0] = 0;
-		}
-		return;
-	}
-	pci_address_pio(&vm->pci, offset, is_write, data, size);
-}
-
-/* ---- i8042: only the "pulse reset" command; the FADT says there is no PS/2 controller ---- */
-
-static void i8042_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
-{
-	struct vm *vm = opaque;
-
-	if (is_write && offset == I8042_CMD_PORT - I8042_DATA_PORT && data[0] == I8042_CMD_RESET) {
-		hv_info("the guest pulsed the i8042 reset line");
-		vm_request_stop(vm, VM_STOP_RESET);
-	} else if (!is_write) {
-		memset(data, 0, size);	/* status: no data, input buffer empty */
-	}
-}
-
-/*
- * System Control Port A (0x92): A20 is always on in KVM (there is no
- * address wrap to emulate), so bit 1 reads 1 and writes are ignored; a
- * firmware writes the value back with bit 0 (fast reset) as it read it,
- * so bit 0 reads 0 and is not acted on.
- */
-static void sysctl_a_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
-{
-	(void)opaque;
-	(void)offset;
-	if (!is_write) {
-		memset(data, 0, size);
-		data[0] = 0x02;
-	}
+	if (offset == RESET_CF9_PORT - PCI_CONFIG_ADDRESS && size == 1)
+		reset_cf9_pio(&vm->reset_cf9, 0, is_write, data, size);
+	else
+		pci_address_pio(&vm->pci, offset, is_write, data, size);
 }
 
 /* Port 0x80 (POST codes, Linux's I/O delay) and its like: answered, never counted as strays. */
@@ -328,6 +243,10 @@ static int platform_register_devices(struct vm *vm)
 	size_t i;
 	int ret;
 
+	acpi_pm_init(&vm->pm, PC_S5_SLP_TYP, pc_pm_event, vm);
+	i8042_init(&vm->i8042, pc_i8042_event, vm);
+	reset_cf9_init(&vm->reset_cf9, pc_reset_cf9_event, vm);
+	debugcon_init(&vm->debugcon, pc_debugcon_line, vm);
 	ret = pc_chipset_init(&vm->chipset, &vm->pci);
 	if (!ret)
 		ret = iobus_register(b, "pci-address", PCI_CONFIG_ADDRESS, 4, cf8_pio, vm);
@@ -336,18 +255,17 @@ static int platform_register_devices(struct vm *vm)
 	if (!ret)
 		ret = iobus_register(b, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &vm->rtc);
 	if (!ret)
-		ret = iobus_register(b, "acpi-pm", PC_PM1A_EVT_PORT,
-				     PC_PM1A_CNT_PORT + 2 - PC_PM1A_EVT_PORT, pm_pio, vm);
+		ret = iobus_register(b, "acpi-pm", PC_PM1A_EVT_PORT, ACPI_PM_NR_PORTS, acpi_pm_pio,
+				     &vm->pm);
 	if (!ret)
-		ret = iobus_register(b, "i8042", I8042_DATA_PORT,
-				     I8042_CMD_PORT + 1 - I8042_DATA_PORT, i8042_pio, vm);
+		ret = iobus_register(b, "i8042", I8042_DATA_PORT, I8042_NR_PORTS, i8042_pio,
+				     &vm->i8042);
 	if (!ret)
-		ret = iobus_register(b, "sysctl-a", PORT_SYSCTL_A, 1, sysctl_a_pio, vm);
+		ret = iobus_register(b, "sysctl-a", PORT92_PORT, 1, port92_pio, NULL);
 	for (i = 0; !ret && i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		ret = iobus_register(b, quiet[i].name, quiet[i].base, quiet[i].len, quiet_pio, NULL);
 	if (ret)
 		hv_err("cannot register the PC's devices: %s", strerror(-ret));
-	vm->pm1_cnt = PM1_CNT_SCI_EN;
 	return ret;
 }
 
@@ -642,53 +560,14 @@ void platform_destroy(struct vm *vm)
 	}
 	vm->nr_virtio = 0;
 	vm->console_in = NULL;
+	acpi_pm_destroy(&vm->pm);
+	debugcon_destroy(&vm->debugcon);
 	if (vm->irq_ready)
 		irq_routes_destroy(&vm->irq);
 	vm->irq_ready = false;
 }
 
 /* ---- a firmware boot: the BIOS image, fw_cfg, the firmware's debug console ---- */
-
-/*
- * Port 0x402, QEMU's "debugcon": SeaBIOS writes its log there (after
- * checking that a read gives 0xe9).  hvrun shows it with -v and watches it
- * for the one line that matters to a VMM: "No bootable device", after
- * which SeaBIOS would wait and reboot forever; hvrun stops with status 1.
- */
-static void debugcon_line(struct vm *vm, const char *line)
-{
-	hv_info("firmware: %s", line);
-	if (strstr(line, "No bootable device")) {
-		hv_err("the firmware found no bootable device (the disks and CD-ROM it tried have "
-		       "no boot sector or boot image): stopping");
-		vm_request_stop(vm, VM_STOP_NO_BOOT);
-	}
-}
-
-static void debugcon_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
-{
-	struct vm *vm = opaque;
-
-	(void)offset;
-	if (!is_write) {
-		memset(data, 0, size);
-		data[0] = DEBUGCON_READBACK;
-		return;
-	}
-	pthread_mutex_lock(&vm->fw_lock);
-	for (unsigned int i = 0; i < size; i++) {
-		char c = (char)data[i];
-
-		if (c == '\n' || vm->fw_line_len == sizeof(vm->fw_line) - 1) {
-			vm->fw_line[vm->fw_line_len] = '\0';
-			debugcon_line(vm, vm->fw_line);
-			vm->fw_line_len = 0;
-		}
-		if (c != '\n' && c != '\r')
-			vm->fw_line[vm->fw_line_len++] = (c >= ' ' && c < 0x7f) ? c : '?';
-	}
-	pthread_mutex_unlock(&vm->fw_lock);
-}
 
 /* The devices the boot order can name, from the virtio functions on the bus. */
 static unsigned int platform_bootdevs(const struct vm *vm, struct pcbios_bootdev *devs,
@@ -817,7 +696,7 @@ static int platform_firmware(struct vm *vm, const struct hv_options *o, struct h
 	if (!ret)
 		ret = iobus_register(b, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, fw_cfg_dma_pio, vm->fw_cfg);
 	if (!ret)
-		ret = iobus_register(b, "debugcon", PORT_DEBUGCON, 1, debugcon_pio, vm);
+		ret = iobus_register(b, "debugcon", DEBUGCON_PORT, 1, debugcon_pio, &vm->debugcon);
 	if (ret) {
 		hv_err("cannot register the firmware's ports: %s", strerror(-ret));
 		return HV_EXIT_FAILURE;

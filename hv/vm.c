@@ -125,8 +125,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	if (vm->pc) {
 		rtc_init(&vm->rtc, cfg->rtc_localtime, NULL);
 		pci_bus_init(&vm->pci);
-		pthread_mutex_init(&vm->pm_lock, NULL);
-		pthread_mutex_init(&vm->fw_lock, NULL);
 	}
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
@@ -476,8 +474,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->pc) {
 		rtc_destroy(&vm->rtc);
 		pci_bus_destroy(&vm->pci);
-		pthread_mutex_destroy(&vm->pm_lock);
-		pthread_mutex_destroy(&vm->fw_lock);
 	}
 	fw_cfg_free(vm->fw_cfg);
 	vm->fw_cfg = NULL;

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "devices/legacy/acpi_pm.h"
+#include "devices/legacy/debugcon.h"
+#include "devices/legacy/i8042.h"
+#include "devices/legacy/reset_cf9.h"
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
 #include "devices/pci.h"
@@ -110,17 +114,15 @@ struct vm {
 	struct vm_virtio virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	struct virtio_dev *console_in;	/* the virtio console stdin feeds, or NULL: COM1 */
-	pthread_mutex_t pm_lock;
-	uint16_t pm1_sts, pm1_en, pm1_cnt;	/* ACPI PM1a event and control registers */
-	bool sci_level;			/* the SCI line as last driven (under pm_lock) */
+	struct acpi_pm pm;		/* ACPI PM1a: S5, the power button, the SCI */
+	struct i8042 i8042;		/* its reset line */
+	struct reset_cf9 reset_cf9;	/* the reset control byte at 0xcf9 */
 
 	/* A firmware boot (no -k): hv/platform.c, firmware/. */
 	void *rom;			/* the BIOS image, mapped read-only below 4 GiB */
 	size_t rom_size;
 	struct fw_cfg *fw_cfg;
-	char fw_line[160];		/* the firmware's debug console (port 0x402): the line so far */
-	unsigned int fw_line_len;
-	pthread_mutex_t fw_lock;	/* fw_line */
+	struct debugcon debugcon;	/* the firmware's log (port 0x402) */
 
 	/*
 	 * Pause (hvctl pause): each vCPU thread parks before its next KVM_RUN
