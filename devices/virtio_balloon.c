@@ -583,3 +583,22 @@ void vballoon_get_info(struct virtio_dev *d, struct vballoon_info *out)
 	memcpy(out->stats, b->stats, sizeof(out->stats));
 	pthread_mutex_unlock(&d->lock);
 }
+
+/* ---- the device table ---- */
+
+static int vballoon_device_create(const struct virtio_dev_args *a, const void *config,
+				  struct virtio_dev **out, char *err, size_t errlen)
+{
+	const struct vballoon_options *c = config;
+
+	(void)err;
+	(void)errlen;
+	return vballoon_create(a->mem, a->loop, c->ram_bytes, c->stats_interval_s,
+			       c->page_reporting, out);
+}
+
+const struct virtio_device_desc vballoon_device = {
+	.name = "balloon",
+	.naming = VIRTIO_NAME_ALONE,
+	.create = vballoon_device_create,
+};

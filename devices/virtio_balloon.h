@@ -74,4 +74,14 @@ int vballoon_set_target(struct virtio_dev *d, uint64_t bytes);
 /* A snapshot; takes d->lock itself. */
 void vballoon_get_info(struct virtio_dev *d, struct vballoon_info *out);
 
+/* The device table's configuration: vballoon_create()'s arguments. */
+struct vballoon_options {
+	uint64_t ram_bytes;
+	unsigned int stats_interval_s;	/* 0: 2 s */
+	bool page_reporting;
+};
+
+/* The device table's line: "balloon". */
+extern const struct virtio_device_desc vballoon_device;
+
 #endif

@@ -1270,3 +1270,51 @@ void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out)
 		.backend_in_flight = b->img->in_flight,
 	};
 }
+
+/* ---- the device table ---- */
+
+static int vblk_device_create(const struct virtio_dev_args *a, const void *config,
+			      struct virtio_dev **out, char *err, size_t errlen)
+{
+	const struct vblk_device_options *c = config;
+
+	return vblk_create(&c->opts, a->mem, a->loop, c->nr_queues, out, err, errlen);
+}
+
+static size_t vblk_counters(struct virtio_dev *d, struct virtio_counter *out, size_t max)
+{
+	struct vblk_stats s;
+	size_t n = 0;
+
+	vblk_get_stats(d, &s);
+	virtio_counter_add(out, max, &n, "blk", "requests", s.requests);
+	virtio_counter_add(out, max, &n, "blk", "reads", s.reads);
+	virtio_counter_add(out, max, &n, "blk", "writes", s.writes);
+	virtio_counter_add(out, max, &n, "blk", "flushes", s.flushes);
+	virtio_counter_add(out, max, &n, "blk", "discards", s.discards);
+	virtio_counter_add(out, max, &n, "blk", "write_zeroes", s.write_zeroes);
+	virtio_counter_add(out, max, &n, "blk", "get_ids", s.get_ids);
+	virtio_counter_add(out, max, &n, "blk", "bytes_read", s.bytes_read);
+	virtio_counter_add(out, max, &n, "blk", "bytes_written", s.bytes_written);
+	virtio_counter_add(out, max, &n, "blk", "refused", s.refused);
+	virtio_counter_add(out, max, &n, "blk", "errors", s.io_errors);
+	virtio_counter_add(out, max, &n, "blk", "merged_ops", s.merged_ops);
+	virtio_counter_add(out, max, &n, "blk", "merged_requests", s.merged_requests);
+	virtio_counter_add(out, max, &n, "blk", "merge_splits", s.merge_splits);
+	virtio_counter_add(out, max, &n, "backend", "submissions", s.backend_submissions);
+	virtio_counter_add(out, max, &n, "backend", "completions", s.backend_completions);
+	virtio_counter_add(out, max, &n, "backend", "submit_calls", s.backend_submit_calls);
+	virtio_counter_add(out, max, &n, "backend", "reaps", s.backend_reaps);
+	virtio_counter_add(out, max, &n, "backend", "errors", s.backend_errors);
+	virtio_counter_add(out, max, &n, "backend", "bytes_read", s.backend_bytes_read);
+	virtio_counter_add(out, max, &n, "backend", "bytes_written", s.backend_bytes_written);
+	virtio_counter_add(out, max, &n, "backend", "in_flight", s.backend_in_flight);
+	return n;
+}
+
+const struct virtio_device_desc vblk_device = {
+	.name = "vd",
+	.naming = VIRTIO_NAME_LETTER,
+	.create = vblk_device_create,
+	.counters = vblk_counters,
+};

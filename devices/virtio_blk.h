@@ -179,4 +179,13 @@ struct vblk_stats {
 /* A copy of the device's counters; d->lock held (hv/stats.c takes it without waiting long). */
 void vblk_get_stats(struct virtio_dev *d, struct vblk_stats *out);
 
+/* The device table's configuration (create(): vblk_create(&c->opts, ..., c->nr_queues, ...)). */
+struct vblk_device_options {
+	struct vblk_options opts;
+	uint16_t nr_queues;
+};
+
+/* The device table's line: vda, vdb, ...; counters "blk" and "backend". */
+extern const struct virtio_device_desc vblk_device;
+
 #endif

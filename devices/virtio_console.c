@@ -295,3 +295,22 @@ int vcon_create(const struct guest_mem *mem, struct ev_loop *loop, struct outbuf
 	*out = &c->vdev;
 	return 0;
 }
+
+/* ---- the device table ---- */
+
+static int vcon_device_create(const struct virtio_dev_args *a, const void *config,
+			      struct virtio_dev **out, char *err, size_t errlen)
+{
+	const struct vcon_options *c = config;
+
+	(void)err;
+	(void)errlen;
+	return vcon_create(a->mem, a->loop, c->output, out);
+}
+
+const struct virtio_device_desc vcon_device = {
+	.name = "console",
+	.naming = VIRTIO_NAME_ALONE,
+	.io_name = "con",
+	.create = vcon_device_create,
+};

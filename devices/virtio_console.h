@@ -49,4 +49,12 @@ size_t vcon_input(struct virtio_dev *d, const uint8_t *buf, size_t len);
  */
 void vcon_resize(struct virtio_dev *d, uint16_t cols, uint16_t rows);
 
+/* The device table's configuration: where the guest's output goes. */
+struct vcon_options {
+	struct outbuf *output;
+};
+
+/* The device table's line: "console" (I/O thread io-con). */
+extern const struct virtio_device_desc vcon_device;
+
 #endif

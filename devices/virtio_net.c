@@ -930,3 +930,40 @@ void vnet_get_stats(struct virtio_dev *d, struct vnet_stats *out)
 
 	*out = n->stats;
 }
+
+/* ---- the device table ---- */
+
+static int vnet_device_create(const struct virtio_dev_args *a, const void *config,
+			      struct virtio_dev **out, char *err, size_t errlen)
+{
+	const struct vnet_options *c = config;
+	int ret = vnet_create(a->mem, a->loop, c->be, c->mac, c->max_pairs, out);
+
+	if (ret)
+		snprintf(err, errlen, "virtio-net on %s: %s", c->be->name, strerror(-ret));
+	return ret;
+}
+
+static size_t vnet_counters(struct virtio_dev *d, struct virtio_counter *out, size_t max)
+{
+	struct vnet_stats s;
+	size_t n = 0;
+
+	vnet_get_stats(d, &s);
+	virtio_counter_add(out, max, &n, "net", "rx_frames", s.rx_frames);
+	virtio_counter_add(out, max, &n, "net", "rx_bytes", s.rx_bytes);
+	virtio_counter_add(out, max, &n, "net", "rx_dropped", s.rx_dropped);
+	virtio_counter_add(out, max, &n, "net", "tx_frames", s.tx_frames);
+	virtio_counter_add(out, max, &n, "net", "tx_bytes", s.tx_bytes);
+	virtio_counter_add(out, max, &n, "net", "tx_errors", s.tx_errors);
+	virtio_counter_add(out, max, &n, "backend", "reads", s.backend_reads);
+	virtio_counter_add(out, max, &n, "backend", "writes", s.backend_writes);
+	return n;
+}
+
+const struct virtio_device_desc vnet_device = {
+	.name = "net",
+	.naming = VIRTIO_NAME_NUMBER,
+	.create = vnet_device_create,
+	.counters = vnet_counters,
+};

@@ -111,4 +111,14 @@ int vnet_create(const struct guest_mem *mem, struct ev_loop *loop, struct net_ba
 /* A copy of the device's counters; d->lock held (hv/stats.c takes it without waiting long). */
 void vnet_get_stats(struct virtio_dev *d, struct vnet_stats *out);
 
+/* The device table's configuration: vnet_create()'s arguments. */
+struct vnet_options {
+	struct net_backend *be;		/* borrowed */
+	const uint8_t *mac;		/* 6 bytes */
+	unsigned int max_pairs;
+};
+
+/* The device table's line: net0, net1, ...; counters "net" and "backend". */
+extern const struct virtio_device_desc vnet_device;
+
 #endif

@@ -304,3 +304,21 @@ int vrng_create(const struct guest_mem *mem, struct ev_loop *loop, uint64_t rate
 	*out = &r->vdev;
 	return 0;
 }
+
+/* ---- the device table ---- */
+
+static int vrng_device_create(const struct virtio_dev_args *a, const void *config,
+			      struct virtio_dev **out, char *err, size_t errlen)
+{
+	const struct vrng_options *c = config;
+
+	(void)err;
+	(void)errlen;
+	return vrng_create(a->mem, a->loop, c->rate_bytes_per_sec, out);
+}
+
+const struct virtio_device_desc vrng_device = {
+	.name = "rng",
+	.naming = VIRTIO_NAME_ALONE,
+	.create = vrng_device_create,
+};

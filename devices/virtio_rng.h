@@ -31,4 +31,12 @@
 int vrng_create(const struct guest_mem *mem, struct ev_loop *loop, uint64_t rate_bytes_per_sec,
 		struct virtio_dev **out);
 
+/* The device table's configuration: vrng_create()'s rate (0: VRNG_DEFAULT_RATE). */
+struct vrng_options {
+	uint64_t rate_bytes_per_sec;
+};
+
+/* The device table's line: "rng". */
+extern const struct virtio_device_desc vrng_device;
+
 #endif

@@ -632,3 +632,34 @@ void vscsi_get_stats(struct virtio_dev *d, struct vscsi_stats *out)
 
 	*out = s->stats;
 }
+
+/* ---- the device table ---- */
+
+static int vscsi_device_create(const struct virtio_dev_args *a, const void *config,
+			       struct virtio_dev **out, char *err, size_t errlen)
+{
+	return vscsi_create(config, a->mem, a->loop, out, err, errlen);
+}
+
+static size_t vscsi_counters(struct virtio_dev *d, struct virtio_counter *out, size_t max)
+{
+	struct vscsi_stats s;
+	size_t n = 0;
+
+	vscsi_get_stats(d, &s);
+	virtio_counter_add(out, max, &n, "scsi", "commands", s.cmds);
+	virtio_counter_add(out, max, &n, "scsi", "reads", s.reads);
+	virtio_counter_add(out, max, &n, "scsi", "bytes_read", s.bytes_read);
+	virtio_counter_add(out, max, &n, "scsi", "check_conditions", s.check_conditions);
+	virtio_counter_add(out, max, &n, "scsi", "task_management", s.tmf);
+	virtio_counter_add(out, max, &n, "scsi", "bad_target", s.bad_target);
+	virtio_counter_add(out, max, &n, "scsi", "refused", s.refused);
+	return n;
+}
+
+const struct virtio_device_desc vscsi_device = {
+	.name = "scsi",
+	.naming = VIRTIO_NAME_NUMBER,
+	.create = vscsi_device_create,
+	.counters = vscsi_counters,
+};

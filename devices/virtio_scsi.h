@@ -157,4 +157,7 @@ struct vscsi_stats {
 /* A copy of the device's counters; d->lock held (hv/stats.c takes it without waiting long). */
 void vscsi_get_stats(struct virtio_dev *d, struct vscsi_stats *out);
 
+/* The device table's line (config: struct vscsi_options): scsi0; counters "scsi". */
+extern const struct virtio_device_desc vscsi_device;
+
 #endif

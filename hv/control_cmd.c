@@ -45,32 +45,10 @@ const struct control_vm_ops ctl_real_ops = {
 
 /* ---- the VM's devices, as hvctl names them ---- */
 
-/*
- * The name platform.c gave the device ("vda", "net0", "console": the one
- * --trace and --stats use too), else one made the same way: vda, net0, hvc0,
- * rng0, balloon0, the n-th device of its kind.
- */
-static void ctl_device_name(struct vm *vm, unsigned int i, char *buf, size_t len)
+/* The name the machine gave the device from its line in the device table: vda, net0, console. */
+static const char *ctl_device_name(const struct vm *vm, unsigned int i)
 {
-	const struct virtio_dev_ops *ops = vm->virtio[i].dev->ops;
-	unsigned int j, n = 0;
-
-	if (vm->virtio[i].name[0]) {
-		snprintf(buf, len, "%s", vm->virtio[i].name);
-		return;
-	}
-
-	for (j = 0; j < i; j++)
-		if (vm->virtio[j].dev && vm->virtio[j].dev->ops->device_id == ops->device_id)
-			n++;
-	switch (ops->device_id) {
-	case VIRTIO_ID_BLOCK:	snprintf(buf, len, "vd%c", 'a' + (n % 26)); break;
-	case VIRTIO_ID_NET:	snprintf(buf, len, "net%u", n); break;
-	case VIRTIO_ID_CONSOLE:	snprintf(buf, len, "hvc%u", n); break;
-	case VIRTIO_ID_RNG:	snprintf(buf, len, "rng%u", n); break;
-	case VIRTIO_ID_BALLOON:	snprintf(buf, len, "balloon%u", n); break;
-	default:		snprintf(buf, len, "%s%u", ops->name, n); break;
-	}
+	return vm->virtio[i].name[0] ? vm->virtio[i].name : vm->virtio[i].dev->ops->name;
 }
 
 /* The n-th device with this virtio device id, or NULL. */
@@ -139,7 +117,6 @@ static json_t *cmd_status(struct control *c, struct vm *vm, const struct ctl_req
 {
 	json_t *reply = json_object(), *devices = json_array();
 	unsigned int i;
-	char name[24];
 
 	(void)r;
 	(void)e;
@@ -165,9 +142,8 @@ static json_t *cmd_status(struct control *c, struct vm *vm, const struct ctl_req
 
 		if (!vm->virtio[i].dev)
 			continue;
-		ctl_device_name(vm, i, name, sizeof(name));
 		dev = json_pack("{s:s, s:i, s:s}", "kind", vm->virtio[i].dev->ops->name,
-				"slot", (json_int_t)vm->virtio[i].slot, "name", name);
+				"slot", (json_int_t)vm->virtio[i].slot, "name", ctl_device_name(vm, i));
 		json_array_append_new(devices, dev);
 	}
 	json_object_set_new(reply, "devices", devices);

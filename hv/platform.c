@@ -386,146 +386,197 @@ static int platform_plug_virtio(struct vm *vm, struct vm_virtio *v, uint32_t *mm
 	return ret;
 }
 
-/* The kinds of virtio function, in PCI slot order. */
-enum platform_virtio_kind {
-	PLATFORM_VIRTIO_DISK,		/* -d: vda, vdb, ... */
-	PLATFORM_VIRTIO_SCSI,		/* --cdrom: the CD-ROM's controller */
-	PLATFORM_VIRTIO_NIC,		/* -t / --net: eth0, eth1, ... */
-	PLATFORM_VIRTIO_CONSOLE,	/* hvc0, unless --no-virtio-console */
-	PLATFORM_VIRTIO_RNG,		/* unless --no-rng */
-	PLATFORM_VIRTIO_BALLOON,	/* unless --no-balloon */
+/* ---- the device table: which virtio functions this VM has, in PCI slot order ---- */
+
+/* One device's configuration, whichever its kind (the table's config() fills one member). */
+union platform_virtio_config {
+	struct vblk_device_options blk;
+	struct vscsi_options scsi;
+	struct vnet_options net;
+	struct vcon_options con;
+	struct vrng_options rng;
+	struct vballoon_options balloon;
 };
 
-/* Slot order: disks, the CD-ROM's SCSI controller, NICs, the console, rng, the balloon.  Sets *index within its kind. */
-static enum platform_virtio_kind platform_virtio_kind(const struct hv_options *o,
-						      const struct hv_host *host, unsigned int i,
-						      unsigned int *index)
-{
-	unsigned int has_cd = host->cdrom_fd >= 0;
-	unsigned int first_nic = host->nr_disks + has_cd, after_nics = first_nic + host->nr_nics;
+struct platform_virtio_line {
+	const struct virtio_device_desc *desc;
+	/* How many this VM has (from the options and what host_open() opened). */
+	unsigned int (*count)(const struct hv_options *o, const struct hv_host *host);
+	/* The index-th one's configuration. */
+	void (*config)(const struct hv_options *o, struct hv_host *host, unsigned int index,
+		       union platform_virtio_config *c);
+};
 
-	*index = 0;
-	if (i < host->nr_disks) {
-		*index = i;
-		return PLATFORM_VIRTIO_DISK;
-	}
-	if (i < first_nic)
-		return PLATFORM_VIRTIO_SCSI;
-	if (i < after_nics) {
-		*index = i - first_nic;
-		return PLATFORM_VIRTIO_NIC;
-	}
-	if (!o->no_virtio_console && i == after_nics)
-		return PLATFORM_VIRTIO_CONSOLE;
-	if (!o->no_rng && i == after_nics + !o->no_virtio_console)
-		return PLATFORM_VIRTIO_RNG;
-	return PLATFORM_VIRTIO_BALLOON;
+static unsigned int nr_disks(const struct hv_options *o, const struct hv_host *host)
+{
+	(void)o;
+	return host->nr_disks;
 }
 
+static void disk_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
+			union platform_virtio_config *c)
+{
+	c->blk.opts.img = &host->disks[i];
+	c->blk.opts.serial = o->disks[i].serial[0] ? o->disks[i].serial : NULL;
+	c->blk.nr_queues = host->disk_queues;
+}
+
+/* --cdrom: the CD-ROM's controller. */
+static unsigned int nr_scsi(const struct hv_options *o, const struct hv_host *host)
+{
+	(void)o;
+	return host->cdrom_fd >= 0;
+}
+
+static void scsi_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
+			union platform_virtio_config *c)
+{
+	(void)i;
+	c->scsi.cd_fd = host->cdrom_fd;
+	c->scsi.cd_size = host->cdrom_size;
+	c->scsi.cd_name = o->cdrom;
+}
+
+static unsigned int nr_nics(const struct hv_options *o, const struct hv_host *host)
+{
+	(void)o;
+	return host->nr_nics;
+}
+
+static void nic_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
+		       union platform_virtio_config *c)
+{
+	c->net.be = host->nics[i];
+	c->net.mac = o->nics[i].mac;
+	c->net.max_pairs = host->nic_pairs[i];
+}
+
+static unsigned int nr_console(const struct hv_options *o, const struct hv_host *host)
+{
+	(void)host;
+	return !o->no_virtio_console;
+}
+
+static void console_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
+			   union platform_virtio_config *c)
+{
+	(void)o;
+	(void)host;
+	(void)i;
+	c->con.output = &out_console;
+}
+
+static unsigned int nr_rng(const struct hv_options *o, const struct hv_host *host)
+{
+	(void)host;
+	return !o->no_rng;
+}
+
+static void rng_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
+		       union platform_virtio_config *c)
+{
+	(void)o;
+	(void)host;
+	(void)i;
+	c->rng.rate_bytes_per_sec = 0;
+}
+
+static unsigned int nr_balloon(const struct hv_options *o, const struct hv_host *host)
+{
+	(void)host;
+	return !o->no_balloon;
+}
+
+/* As the teaching guide's "-balloon virtio": stats every 2 s, free page reporting. */
+static void balloon_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
+			   union platform_virtio_config *c)
+{
+	(void)host;
+	(void)i;
+	c->balloon.ram_bytes = o->mem_bytes;
+	c->balloon.stats_interval_s = 0;
+	c->balloon.page_reporting = !o->no_page_reporting;
+}
+
+/* The PCI slot order: disks, the CD-ROM's controller, NICs, the console, rng, the balloon. */
+static const struct platform_virtio_line platform_virtio_table[] = {
+	{ &vblk_device,		nr_disks,	disk_config },
+	{ &vscsi_device,	nr_scsi,	scsi_config },
+	{ &vnet_device,		nr_nics,	nic_config },
+	{ &vcon_device,		nr_console,	console_config },
+	{ &vrng_device,		nr_rng,		rng_config },
+	{ &vballoon_device,	nr_balloon,	balloon_config },
+};
+
+#define PLATFORM_VIRTIO_KINDS	(sizeof(platform_virtio_table) / sizeof(platform_virtio_table[0]))
+
 /*
- * Creates virtio device v of kind on the resources host keeps (the devices
- * borrow them: platform_destroy() never closes an image or a backend).
- * 0, or -errno after printing why.
+ * Creates the index-th device of line's kind in v, on the resources host
+ * keeps (the devices borrow them: platform_destroy() never closes an image
+ * or a backend), and puts it on the bus.  0, or -errno after printing why.
  */
 static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host,
-			       enum platform_virtio_kind kind, unsigned int index,
-			       struct vm_virtio *v)
+			       const struct platform_virtio_line *line, unsigned int index,
+			       struct vm_virtio *v, uint32_t *mmio_next)
 {
-	char err[512] = "";
+	const struct virtio_device_desc *desc = line->desc;
+	union platform_virtio_config cfg;
+	struct virtio_dev_args args;
+	char name[16], err[512] = "";
 	int ret;
 
-	switch (kind) {
-	case PLATFORM_VIRTIO_DISK: {
-		const struct hv_disk *d = &o->disks[index];
-		struct vblk_options bo = {
-			.img = &host->disks[index],
-			.serial = d->serial[0] ? d->serial : NULL,
-		};
+	v->slot = PC_FIRST_VIRTIO_SLOT + vm->nr_virtio;
+	v->desc = desc;
+	virtio_device_name(desc, index, v->name, sizeof(v->name));
+	v->loop = calloc(1, sizeof(*v->loop));
+	if (!v->loop)
+		return -ENOMEM;
+	/* The I/O thread's name, as top -H and perf show it. */
+	snprintf(name, sizeof(name), "io-%.12s", desc->io_name ? desc->io_name : v->name);
+	ret = ev_loop_init(v->loop, name);
+	if (ret) {
+		free(v->loop);
+		v->loop = NULL;
+		return ret;
+	}
+	v->loop->vm_fd = vm->vm_fd;	/* its filter: interrupts of this VM only */
+	vm->nr_virtio++;
 
-		ret = vblk_create(&bo, &vm->mem, v->loop, host->disk_queues, &v->dev,
-				  err, sizeof(err));
-		break;
-	}
-	case PLATFORM_VIRTIO_SCSI: {
-		struct vscsi_options so = {
-			.cd_fd = host->cdrom_fd,
-			.cd_size = host->cdrom_size,
-			.cd_name = o->cdrom,
-		};
-
-		ret = vscsi_create(&so, &vm->mem, v->loop, &v->dev, err, sizeof(err));
-		break;
-	}
-	case PLATFORM_VIRTIO_NIC:
-		ret = vnet_create(&vm->mem, v->loop, host->nics[index], o->nics[index].mac,
-				  host->nic_pairs[index], &v->dev);
-		if (ret)
-			snprintf(err, sizeof(err), "virtio-net on %s: %s", host->nics[index]->name,
-				 strerror(-ret));
-		break;
-	case PLATFORM_VIRTIO_CONSOLE:
-		ret = vcon_create(&vm->mem, v->loop, &out_console, &v->dev);
-		if (!ret && options_console(o) == HV_CONSOLE_VIRTIO)
-			vm->console_in = v->dev;
-		break;
-	case PLATFORM_VIRTIO_RNG:
-		ret = vrng_create(&vm->mem, v->loop, 0, &v->dev);
-		break;
-	default:
-		/* As the teaching guide's "-balloon virtio": stats every 2 s, free page reporting. */
-		ret = vballoon_create(&vm->mem, v->loop, o->mem_bytes, 0, !o->no_page_reporting,
-				      &v->dev);
-		break;
-	}
-	if (ret)
+	memset(&cfg, 0, sizeof(cfg));
+	line->config(o, host, index, &cfg);
+	args = (struct virtio_dev_args){ .mem = &vm->mem, .loop = v->loop };
+	ret = desc->create(&args, &cfg, &v->dev, err, sizeof(err));
+	if (ret) {
 		hv_err("%s", err[0] ? err : strerror(-ret));
-	return ret;
+		return ret;
+	}
+	/* Standard input feeds the virtio console with --console virtio. */
+	if (desc == &vcon_device && options_console(o) == HV_CONSOLE_VIRTIO)
+		vm->console_in = v->dev;
+	for (unsigned int q = 0; q < v->dev->nr_queues; q++)
+		v->dev->vq[q].dev_name = v->name;	/* "vda q0" in --trace and ring diagnostics */
+	return platform_plug_virtio(vm, v, mmio_next);
 }
 
 static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
 	uint32_t mmio_next = PC_PCI_MMIO_BASE;
-	unsigned int i, index, n = host->nr_disks + (host->cdrom_fd >= 0) + host->nr_nics +
-				   !o->no_virtio_console + !o->no_rng + !o->no_balloon;
-	char name[16];
+	unsigned int k, i, n = 0;
 	int ret = 0;
 
+	for (k = 0; k < PLATFORM_VIRTIO_KINDS; k++)
+		n += platform_virtio_table[k].count(o, host);
 	if (n > VM_MAX_VIRTIO) {
 		hv_err("too many virtio devices (%u, at most %d)", n, VM_MAX_VIRTIO);
 		return -E2BIG;
 	}
-	for (i = 0; i < n && !ret; i++) {
-		struct vm_virtio *v = &vm->virtio[vm->nr_virtio];
-		enum platform_virtio_kind kind = platform_virtio_kind(o, host, i, &index);
+	for (k = 0; k < PLATFORM_VIRTIO_KINDS && !ret; k++) {
+		const struct platform_virtio_line *line = &platform_virtio_table[k];
+		unsigned int count = line->count(o, host);
 
-		v->slot = PC_FIRST_VIRTIO_SLOT + vm->nr_virtio;
-		v->loop = calloc(1, sizeof(*v->loop));
-		if (!v->loop)
-			return -ENOMEM;
-		/* The I/O thread's name, as top -H and perf show it. */
-		if (kind == PLATFORM_VIRTIO_DISK)
-			snprintf(name, sizeof(name), "io-vd%c", 'a' + index);
-		else if (kind == PLATFORM_VIRTIO_NIC)
-			snprintf(name, sizeof(name), "io-net%c", '0' + index);	/* < HV_MAX_NICS */
-		else if (kind == PLATFORM_VIRTIO_SCSI)
-			snprintf(name, sizeof(name), "io-scsi0");
-		else
-			snprintf(name, sizeof(name), "io-%s", kind == PLATFORM_VIRTIO_CONSOLE ? "con"
-				 : kind == PLATFORM_VIRTIO_RNG ? "rng" : "balloon");
-		snprintf(v->name, sizeof(v->name), "%s", kind == PLATFORM_VIRTIO_CONSOLE ? "console" : name + 3);
-		ret = ev_loop_init(v->loop, name);
-		if (ret) {
-			free(v->loop);
-			v->loop = NULL;
-			break;
-		}
-		v->loop->vm_fd = vm->vm_fd;	/* its filter: interrupts of this VM only */
-		vm->nr_virtio++;
-		ret = platform_new_virtio(vm, o, host, kind, index, v);
-		for (unsigned int q = 0; !ret && q < v->dev->nr_queues; q++)
-			v->dev->vq[q].dev_name = v->name;	/* "vda q0" in --trace and ring diagnostics */
-		if (!ret)
-			ret = platform_plug_virtio(vm, v, &mmio_next);
+		for (i = 0; i < count && !ret; i++)
+			ret = platform_new_virtio(vm, o, host, line, i, &vm->virtio[vm->nr_virtio],
+						  &mmio_next);
 	}
 	return ret;
 }

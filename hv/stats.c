@@ -8,9 +8,6 @@
 #include <string.h>
 
 #include "devices/virtio/virtio.h"
-#include "devices/virtio_blk.h"
-#include "devices/virtio_net.h"
-#include "devices/virtio_scsi.h"
 #include "firmware/fw_cfg.h"
 #include "hv/kvm.h"
 #include "hv/seccomp.h"
@@ -99,70 +96,29 @@ static void stats_virtio_common(struct virtio_dev *d, json_t *o)
 	json_object_set_new(o, "queues", queues);
 }
 
-static void stats_blk(struct virtio_dev *d, json_t *o)
+/*
+ * What the device's line in the device table counts besides ("blk", "net",
+ * ...: one JSON object per group, in the order the device gives them).
+ * d->lock held.
+ */
+static void stats_virtio_counters(const struct virtio_device_desc *desc, struct virtio_dev *d,
+				  json_t *o)
 {
-	struct vblk_stats s;
-	json_t *blk = json_object(), *be = json_object();
+	struct virtio_counter c[VIRTIO_MAX_COUNTERS];
+	size_t i, n;
 
-	vblk_get_stats(d, &s);
-	stats_set(blk, "requests", s.requests);
-	stats_set(blk, "reads", s.reads);
-	stats_set(blk, "writes", s.writes);
-	stats_set(blk, "flushes", s.flushes);
-	stats_set(blk, "discards", s.discards);
-	stats_set(blk, "write_zeroes", s.write_zeroes);
-	stats_set(blk, "get_ids", s.get_ids);
-	stats_set(blk, "bytes_read", s.bytes_read);
-	stats_set(blk, "bytes_written", s.bytes_written);
-	stats_set(blk, "refused", s.refused);
-	stats_set(blk, "errors", s.io_errors);
-	stats_set(blk, "merged_ops", s.merged_ops);
-	stats_set(blk, "merged_requests", s.merged_requests);
-	stats_set(blk, "merge_splits", s.merge_splits);
-	stats_set(be, "submissions", s.backend_submissions);
-	stats_set(be, "completions", s.backend_completions);
-	stats_set(be, "submit_calls", s.backend_submit_calls);
-	stats_set(be, "reaps", s.backend_reaps);
-	stats_set(be, "errors", s.backend_errors);
-	stats_set(be, "bytes_read", s.backend_bytes_read);
-	stats_set(be, "bytes_written", s.backend_bytes_written);
-	stats_set(be, "in_flight", s.backend_in_flight);
-	json_object_set_new(o, "blk", blk);
-	json_object_set_new(o, "backend", be);
-}
+	if (!desc || !desc->counters)
+		return;
+	n = desc->counters(d, c, VIRTIO_MAX_COUNTERS);
+	for (i = 0; i < n; i++) {
+		json_t *group = json_object_get(o, c[i].group);
 
-static void stats_net(struct virtio_dev *d, json_t *o)
-{
-	struct vnet_stats s;
-	json_t *net = json_object(), *be = json_object();
-
-	vnet_get_stats(d, &s);
-	stats_set(net, "rx_frames", s.rx_frames);
-	stats_set(net, "rx_bytes", s.rx_bytes);
-	stats_set(net, "rx_dropped", s.rx_dropped);
-	stats_set(net, "tx_frames", s.tx_frames);
-	stats_set(net, "tx_bytes", s.tx_bytes);
-	stats_set(net, "tx_errors", s.tx_errors);
-	stats_set(be, "reads", s.backend_reads);
-	stats_set(be, "writes", s.backend_writes);
-	json_object_set_new(o, "net", net);
-	json_object_set_new(o, "backend", be);
-}
-
-static void stats_scsi(struct virtio_dev *d, json_t *o)
-{
-	struct vscsi_stats s;
-	json_t *scsi = json_object();
-
-	vscsi_get_stats(d, &s);
-	stats_set(scsi, "commands", s.cmds);
-	stats_set(scsi, "reads", s.reads);
-	stats_set(scsi, "bytes_read", s.bytes_read);
-	stats_set(scsi, "check_conditions", s.check_conditions);
-	stats_set(scsi, "task_management", s.tmf);
-	stats_set(scsi, "bad_target", s.bad_target);
-	stats_set(scsi, "refused", s.refused);
-	json_object_set_new(o, "scsi", scsi);
+		if (!group) {
+			group = json_object();
+			json_object_set_new(o, c[i].group, group);
+		}
+		stats_set(group, c[i].key, c[i].value);
+	}
 }
 
 /* A firmware boot: what the BIOS read through fw_cfg. */
@@ -208,12 +164,7 @@ static json_t *stats_devices(struct vm *vm)
 			continue;
 		}
 		stats_virtio_common(d, o);
-		if (d->ops->device_id == VIRTIO_ID_BLOCK)
-			stats_blk(d, o);
-		else if (d->ops->device_id == VIRTIO_ID_NET)
-			stats_net(d, o);
-		else if (d->ops->device_id == VIRTIO_ID_SCSI)
-			stats_scsi(d, o);
+		stats_virtio_counters(v->desc, d, o);
 		pthread_mutex_unlock(&d->lock);
 		json_array_append_new(arr, o);
 	}

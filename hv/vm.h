@@ -58,7 +58,8 @@ struct vm_virtio {
 	struct virtio_pci *pci;
 	struct ev_loop *loop;
 	unsigned int slot;
-	char name[16];			/* "vda", "net0", "console", "rng": --trace, --stats */
+	const struct virtio_device_desc *desc;	/* its line in the device table (counters) */
+	char name[16];			/* "vda", "net0", "console", "rng": --trace, --stats, hvctl */
 };
 struct kvm_cpuid2;
 struct vm;

@@ -183,3 +183,26 @@ void virtio_dev_reset(struct virtio_dev *d)
 	d->features = 0;
 	d->status = 0;
 }
+
+void virtio_device_name(const struct virtio_device_desc *desc, unsigned int index, char *buf,
+			size_t len)
+{
+	switch (desc->naming) {
+	case VIRTIO_NAME_LETTER:
+		snprintf(buf, len, "%s%c", desc->name, 'a' + (index % 26));
+		break;
+	case VIRTIO_NAME_NUMBER:
+		snprintf(buf, len, "%s%u", desc->name, index);
+		break;
+	default:
+		snprintf(buf, len, "%s", desc->name);
+		break;
+	}
+}
+
+void virtio_counter_add(struct virtio_counter *out, size_t max, size_t *n, const char *group,
+			const char *key, uint64_t value)
+{
+	if (*n < max)
+		out[(*n)++] = (struct virtio_counter){ group, key, value };
+}

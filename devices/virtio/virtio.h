@@ -180,4 +180,55 @@ void virtio_needs_reset(struct virtio_dev *d);
  */
 void virtio_dev_reset(struct virtio_dev *d);
 
+/* ---- the device table: what the machine needs to know of each kind of device ---- */
+
+/* How the machine names the n-th device of a kind (--stats, --trace, hvctl, its I/O thread). */
+enum virtio_naming {
+	VIRTIO_NAME_LETTER,		/* the prefix and a letter: vda, vdb, ... */
+	VIRTIO_NAME_NUMBER,		/* the prefix and a number: net0, net1, ... */
+	VIRTIO_NAME_ALONE,		/* the prefix alone: one per VM ("rng") */
+};
+
+/* What every device's create() gets from the machine, besides its own configuration. */
+struct virtio_dev_args {
+	const struct guest_mem *mem;
+	struct ev_loop *loop;		/* the device's I/O thread, not started yet */
+};
+
+/* One counter for --stats and hvctl stats: "blk"."reads" = 12. */
+struct virtio_counter {
+	const char *group;		/* the JSON object it goes in, beside the common ones */
+	const char *key;
+	uint64_t value;
+};
+
+#define VIRTIO_MAX_COUNTERS	32
+
+/*
+ * One per kind of device, exported by its file (vrng_device, ...), listed in
+ * the machine's ordered table (hv/platform.c).
+ */
+struct virtio_device_desc {
+	const char *name;		/* the naming prefix: "vd", "net", "rng" */
+	enum virtio_naming naming;
+	const char *io_name;		/* the I/O thread's name after "io-", if not the name */
+	/*
+	 * Creates the device; config is the device's own configuration struct
+	 * (struct vrng_options, ...).  0, or -errno with a one-line reason in
+	 * err (empty: strerror is enough).
+	 */
+	int (*create)(const struct virtio_dev_args *a, const void *config,
+		      struct virtio_dev **out, char *err, size_t errlen);
+	/* Optional, d->lock held: fills at most max counters, returns how many. */
+	size_t (*counters)(struct virtio_dev *d, struct virtio_counter *out, size_t max);
+};
+
+/* The name of the index-th device of desc's kind (vda, net0, rng) in buf. */
+void virtio_device_name(const struct virtio_device_desc *desc, unsigned int index, char *buf,
+			size_t len);
+
+/* Appends counter group.key = value to out[*n] if there is room (for counters() functions). */
+void virtio_counter_add(struct virtio_counter *out, size_t max, size_t *n, const char *group,
+			const char *key, uint64_t value);
+
 #endif

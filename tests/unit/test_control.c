@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "devices/virtio_balloon.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
+#include "devices/virtio_net.h"
 #include "hv/control.h"
 
 /* ---- a fake VM: devices with only a name and an id, operations that record their calls ---- */
@@ -121,6 +124,9 @@ static int fx_setup(void **state)
 	static const struct virtio_dev_ops *const kinds[5] = {
 		&blk_ops, &blk_ops, &net_ops, &con_ops, &bal_ops,
 	};
+	static const struct virtio_device_desc *const descs[5] = {
+		&vblk_device, &vblk_device, &vnet_device, &vcon_device, &vballoon_device,
+	};
 	struct fx *f = calloc(1, sizeof(*f));
 	unsigned int i;
 
@@ -134,6 +140,10 @@ static int fx_setup(void **state)
 		f->devs[i].ops = kinds[i];
 		f->vm.virtio[i].dev = &f->devs[i];
 		f->vm.virtio[i].slot = 2 + i;
+		/* Named as the machine names them, from their lines in the device table. */
+		f->vm.virtio[i].desc = descs[i];
+		virtio_device_name(descs[i], i == 1, f->vm.virtio[i].name,
+				   sizeof(f->vm.virtio[i].name));
 	}
 	f->vm.nr_virtio = 5;
 	f->c = control_new(&f->o, &fake_ops);
@@ -208,13 +218,11 @@ static const char *str(json_t *o, const char *key)
 
 static void test_status(void **state)
 {
-	static const char *const names[5] = { "vda", "vdb", "net0", "console", "balloon0" };
+	static const char *const names[5] = { "vda", "vdb", "net0", "console", "balloon" };
 	struct fx *f = *state;
 	json_t *r, *devs, *d;
 	size_t i;
 
-	/* The name platform.c gave a device wins; the others are made up alike. */
-	snprintf(f->vm.virtio[3].name, sizeof(f->vm.virtio[3].name), "console");
 	r = ask(f, "{\"cmd\":\"status\",\"id\":7}", NULL);
 
 	expect_ok(r);

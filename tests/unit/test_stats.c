@@ -63,8 +63,12 @@ static void drive(struct env *e, unsigned int i, struct virtio_dev *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Plugs d as the VM's virtio device n, named name, behind a virtio-pci transport without KVM. */
-static void plug(struct env *e, unsigned int n, struct virtio_dev *d, const char *name)
+/*
+ * Plugs d as the VM's virtio device n, named name, behind a virtio-pci
+ * transport without KVM; desc: its line in the device table (NULL: none).
+ */
+static void plug(struct env *e, unsigned int n, struct virtio_dev *d, const char *name,
+		 const struct virtio_device_desc *desc)
 {
 	struct vpci_host host = { .vm_fd = -1 };
 	uint32_t next = 0xc0000000u + n * 0x10000u;
@@ -72,6 +76,7 @@ static void plug(struct env *e, unsigned int n, struct virtio_dev *d, const char
 	assert_int_equal(vpci_create(&e->p[n], d, &host, &next), 0);
 	e->vm->virtio[n].dev = d;
 	e->vm->virtio[n].slot = 3 + n;
+	e->vm->virtio[n].desc = desc;
 	snprintf(e->vm->virtio[n].name, sizeof(e->vm->virtio[n].name), "%s", name);
 	e->vm->nr_virtio = n + 1;
 	drive(e, n, d);
@@ -97,7 +102,7 @@ static int setup(void **state)
 	/* Device 0: the echo device.  Device 1: virtio-blk on a 1 MiB image. */
 	assert_int_equal(virtio_dev_init(&e->echo, &echo_ops, &e->m.gm, &e->loop, 1, QSIZE, 0,
 					 NULL, 0), 0);
-	plug(e, 0, &e->echo, "echo0");
+	plug(e, 0, &e->echo, "echo0", NULL);
 	strcpy(e->path, "/tmp/hvrun-stats-XXXXXX");
 	fd = mkstemp(e->path);
 	assert_true(fd >= 0);
@@ -105,7 +110,7 @@ static int setup(void **state)
 	close(fd);
 	assert_int_equal(vblk_open_image(&e->img, e->path, false, false, 1, err, sizeof(err)), 0);
 	assert_int_equal(vblk_create(&vo, &e->m.gm, &e->loop, 1, &e->blk, err, sizeof(err)), 0);
-	plug(e, 1, e->blk, "vda");
+	plug(e, 1, e->blk, "vda", &vblk_device);
 	*state = e;
 	return 0;
 }
