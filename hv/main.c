@@ -16,6 +16,7 @@
 #include "hv/control.h"
 #include "hv/host.h"
 #include "hv/log.h"
+#include "hv/machine.h"
 #include "hv/output.h"
 #include "hv/options.h"
 #include "hv/platform.h"
@@ -231,7 +232,7 @@ static int run_once(const struct hv_options *o, struct hv_host *host, struct con
 	*reason = VM_STOP_ERROR;
 	status = vm_create(&vm, &cfg, host->kvm_fd) ? HV_EXIT_FAILURE : HV_EXIT_OK;
 	if (status == HV_EXIT_OK)
-		status = options_pc(o) ? platform_setup(&vm, o, host) : load_program(&vm, o, host);
+		status = options_pc(o) ? machine_setup(&vm, o, host) : load_program(&vm, o, host);
 	if (status == HV_EXIT_OK) {
 		vm.signal_fd = signal_fd;
 		control_attach_vm(ctl, &vm);

@@ -12,23 +12,15 @@
 
 #include "boot/bzimage.h"
 #include "devices/legacy/port92.h"
+#include "devices/virtio/virtio.h"
 #include "devices/virtio/virtio_pci.h"
-#include "devices/virtio_balloon.h"
-#include "devices/virtio_blk.h"
-#include "devices/virtio_console.h"
-#include "devices/virtio_net.h"
-#include "devices/virtio_rng.h"
-#include "devices/virtio_scsi.h"
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/pcbios.h"
 #include "hv/cpu_setup.h"
 #include "hv/event_loop.h"
-#include "hv/host.h"
 #include "hv/kvm.h"
 #include "hv/log.h"
-#include "hv/output.h"
-#include "hv/options.h"
 #include "hv/vm.h"
 
 #define PC_DEFAULT_CMDLINE	"console=ttyS0"
@@ -311,8 +303,7 @@ static int platform_acpi(struct vm *vm)
 }
 
 /* Lays out the kernel and initrd host_open() read (the same bytes at every boot) and sets the boot vCPU. */
-static int platform_load_kernel(struct vm *vm, const struct hv_options *o,
-				const struct hv_host *host)
+static int platform_load_kernel(struct vm *vm, const struct platform_config *pb)
 {
 	/* Besides RAM, the e820 map tells the guest which holes are devices. */
 	static const struct bzimage_reserved reserved[] = {
@@ -325,12 +316,11 @@ static int platform_load_kernel(struct vm *vm, const struct hv_options *o,
 	struct kvm_regs regs;
 	char err[512];
 
-	if (bzimage_load(&vm->mem, &vm->map, host->kernel.data, host->kernel.len,
-			 host->initrd.data, host->initrd.len,
-			 o->append ? o->append : PC_DEFAULT_CMDLINE,
+	if (bzimage_load(&vm->mem, &vm->map, pb->kernel, pb->kernel_len, pb->initrd,
+			 pb->initrd_len, pb->cmdline ? pb->cmdline : PC_DEFAULT_CMDLINE,
 			 reserved, sizeof(reserved) / sizeof(reserved[0]), &entry, err, sizeof(err))) {
-		hv_err("%s: %s", o->kernel, err);
-		return HV_EXIT_USAGE;
+		hv_err("%s: %s", pb->kernel_name, err);
+		return -ENOEXEC;
 	}
 	hv_info("kernel at 0x%llx, entry 0x%llx; initrd %llu bytes at 0x%llx; %u e820 entries",
 		(unsigned long long)entry.kernel_addr, (unsigned long long)entry.rip,
@@ -340,16 +330,16 @@ static int platform_load_kernel(struct vm *vm, const struct hv_options *o,
 	/* Only the boot vCPU gets registers: the others wait for INIT/SIPI in their LAPIC. */
 	if (ioctl(vm->vcpus[0].fd, KVM_GET_SREGS, &sregs) < 0) {
 		hv_err("KVM_GET_SREGS: %s", strerror(errno));
-		return HV_EXIT_FAILURE;
+		return -EIO;
 	}
 	bzimage_fill_sregs(&entry, &sregs);
 	bzimage_fill_regs(&entry, &regs);
 	if (ioctl(vm->vcpus[0].fd, KVM_SET_SREGS, &sregs) < 0 ||
 	    ioctl(vm->vcpus[0].fd, KVM_SET_REGS, &regs) < 0) {
 		hv_err("setting the boot vCPU's registers: %s", strerror(errno));
-		return HV_EXIT_FAILURE;
+		return -EIO;
 	}
-	return HV_EXIT_OK;
+	return 0;
 }
 
 /* ---- virtio devices: one PCI function and one I/O thread each ---- */
@@ -386,145 +376,22 @@ static int platform_plug_virtio(struct vm *vm, struct vm_virtio *v, uint32_t *mm
 	return ret;
 }
 
-/* ---- the device table: which virtio functions this VM has, in PCI slot order ---- */
-
-/* One device's configuration, whichever its kind (the table's config() fills one member). */
-union platform_virtio_config {
-	struct vblk_device_options blk;
-	struct vscsi_options scsi;
-	struct vnet_options net;
-	struct vcon_options con;
-	struct vrng_options rng;
-	struct vballoon_options balloon;
-};
-
-struct platform_virtio_line {
-	const struct virtio_device_desc *desc;
-	/* How many this VM has (from the options and what host_open() opened). */
-	unsigned int (*count)(const struct hv_options *o, const struct hv_host *host);
-	/* The index-th one's configuration. */
-	void (*config)(const struct hv_options *o, struct hv_host *host, unsigned int index,
-		       union platform_virtio_config *c);
-};
-
-static unsigned int nr_disks(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)o;
-	return host->nr_disks;
-}
-
-static void disk_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			union platform_virtio_config *c)
-{
-	c->blk.opts.img = &host->disks[i];
-	c->blk.opts.serial = o->disks[i].serial[0] ? o->disks[i].serial : NULL;
-	c->blk.nr_queues = host->disk_queues;
-}
-
-/* --cdrom: the CD-ROM's controller. */
-static unsigned int nr_scsi(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)o;
-	return host->cdrom_fd >= 0;
-}
-
-static void scsi_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			union platform_virtio_config *c)
-{
-	(void)i;
-	c->scsi.cd_fd = host->cdrom_fd;
-	c->scsi.cd_size = host->cdrom_size;
-	c->scsi.cd_name = o->cdrom;
-}
-
-static unsigned int nr_nics(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)o;
-	return host->nr_nics;
-}
-
-static void nic_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-		       union platform_virtio_config *c)
-{
-	c->net.be = host->nics[i];
-	c->net.mac = o->nics[i].mac;
-	c->net.max_pairs = host->nic_pairs[i];
-}
-
-static unsigned int nr_console(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)host;
-	return !o->no_virtio_console;
-}
-
-static void console_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			   union platform_virtio_config *c)
-{
-	(void)o;
-	(void)host;
-	(void)i;
-	c->con.output = &out_console;
-}
-
-static unsigned int nr_rng(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)host;
-	return !o->no_rng;
-}
-
-static void rng_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-		       union platform_virtio_config *c)
-{
-	(void)o;
-	(void)host;
-	(void)i;
-	c->rng.rate_bytes_per_sec = 0;
-}
-
-static unsigned int nr_balloon(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)host;
-	return !o->no_balloon;
-}
-
-/* As the teaching guide's "-balloon virtio": stats every 2 s, free page reporting. */
-static void balloon_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			   union platform_virtio_config *c)
-{
-	(void)host;
-	(void)i;
-	c->balloon.ram_bytes = o->mem_bytes;
-	c->balloon.stats_interval_s = 0;
-	c->balloon.page_reporting = !o->no_page_reporting;
-}
-
-/* The PCI slot order: disks, the CD-ROM's controller, NICs, the console, rng, the balloon. */
-static const struct platform_virtio_line platform_virtio_table[] = {
-	{ &vblk_device,		nr_disks,	disk_config },
-	{ &vscsi_device,	nr_scsi,	scsi_config },
-	{ &vnet_device,		nr_nics,	nic_config },
-	{ &vcon_device,		nr_console,	console_config },
-	{ &vrng_device,		nr_rng,		rng_config },
-	{ &vballoon_device,	nr_balloon,	balloon_config },
-};
-
-#define PLATFORM_VIRTIO_KINDS	(sizeof(platform_virtio_table) / sizeof(platform_virtio_table[0]))
-
 /*
- * Creates the index-th device of line's kind in v, on the resources host
- * keeps (the devices borrow them: platform_destroy() never closes an image
- * or a backend), and puts it on the bus.  0, or -errno after printing why.
+ * Creates the index-th device of desc's kind with its options and puts it on
+ * the bus: the next slot, its name, its I/O thread, the virtio-pci transport.
  */
-static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host,
-			       const struct platform_virtio_line *line, unsigned int index,
-			       struct vm_virtio *v, uint32_t *mmio_next)
+int platform_add_virtio(struct vm *vm, const struct virtio_device_desc *desc, unsigned int index,
+			const void *options, struct vm_virtio **out)
 {
-	const struct virtio_device_desc *desc = line->desc;
-	union platform_virtio_config cfg;
+	struct vm_virtio *v;
 	struct virtio_dev_args args;
 	char name[16], err[512] = "";
 	int ret;
 
+	if (vm->nr_virtio >= VM_MAX_VIRTIO)
+		return -E2BIG;
+	v = &vm->virtio[vm->nr_virtio];
+	*out = v;
 	v->slot = PC_FIRST_VIRTIO_SLOT + vm->nr_virtio;
 	v->desc = desc;
 	virtio_device_name(desc, index, v->name, sizeof(v->name));
@@ -542,43 +409,15 @@ static int platform_new_virtio(struct vm *vm, const struct hv_options *o, struct
 	v->loop->vm_fd = vm->vm_fd;	/* its filter: interrupts of this VM only */
 	vm->nr_virtio++;
 
-	memset(&cfg, 0, sizeof(cfg));
-	line->config(o, host, index, &cfg);
 	args = (struct virtio_dev_args){ .mem = &vm->mem, .loop = v->loop };
-	ret = desc->create(&args, &cfg, &v->dev, err, sizeof(err));
+	ret = desc->create(&args, options, &v->dev, err, sizeof(err));
 	if (ret) {
 		hv_err("%s", err[0] ? err : strerror(-ret));
 		return ret;
 	}
-	/* Standard input feeds the virtio console with --console virtio. */
-	if (desc == &vcon_device && options_console(o) == HV_CONSOLE_VIRTIO)
-		vm->console_in = v->dev;
 	for (unsigned int q = 0; q < v->dev->nr_queues; q++)
 		v->dev->vq[q].dev_name = v->name;	/* "vda q0" in --trace and ring diagnostics */
-	return platform_plug_virtio(vm, v, mmio_next);
-}
-
-static int platform_add_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host)
-{
-	uint32_t mmio_next = PC_PCI_MMIO_BASE;
-	unsigned int k, i, n = 0;
-	int ret = 0;
-
-	for (k = 0; k < PLATFORM_VIRTIO_KINDS; k++)
-		n += platform_virtio_table[k].count(o, host);
-	if (n > VM_MAX_VIRTIO) {
-		hv_err("too many virtio devices (%u, at most %d)", n, VM_MAX_VIRTIO);
-		return -E2BIG;
-	}
-	for (k = 0; k < PLATFORM_VIRTIO_KINDS && !ret; k++) {
-		const struct platform_virtio_line *line = &platform_virtio_table[k];
-		unsigned int count = line->count(o, host);
-
-		for (i = 0; i < count && !ret; i++)
-			ret = platform_new_virtio(vm, o, host, line, i, &vm->virtio[vm->nr_virtio],
-						  &mmio_next);
-	}
-	return ret;
+	return platform_plug_virtio(vm, v, &vm->mmio_next);
 }
 
 void platform_destroy(struct vm *vm)
@@ -638,27 +477,27 @@ static unsigned int platform_bootdevs(const struct vm *vm, struct pcbios_bootdev
 }
 
 /* What SeaBIOS reads from fw_cfg (QEMU's names and formats; docs/14-firmware.md). */
-static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const struct hv_host *host)
+static int platform_fw_cfg(struct vm *vm, const struct platform_config *pb)
 {
 	const struct pcbios_range reserved[] = {
 		{ PC_ECAM_BASE, PC_ECAM_SIZE },
 		{ VM_KVM_PAGES_BASE, VM_KVM_PAGES_SIZE },	/* KVM's identity map and TSS pages */
-		{ pcbios_rom_base((uint32_t)host->firmware.len), host->firmware.len },
+		{ pcbios_rom_base((uint32_t)pb->firmware_len), pb->firmware_len },
 	};
 	uint8_t e820[PCBIOS_E820_MAX * PCBIOS_E820_ENTRY_SIZE];
 	struct pcbios_bootdev devs[VM_MAX_VIRTIO];
-	const char *order = options_boot_order(o, host->boots);
+	const char *order = pb->boot_order;
 	struct acpi_config cfg;
 	struct acpi_blobs acpi = { 0 };
 	const struct fw_cfg_number numbers[] = {
-		{ FW_CFG_RAM_SIZE, NULL, o->mem_bytes, 8 },
+		{ FW_CFG_RAM_SIZE, NULL, pb->mem_bytes, 8 },
 		{ FW_CFG_NB_CPUS, NULL, vm->nr_vcpus, 2 },
 		{ FW_CFG_MAX_CPUS, NULL, vm->nr_vcpus, 2 },
 		/* The timer (IRQ 0) is on IOAPIC pin 2, as the MADT says: the same in the MP table SeaBIOS writes. */
 		{ FW_CFG_IRQ0_OVERRIDE, NULL, 1, 4 },
 		/* The BIOS and boot loader text on COM1: there is no VGA (SeaBIOS's "sercon"). */
 		{ 0, "etc/sercon-port", PC_COM1_PORT, 2 },
-		{ 0, "etc/show-boot-menu", o->boot_menu, 2 },
+		{ 0, "etc/show-boot-menu", pb->boot_menu, 2 },
 	};
 	char bootorder[512], err[256];
 	int len, ret;
@@ -675,7 +514,7 @@ static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const stru
 		ret = len < 0 ? len : fw_cfg_add_file(vm->fw_cfg, "bootorder", bootorder,
 						      (uint32_t)len + 1);
 		if (len >= 0)
-			hv_info("boot %u: boot order %s:%s%s", host->boots, order, len ? "\n" : " nothing",
+			hv_info("boot %u: boot order %s:%s%s", pb->boot_nr, order, len ? "\n" : " nothing",
 				bootorder);
 	}
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]) && ret >= 0; i++)
@@ -719,30 +558,30 @@ static int platform_fw_cfg(struct vm *vm, const struct hv_options *o, const stru
  * keep KVM's reset state: the BSP fetches its first instruction at
  * 0xfffffff0, the others wait for INIT/SIPI.
  */
-static int platform_firmware(struct vm *vm, const struct hv_options *o, struct hv_host *host)
+static int platform_firmware(struct vm *vm, const struct platform_config *pb)
 {
-	const struct hv_blob *fw = &host->firmware;
-	uint32_t base = pcbios_rom_base((uint32_t)fw->len), low = pcbios_low_base((uint32_t)fw->len);
+	uint32_t base = pcbios_rom_base((uint32_t)pb->firmware_len);
+	uint32_t low = pcbios_low_base((uint32_t)pb->firmware_len);
 	struct iobus *b = &vm->pio;
 	int ret;
 
-	vm->rom = mmap(NULL, fw->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	vm->rom = mmap(NULL, pb->firmware_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vm->rom == MAP_FAILED) {
 		vm->rom = NULL;
 		hv_err("cannot map the BIOS image: %s", strerror(errno));
-		return HV_EXIT_FAILURE;
+		return -EIO;
 	}
-	vm->rom_size = fw->len;
-	memcpy(vm->rom, fw->data, fw->len);
-	if (mprotect(vm->rom, fw->len, PROT_READ) < 0 || vm_map_rom(vm, base, vm->rom, fw->len))
-		return HV_EXIT_FAILURE;
-	if (gm_write(&vm->mem, low, fw->data + fw->len - (PCBIOS_LOW_END - low),
+	vm->rom_size = pb->firmware_len;
+	memcpy(vm->rom, pb->firmware, pb->firmware_len);
+	if (mprotect(vm->rom, pb->firmware_len, PROT_READ) < 0 || vm_map_rom(vm, base, vm->rom, pb->firmware_len))
+		return -EIO;
+	if (gm_write(&vm->mem, low, pb->firmware + pb->firmware_len - (PCBIOS_LOW_END - low),
 		     PCBIOS_LOW_END - low)) {
 		hv_err("the BIOS window 0x%x-0xfffff is not guest RAM", low);
-		return HV_EXIT_FAILURE;
+		return -EIO;
 	}
-	if (platform_fw_cfg(vm, o, host))
-		return HV_EXIT_FAILURE;
+	if (platform_fw_cfg(vm, pb))
+		return -EIO;
 	ret = iobus_register(b, "fw_cfg", FW_CFG_PORT_SEL, 2, fw_cfg_io_pio, vm->fw_cfg);
 	if (!ret)
 		ret = iobus_register(b, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, fw_cfg_dma_pio, vm->fw_cfg);
@@ -750,27 +589,32 @@ static int platform_firmware(struct vm *vm, const struct hv_options *o, struct h
 		ret = iobus_register(b, "debugcon", DEBUGCON_PORT, 1, debugcon_pio, &vm->debugcon);
 	if (ret) {
 		hv_err("cannot register the firmware's ports: %s", strerror(-ret));
-		return HV_EXIT_FAILURE;
+		return -EIO;
 	}
 	hv_info("firmware boot: BIOS at 0x%08x-0xffffffff, its last %u KiB at 0x%05x", base,
 		(PCBIOS_LOW_END - low) / 1024, low);
-	return HV_EXIT_OK;
+	return 0;
 }
 
-int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *host)
+int platform_setup(struct vm *vm, const struct platform_config *pb)
 {
 	uint64_t low = vm->map.ram[0].size;
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
 
 	rtc_set_memory_size(&vm->rtc, low, high);
+	vm->mmio_next = PC_PCI_MMIO_BASE;
 	if (platform_register_devices(vm) ||
-	    platform_register_mmio(vm, o->firmware_boot ? pcbios_rom_base((uint32_t)host->firmware.len)
-							: MEMMAP_4GIB) ||
-	    platform_add_virtio(vm, o, host))
-		return HV_EXIT_FAILURE;
-	if (o->firmware_boot)
-		return platform_firmware(vm, o, host);
+	    platform_register_mmio(vm, pb->firmware_boot ? pcbios_rom_base((uint32_t)pb->firmware_len)
+							 : MEMMAP_4GIB))
+		return -EIO;
+	return 0;
+}
+
+int platform_boot(struct vm *vm, const struct platform_config *pb)
+{
+	if (pb->firmware_boot)
+		return platform_firmware(vm, pb);
 	if (platform_acpi(vm))
-		return HV_EXIT_FAILURE;
-	return platform_load_kernel(vm, o, host);
+		return -EIO;
+	return platform_load_kernel(vm, pb);
 }

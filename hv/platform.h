@@ -5,9 +5,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 struct vm;
-struct hv_host;
-struct hv_options;
+struct vm_virtio;
+struct virtio_device_desc;
+
+/*
+ * What the PC boots, as the program decided it (hv/machine.c fills it from
+ * the options and the host's resources; the bytes are borrowed).
+ */
+struct platform_config {
+	bool firmware_boot;		/* the firmware image, not a kernel */
+	const uint8_t *firmware;	/* the BIOS image (a firmware boot) */
+	size_t firmware_len;
+	const uint8_t *kernel, *initrd;	/* a direct boot (-k, -i) */
+	size_t kernel_len, initrd_len;
+	const char *kernel_name;	/* for messages: the -k file */
+	const char *cmdline;		/* NULL: console=ttyS0 */
+	const char *boot_order;		/* a firmware boot: --boot's letters for this boot */
+	unsigned int boot_nr;		/* 1 for the first boot, 2 after a reset, ... */
+	bool boot_menu;
+	uint64_t mem_bytes;		/* the RAM, as fw_cfg tells the firmware */
+};
 
 /*
  * Guest-physical layout of the 32-bit hole [3 GiB, 4 GiB) (hv/memmap.h):
@@ -54,11 +74,26 @@ int platform_prepare_vcpus(struct vm *vm);
 int platform_setup_vcpu(struct vm *vm, unsigned int index, unsigned int nr_cpus);
 
 /*
- * Registers the PC's devices, writes ACPI tables, loads the kernel, sets every
- * vCPU.  The disks, NIC backends, kernel and initrd come from host (opened
- * once by host_open(), borrowed: a reboot uses them again).  HV_EXIT_*.
+ * Registers the PC's devices and MMIO ranges (the board).  0, or -errno
+ * after printing why.
  */
-int platform_setup(struct vm *vm, const struct hv_options *o, struct hv_host *host);
+int platform_setup(struct vm *vm, const struct platform_config *pb);
+
+/*
+ * Creates the index-th device of desc's kind (vda, net0, ...) from options
+ * (the device's own options struct) on the next PCI slot, behind a
+ * virtio-pci transport, and starts its I/O thread; *out is its entry in
+ * vm->virtio.  0, or -errno after printing why (-E2BIG: no slot left).
+ */
+int platform_add_virtio(struct vm *vm, const struct virtio_device_desc *desc, unsigned int index,
+			const void *options, struct vm_virtio **out);
+
+/*
+ * Once the devices are there: the firmware and fw_cfg, or the ACPI tables and
+ * the kernel with the boot vCPU's registers.  0; -ENOEXEC when the kernel or
+ * initrd cannot be loaded (a usage error); another -errno on failure.
+ */
+int platform_boot(struct vm *vm, const struct platform_config *pb);
 
 /*
  * Stops the I/O threads and frees the PC's devices (before guest memory

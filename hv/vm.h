@@ -114,6 +114,7 @@ struct vm {
 	bool irq_ready;
 	struct vm_virtio virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
+	uint32_t mmio_next;		/* where the next virtio function's BARs go */
 	struct virtio_dev *console_in;	/* the virtio console stdin feeds, or NULL: COM1 */
 	struct acpi_pm pm;		/* ACPI PM1a: S5, the power button, the SCI */
 	struct i8042 i8042;		/* its reset line */
