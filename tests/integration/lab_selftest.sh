@@ -3,11 +3,19 @@
 # exit status comes back, /dev/kvm works inside (hvrun --check exits 0), and the
 # first VM runs on the lab's KVM (AMD SVM with nested paging, emulated by QEMU TCG);
 # and a lab kernel that dies under a command (a panic, here on purpose) is reported as
-# the lab's error (125) with each lab CPU's registers from QEMU's reset log, at once.
+# the lab's error (125) with each lab CPU's registers from QEMU's reset log, at once;
+# a stall the lab recovers from is reported and the command goes on, stalls that go on
+# are a hang (124).
 . "$(dirname "$0")/lib/common.sh"
 
-rc=0; lab_run sh -c 'exit 7' || rc=$?
-expect_status 7 "$rc" "a command's own exit status through the lab"
+# A stall the lab kernel reports once (it prints the report when the CPU runs again) is
+# said and the command goes on; reports that keep coming for HVRUN_LAB_LOCKUP_HANG_S
+# (90 s; 8 here) end the run as a hang.  The reports are written to the kernel log.
+stall() { printf "echo '<0>watchdog: BUG: soft lockup - CPU#1 stuck for %ss! [selftest:1]' >/dev/kmsg" "$1"; }
+
+rc=0; lab_run sh -c "$(stall 23); sleep 1; exit 7" || rc=$?
+expect_status 7 "$rc" "a command's own exit status through the lab, after a stall it recovered from"
+expect_in lab.log "LAB STALL: "
 
 rc=0
 lab_run sh -c '"$0" --check && echo "npt=$(cat /sys/module/kvm_amd/parameters/npt)" &&
@@ -26,6 +34,12 @@ expect_in panic.log "the guest kernel panicked"
 expect_in panic.log "the lab machine reset itself under the command; each CPU at the reset:"
 grep -qE '^  \| RIP=ffffffff8[0-9a-f]{7} ' "$T/panic.log" || fail "no lab CPU's RIP in the report"
 [ "$(grep -c 'Linux version' "$T/panic.log")" -le 1 ] || fail "the lab booted again after its reset"
+# Stall reports that go on: a hang.
+rc=0
+HVRUN_LAB_LOCKUP_HANG_S=8 "$HVRUN_SRC/tests/lab/lab.sh" --timeout 60 -- \
+	sh -c "$(stall 2); sleep 5; $(stall 2); sleep 5; $(stall 2); sleep 30; exit 5" >"$T/stuck.log" 2>&1 || rc=$?
+[ "$rc" = 124 ] || { cat "$T/stuck.log" >&2; fail "stall reports for 10 s (limit 8 s): lab.sh exit $rc, expected 124"; }
+expect_in stuck.log "LAB HANG: guest kernel kept reporting lockups/stalls"
 
 boot=$(grep -o 'boot [0-9.]* s' "$T/lab.log" | head -1)
-pass "lab status passthrough, KVM inside, first VM on 2 vCPUs, a lab panic reported (${boot:-boot time not reported})"
+pass "lab status passthrough, KVM inside, first VM on 2 vCPUs, a lab panic reported, stalls told from hangs (${boot:-boot time not reported})"

@@ -11,9 +11,10 @@
 #
 # Exit status: the command's own status, or
 #   124  lab hang: --timeout passed, the guest did not boot (a hung boot is
-#        retried once), or the guest kernel reported a soft lockup / RCU
-#        stall (an emulator fault); "LAB HANG: ..." and the console tail are
-#        printed on stderr
+#        retried once), or the guest kernel kept reporting soft lockups / RCU
+#        stalls for LOCKUP_HANG_S (an emulator fault); "LAB HANG: ..." and the
+#        console tail are printed on stderr. A stall the lab recovers from is
+#        only reported ("LAB STALL: ..." on stderr).
 #   125  lab harness error: kernel download, QEMU or guest init failed, or the
 #        guest stopped without reporting an exit status; reason on stderr
 #   2    bad usage
@@ -41,8 +42,14 @@ readonly CACHE_DIR
 readonly WANTED_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk
 	crc32c_generic ext4 kvm_amd tun vhost_net? bridge)
 
-# Console lines that mean the emulated machine is stuck (TCG faults).
+# Console lines that mean an emulated CPU stalled (TCG faults, a busy host).
 readonly LOCKUP_RE='soft lockup|rcu_sched self-detected stall|rcu: INFO'
+# A stall the lab recovers from is reported (LAB STALL) and the command goes on: the
+# kernel prints its report when the CPU runs again, so one report is a stall that
+# ended. It is a hang when the reports go on for LOCKUP_HANG_S seconds after the first
+# (the watchdogs repeat them while a CPU stays stuck), or one says a CPU has been stuck
+# that long.
+readonly LOCKUP_HANG_S=${HVRUN_LAB_LOCKUP_HANG_S:-90}
 # Longest wait for the guest to become ready (before --timeout starts), and
 # how often a boot that hung is retried.
 readonly BOOT_TIMEOUT=${HVRUN_LAB_BOOT_TIMEOUT:-90}
@@ -502,7 +509,7 @@ run_vm() {
 	tail -c +1 -s 0.1 -f --pid="$qemu_pid" "$run/out" &
 	tail_pid=$!
 
-	local now
+	local now n_stalls=0 n stall_first_us= stall_last_us= stuck_s
 	reset_seen= resets_at_ready=
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		now=$(now_us)
@@ -521,8 +528,22 @@ run_vm() {
 			kill -KILL "$qemu_pid" 2>/dev/null
 			break
 		fi
-		if grep -q -E "$LOCKUP_RE" "$run/console.log"; then
-			hang_reason="guest kernel reported a lockup/stall (emulator fault): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
+		n=$(grep -c -E "$LOCKUP_RE" "$run/console.log" || true)
+		if ((n > n_stalls)); then
+			# A report long after the last one starts a new stall.
+			if [[ -z $stall_last_us ]] || ((now - stall_last_us > LOCKUP_HANG_S * 1000000)); then
+				stall_first_us=$now
+			fi
+			stall_last_us=$now
+			printf 'LAB STALL: %s s into the lab: %s\n' "$(fmt_s $((now - start)))" \
+				"$(grep -E "$LOCKUP_RE" "$run/console.log" | sed -n "$((n_stalls + 1))p" | tr -d '\r')" >&2
+			n_stalls=$n
+		fi
+		stuck_s=$(grep -o -E 'stuck for [0-9]+s' "$run/console.log" | tr -dc '0-9\n' | sort -n | tail -n 1 || true)
+		if [[ -n $stall_first_us ]] &&
+			{ ((stall_last_us - stall_first_us > LOCKUP_HANG_S * 1000000)) ||
+			  ((${stuck_s:-0} >= LOCKUP_HANG_S)); }; then
+			hang_reason="guest kernel kept reporting lockups/stalls for $(fmt_s $((stall_last_us - stall_first_us))) s (emulator fault; $n_stalls reports, the longest stuck ${stuck_s:-?} s): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
 		elif [[ -z $ready_us ]] && ((now - start > BOOT_TIMEOUT * 1000000)); then
 			hang_reason="guest did not finish booting within $BOOT_TIMEOUT s"
 		elif [[ -n $ready_us ]] && ((timeout > 0 && now - ready_us > timeout * 1000000)); then

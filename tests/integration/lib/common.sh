@@ -87,6 +87,12 @@ lab_hang_report() {
 	tail -n 20 "$T/lab.log" >&2
 }
 
+# lab_stalls TRY: the stalls the lab recovered from during try TRY (lab.sh's "LAB STALL:"
+# lines): the command went on, but a slow run should say why.
+lab_stalls() {
+	sed -n "s/^LAB STALL: /LAB STALL ($TEST_NAME, try $1): /p" "$T/lab.log" >&2
+}
+
 # lab_error TRY: the lab ended with its harness error (125).  Says why (the lab's
 # "error:" line and what QEMU said come before the console tail) and returns 0 when the
 # run is worth one more try: the lab guest was ready and the command running when QEMU
@@ -129,6 +135,7 @@ lab_run() {
 		# shellcheck disable=SC2086 # LAB_OPTS: extra lab.sh options, word-split
 		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-300}" --share "$T" ${LAB_OPTS:-} -- \
 			bash -c "$q >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
+		lab_stalls $try
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2

@@ -260,6 +260,7 @@ debian_run() {
 			bash -c "(while :; do date +%T >'$T/heartbeat'; sleep 10; done) >/dev/null 2>&1 &
 				bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 &
 		lab_watch $! || rc=$?
+		lab_stalls $try
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
