@@ -7,7 +7,7 @@
 
 #include <asm/bootparam.h>
 
-#include "hv/trace.h"
+#include "hv/base/trace.h"
 
 #define MiB			(1ULL << 20)
 #define PAGE_SIZE		0x1000ULL

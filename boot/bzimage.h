@@ -7,8 +7,8 @@
 
 #include <linux/kvm.h>
 
-#include "hv/guest_mem.h"
-#include "hv/memmap.h"
+#include "hv/base/guest_mem.h"
+#include "hv/base/memmap.h"
 
 /*
  * The guest-physical layout bzimage_load writes (boot.rst, "64-bit Boot

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/file.h"
-#include "hv/trace.h"
+#include "hv/base/file.h"
+#include "hv/base/trace.h"
 
 int raw_load_image(const struct guest_mem *gm, const void *img, size_t len,
 		   char *err, size_t errlen)

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 #define RAW_LOAD_ADDR	0x1000u		/* above the real-mode IVT and BIOS data area */
 #define RAW_LOAD_END	0xA0000u	/* conventional memory ends at the VGA window */

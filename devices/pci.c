@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/trace.h"
+#include "hv/base/trace.h"
 
 /* Offsets in the standard header (PCI Local Bus 3.0 §6.1). */
 #define PCI_VENDOR_ID		0x00

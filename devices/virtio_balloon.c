@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/file.h"
-#include "hv/log.h"
+#include "hv/base/file.h"
+#include "hv/base/log.h"
 
 #define VBALLOON_QUEUE_MAX		128	/* as QEMU; Linux's page reporting needs >= 32 */
 #define VBALLOON_NR_QUEUES		4

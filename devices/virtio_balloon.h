@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
-#include "hv/event_loop.h"
-#include "hv/guest_mem.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/guest_mem.h"
 
 /* Feature bits (§5.5.3). */
 #define VIRTIO_BALLOON_F_MUST_TELL_HOST		0

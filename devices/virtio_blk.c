@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "devices/block/raw_image.h"
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 #define VBLK_SECTOR		VIRTIO_BLK_SECTOR_SIZE
 #define VBLK_HDR_LEN		((uint32_t)sizeof(struct virtio_blk_outhdr))

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
-#include "hv/event_loop.h"
-#include "hv/guest_mem.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/guest_mem.h"
 
 /* Feature bits (§5.2.3). */
 #define VIRTIO_BLK_F_SIZE_MAX		1

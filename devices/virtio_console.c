@@ -10,9 +10,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/output.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/output.h"
+#include "hv/base/trace.h"
 
 /* §5.3.4: the device configuration layout (little-endian). */
 struct vcon_config {
@@ -49,7 +49,7 @@ static struct vcon *to_vcon(struct virtio_dev *d)
 /* ---- transmit: guest -> the output buffer ---- */
 
 /*
- * Copies [p, p + len) into the output buffer (hv/output.h): it never waits
+ * Copies [p, p + len) into the output buffer (hv/base/output.h): it never waits
  * for a reader, so d->lock is never held across a write() to a terminal or a
  * pipe.  What the buffer has no room for is dropped and counted there.
  */

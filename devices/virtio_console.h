@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
-#include "hv/event_loop.h"
-#include "hv/guest_mem.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/guest_mem.h"
 
 /* Feature bits (§5.3.3). */
 #define VIRTIO_CONSOLE_F_SIZE		0	/* cols/rows are valid */
@@ -26,7 +26,7 @@
 
 /*
  * Creates the device; output is where the guest's output goes (hvrun's
- * stdout buffer, hv/output.h; NULL discards it): copied there, never a
+ * stdout buffer, hv/base/output.h; NULL discards it): copied there, never a
  * write() that waits for a reader.  When output's fd is a terminal its
  * size is the console size, else 80x25.  loop may be NULL (no fds are
  * watched).  0 or -errno; free with (*out)->ops->destroy(*out).

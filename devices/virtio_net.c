@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 #define VNET_QUEUE_MAX		256
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
-#include "hv/event_loop.h"
-#include "hv/guest_mem.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/guest_mem.h"
 #include "net/backend.h"
 
 /* Feature bits (§5.1.3). */

@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 /* Commands run per wakeup before the I/O thread serves other fds. */
 #define VNET_CTRL_BUDGET	64

@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 #define VRNG_QUEUE_MAX		64
 #define NSEC_PER_SEC		1000000000ull

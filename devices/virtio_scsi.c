@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "devices/scsi/scsi_cd.h"
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 /*
  * Why reads are synchronous preadv(2) on the I/O thread, not io_uring as in

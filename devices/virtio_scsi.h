@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
-#include "hv/event_loop.h"
-#include "hv/guest_mem.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/guest_mem.h"
 
 /* Queues (§5.6.2): control, event, then the request queues (one here). */
 #define VSCSI_CONTROLQ			0

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 /* Identity in every table header (ACPI 6.4 §5.2.6). */
 #define ACPI_OEM_ID		"HVRUN "	/* 6 bytes */

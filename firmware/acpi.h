@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "firmware/acpi_loader.h"	/* the same tables for the firmware: acpi_build_blobs() */
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 /*
  * What acpi_build() writes (ACPI 6.4 §5.2):

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "hv/bytes.h"		/* put_le(), get_le() */
+#include "hv/base/bytes.h"		/* put_le(), get_le() */
 
 /* AML encoding, ACPI 6.4 §20.2. */
 #define AML_ZERO_OP		0x00

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "firmware/acpi_image.h"
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 /* ---- the same image for the firmware: QEMU's BIOS linker/loader ---- */
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/bytes.h"
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/bytes.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 /* Selector bits, fw_cfg.rst "Selector (Control) Register". */
 #define FW_CFG_WRITE_CHANNEL	0x4000	/* ignored since QEMU 2.4 */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 /*
  * How a guest talks to it (fw_cfg.rst, "Guest-side Hardware Interface"):
@@ -117,7 +117,7 @@ struct fw_cfg_number {
 int fw_cfg_add_number(struct fw_cfg *fc, const struct fw_cfg_number *n);
 
 /*
- * iobus handlers (hv/iobus.h pio_handler_fn), opaque = struct fw_cfg *:
+ * iobus handlers (hv/base/iobus.h pio_handler_fn), opaque = struct fw_cfg *:
  * register fw_cfg_io_pio at 0x510 with length 2 and fw_cfg_dma_pio at 0x514
  * with length 8.  Both take the device's lock: vCPU threads may call them
  * at the same time.  A DMA transfer runs to its end inside the port write,

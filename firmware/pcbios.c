@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/bytes.h"
+#include "hv/base/bytes.h"
 
 int pcbios_check_size(uint64_t len, char *err, size_t errlen)
 {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/memmap.h"
+#include "hv/base/memmap.h"
 
 /*
  * A PC firmware image is mapped so that its last byte is the last byte of

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hv/kvm.h"
-#include "hv/privs.h"
+#include "hv/base/kvm.h"
+#include "hv/base/privs.h"
 
 enum check_status { CHK_OK, CHK_INFO, CHK_WARN, CHK_FAIL };
 
@@ -223,7 +223,7 @@ static int check_kvm(struct check_ctx *c)
 }
 
 /*
- * Networking: /dev/net/tun, CAP_NET_ADMIN and each existing TAP (hv/privs.c
+ * Networking: /dev/net/tun, CAP_NET_ADMIN and each existing TAP (hv/base/privs.c
  * prints the lines).  Problems there are [warn], never FAIL: a guest runs
  * without a NIC, and --net user needs neither.  The lines are captured to
  * count the warnings for the result line.

@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/event_loop.h"
-#include "hv/log.h"
-#include "hv/output.h"
-#include "hv/sandbox.h"
-#include "hv/seccomp.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/log.h"
+#include "hv/base/output.h"
+#include "hv/base/sandbox.h"
+#include "hv/base/seccomp.h"
 
 #define CTL_READ_CHUNK	4096
 #define CTL_OUT_MAX	(1024 * 1024)	/* a client that reads nothing is dropped past this */
@@ -156,7 +156,7 @@ static int ctl_bind(struct control *c, char *err, size_t errlen)
 		if (getcwd(cwd, sizeof(cwd)) && asprintf(&c->abs_path, "%s/%s", cwd, c->path) < 0)
 			c->abs_path = NULL;
 	}
-	/* In the empty root (hv/sandbox.c) the path is gone: a helper removes the file at exit. */
+	/* In the empty root (hv/base/sandbox.c) the path is gone: a helper removes the file at exit. */
 	sandbox_remove_at_exit(c->abs_path, c->sock_dev, c->sock_ino);
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "hv/options.h"
-#include "hv/vm.h"
+#include "hv/machine/vm.h"
 
 struct control;
 struct virtio_dev;

@@ -14,9 +14,9 @@
 #include "devices/virtio/virtio.h"
 #include "devices/virtio_balloon.h"
 #include "devices/virtio_blk.h"
-#include "hv/bytes.h"
-#include "hv/log.h"
-#include "hv/platform.h"
+#include "hv/base/bytes.h"
+#include "hv/base/log.h"
+#include "hv/x86/platform.h"
 #include "hv/stats.h"
 
 /* ---- the real VM operations ---- */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 /* ---- client to guest ---- */
 
@@ -39,7 +39,7 @@ bool ctl_console_replay(struct control *c, struct ctl_client *cl)
 
 /* ---- guest to log, terminal and clients ---- */
 
-/* An output buffer for fd (hv/output.h); heap-allocated: a writer stuck at exit keeps it. */
+/* An output buffer for fd (hv/base/output.h); heap-allocated: a writer stuck at exit keeps it. */
 static struct outbuf *ctl_outbuf(const char *name, int fd, char *err, size_t errlen)
 {
 	struct outbuf *o = malloc(sizeof(*o));

@@ -13,8 +13,8 @@
 #include <jansson.h>
 
 #include "hv/control.h"
-#include "hv/event_loop.h"
-#include "hv/output.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/output.h"
 
 /* One connection.  Only the control thread touches it. */
 struct ctl_client {
@@ -50,7 +50,7 @@ struct control {
 	int con_in_wr;			/* write end of hvrun's stdin (daemon), or -1 */
 	int term_fd;			/* the terminal, still copied to (not daemon), or -1 */
 	int log_fd;			/* --console-log, or -1 */
-	/* Their writers (hv/output.h): the control thread never waits for a terminal or a disk. */
+	/* Their writers (hv/base/output.h): the control thread never waits for a terminal or a disk. */
 	struct outbuf *term_out, *log_out;
 	uint8_t ring[CONTROL_RING_BYTES];	/* the last output, replayed to a new console client */
 	size_t ring_head, ring_len;

@@ -18,9 +18,9 @@
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio_blk.h"
 #include "firmware/pcbios.h"
-#include "hv/file.h"
-#include "hv/kvm.h"
-#include "hv/log.h"
+#include "hv/base/file.h"
+#include "hv/base/kvm.h"
+#include "hv/base/log.h"
 #include "net/slirp.h"
 #include "net/tap.h"
 

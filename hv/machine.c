@@ -11,11 +11,11 @@
 #include "devices/virtio_rng.h"
 #include "devices/virtio_scsi.h"
 #include "hv/host.h"
-#include "hv/log.h"
+#include "hv/base/log.h"
 #include "hv/options.h"
-#include "hv/output.h"
-#include "hv/platform.h"
-#include "hv/vm.h"
+#include "hv/base/output.h"
+#include "hv/x86/platform.h"
+#include "hv/machine/vm.h"
 
 /* ---- the device table: which virtio functions this VM has, in PCI slot order ---- */
 

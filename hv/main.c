@@ -12,21 +12,21 @@
 
 #include "boot/raw.h"
 #include "hv/check.h"
-#include "hv/console.h"
+#include "hv/base/console.h"
 #include "hv/control.h"
 #include "hv/host.h"
-#include "hv/log.h"
+#include "hv/base/log.h"
 #include "hv/machine.h"
-#include "hv/output.h"
+#include "hv/base/output.h"
 #include "hv/options.h"
-#include "hv/platform.h"
-#include "hv/privs.h"
-#include "hv/sandbox.h"
-#include "hv/seccomp.h"
+#include "hv/x86/platform.h"
+#include "hv/base/privs.h"
+#include "hv/base/sandbox.h"
+#include "hv/base/seccomp.h"
 #include "hv/stats.h"
-#include "hv/vcpu.h"
-#include "hv/trace.h"
-#include "hv/vm.h"
+#include "hv/machine/vcpu.h"
+#include "hv/base/trace.h"
+#include "hv/machine/vm.h"
 
 /* The first-VM program, assembled from boot/hello16.S and embedded by boot/demo_blob.S. */
 extern const unsigned char hvrun_demo_start[], hvrun_demo_end[];
@@ -313,7 +313,7 @@ int main(int argc, char *argv[])
 		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	}
 
-	/* A mount namespace of hvrun's own, while it is still one thread (hv/sandbox.h). */
+	/* A mount namespace of hvrun's own, while it is still one thread (hv/base/sandbox.h). */
 	if (sandbox_prepare(o.sandbox_off, o.sandbox_asked, err, sizeof(err))) {
 		hv_err("%s", err);
 		options_free(&o);
@@ -354,7 +354,7 @@ int main(int argc, char *argv[])
 		status = HV_EXIT_FAILURE;
 	/*
 	 * From here on the guest's console and hvrun's messages are written by
-	 * their own threads (hv/output.h): no other thread ever waits for the
+	 * their own threads (hv/base/output.h): no other thread ever waits for the
 	 * terminal.  Started unprivileged and filtered, like the control thread.
 	 */
 	if (status == HV_EXIT_OK && (ret = output_start()) < 0) {

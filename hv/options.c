@@ -6,7 +6,7 @@
  */
 #include "hv/options.h"
 #include "hv/options_priv.h"
-#include "hv/seccomp.h"
+#include "hv/base/seccomp.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,8 +20,8 @@
 #include "firmware/pcbios.h"
 #include <unistd.h>
 
-#include "hv/privs.h"
-#include "hv/trace.h"
+#include "hv/base/privs.h"
+#include "hv/base/trace.h"
 #include "net/backend.h"
 
 void options_free(struct hv_options *o)

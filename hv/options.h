@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "hv/bytes.h"
-#include "hv/seccomp.h"
+#include "hv/base/bytes.h"
+#include "hv/base/seccomp.h"
 #include "net/slirp.h"
 #include "net/tap.h"
 
@@ -87,7 +87,7 @@ struct hv_options {
 	uint32_t trace;		/* --trace LIST: HV_TRACE_* bits */
 	bool rtc_localtime;	/* --rtc localtime (default utc) */
 	bool no_reboot;		/* --no-reboot: a guest reboot ends hvrun */
-	bool sandbox_off;	/* --sandbox off: no empty root (hv/sandbox.c) */
+	bool sandbox_off;	/* --sandbox off: no empty root (hv/base/sandbox.c) */
 	bool sandbox_asked;	/* --sandbox on given: failing to make one is an error */
 	bool hugepages;		/* --hugepages: back RAM with hugetlbfs pages */
 	const char *cdrom;	/* --cdrom FILE: an ISO 9660 image on a virtio-scsi CD-ROM */
@@ -157,7 +157,8 @@ int options_parse_nic(const char *arg, bool tap_short_form, unsigned int index, 
 /* "ba:ad:00:ca:fe:02" -> 6 bytes; refuses multicast and all-zero MACs.  0 or -EINVAL with err. */
 int options_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen);
 
-/* --trace LIST: "virtio,irq" -> HV_TRACE_VIRTIO | HV_TRACE_IRQ (hv/trace.h).  0 or -EINVAL with err. */
+/* --trace LIST: "virtio,irq" -> HV_TRACE_VIRTIO | HV_TRACE_IRQ (hv/base/trace.h).
+ * 0 or -EINVAL with err. */
 int options_parse_trace(const char *list, uint32_t *mask, char *err, size_t errlen);
 
 /* The console stdin feeds: --console, or for auto the last console= of the command line. */

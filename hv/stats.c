@@ -1,6 +1,6 @@
 /* stats.c: --stats and hvctl stats: VM exits per vCPU, and per virtio device and queue the counters a benchmark needs. */
 #include "hv/stats.h"
-#include "hv/output.h"
+#include "hv/base/output.h"
 
 #include <inttypes.h>
 #include <linux/kvm.h>
@@ -9,9 +9,9 @@
 
 #include "devices/virtio/virtio.h"
 #include "firmware/fw_cfg.h"
-#include "hv/kvm.h"
-#include "hv/seccomp.h"
-#include "hv/vm.h"
+#include "hv/base/kvm.h"
+#include "hv/base/seccomp.h"
+#include "hv/machine/vm.h"
 
 /*
  * The vCPU counters are plain uint64_t, incremented by their vCPU thread

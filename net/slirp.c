@@ -19,9 +19,9 @@
 #include <glib.h>
 #include <libslirp.h>
 
-#include "hv/log.h"
-#include "hv/privs.h"
-#include "hv/seccomp.h"
+#include "hv/base/log.h"
+#include "hv/base/privs.h"
+#include "hv/base/seccomp.h"
 
 /*
  * libslirp is not thread-safe: the "net-user" thread makes every slirp call

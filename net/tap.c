@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 #define TUN_DEV		"/dev/net/tun"
 

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 /* The SQ needs no more than a batch; the CQ holds every operation that can be in flight. */
 #define RAWIMG_SQ_MAX		256u

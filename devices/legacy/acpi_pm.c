@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 void acpi_pm_init(struct acpi_pm *pm, unsigned int s5_slp_typ, acpi_pm_event_fn event,
 		  void *opaque)

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 void i8042_init(struct i8042 *k, i8042_event_fn event, void *opaque)
 {

@@ -1,7 +1,7 @@
 /* reset_cf9.c: the reset control byte at 0xcf9: bit 2 starts the reset, bit 1 makes it hard. */
 #include "devices/legacy/reset_cf9.h"
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 void reset_cf9_init(struct reset_cf9 *r, reset_cf9_event_fn event, void *opaque)
 {

@@ -1,7 +1,7 @@
 /* serial_8250.c: 16550A UART registers, as Linux's 8250 driver and a BIOS program them. */
 #include "devices/legacy/serial_8250.h"
 
-#include "hv/output.h"
+#include "hv/base/output.h"
 
 #include <errno.h>
 #include <string.h>

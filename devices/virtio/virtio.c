@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 int virtio_dev_trylock(struct virtio_dev *d, unsigned int ms)
 {

@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtqueue.h"
-#include "hv/event_loop.h"
-#include "hv/guest_mem.h"
-#include "hv/log.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/guest_mem.h"
+#include "hv/base/log.h"
 
 /* Device status bits (§2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE	0x01
@@ -206,7 +206,7 @@ struct virtio_counter {
 
 /*
  * One per kind of device, exported by its file (vrng_device, ...), listed in
- * the machine's ordered table (hv/platform.c).
+ * the machine's ordered table (hv/x86/platform.c).
  */
 struct virtio_device_desc {
 	const char *name;		/* the naming prefix: "vd", "net", "rng" */

@@ -8,10 +8,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "hv/bytes.h"
-#include "hv/irq.h"
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/bytes.h"
+#include "hv/base/irq.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 #define VIRTIO_PCI_VENDOR	0x1af4
 #define VIRTIO_PCI_DEVICE_BASE	0x1040		/* §4.1.2.1: 0x1040 + device id, modern */

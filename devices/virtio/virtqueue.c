@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 /*
  * The ring layout, as the driver writes it (virtio 1.2 §2.7.5-§2.7.8), all
@@ -155,7 +155,7 @@ static void vq_log(const struct virtqueue *vq, enum vq_error e, const char *cons
 	char detail[256];
 
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	/* The guest can make these at will: the device's limiter (hv/log.h). */
+	/* The guest can make these at will: the device's limiter (hv/base/log.h). */
 	hv_warn_limited(vq->log, name, "%s queue %u: %s: %s; %s", name, (unsigned int)vq->index,
 			detail, vq_error_name(e), consequence);
 }

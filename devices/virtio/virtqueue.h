@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 struct hv_ratelimit;
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "devices/virtio_console.h"
-#include "hv/output.h"
+#include "hv/base/output.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 static struct fz_dev fz;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "firmware/fw_cfg.h"
-#include "hv/iobus.h"
+#include "hv/base/iobus.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 #define RAM_SIZE	(64u * 1024)

@@ -12,7 +12,7 @@
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
 #include "devices/pci.h"
-#include "hv/iobus.h"
+#include "hv/base/iobus.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 static const uint16_t ports[] = {

@@ -16,7 +16,7 @@
 #include "devices/virtio_balloon.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_rng.h"
-#include "hv/output.h"
+#include "hv/base/output.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 #define RAM_SIZE	(64u * 1024)

@@ -8,7 +8,7 @@
 
 #include "devices/virtio/virtio.h"
 #include "devices/virtio/virtqueue.h"
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 /* Split-ring layout (virtio 1.2 §2.7), as a driver writes it. */
 #define MOCK_DESC_F_NEXT	1

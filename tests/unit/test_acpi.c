@@ -9,7 +9,7 @@
 #include "firmware/acpi.h"
 #include "firmware/acpi_aml.h"
 #include "firmware/acpi_loader.h"
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 #define RAM_SIZE	(1U << 20)
 #define RSDP_GPA	0xE0000ULL
@@ -78,7 +78,7 @@ static bool ram_is_zero(void)
 	return true;
 }
 
-/* A PC as hvrun builds it (hv/platform.h), without ECAM or PCI windows. */
+/* A PC as hvrun builds it (hv/x86/platform.h), without ECAM or PCI windows. */
 static void base_config(struct acpi_config *c, unsigned int nr_cpus)
 {
 	*c = (struct acpi_config){

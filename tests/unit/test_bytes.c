@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/bytes.h"
+#include "hv/base/bytes.h"
 
 static void test_byte_order(void **state)
 {

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "hv/console.h"
+#include "hv/base/console.h"
 
 static void test_plain_bytes_pass(void **state)
 {

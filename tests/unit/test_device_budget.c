@@ -17,8 +17,8 @@
 #include "devices/virtio_console.h"
 #include "devices/virtio_rng.h"
 #include "devices/virtio_scsi.h"
-#include "hv/log.h"
-#include "hv/output.h"
+#include "hv/base/log.h"
+#include "hv/base/output.h"
 #include "tests/unit/mock_virtio.h"
 
 #define RAM_BASE	0x100000ull

@@ -1,7 +1,7 @@
 /* test_ev_timer.c: an event loop's timer fires once or periodically, and not after it is stopped. */
 #include "tests/unit/cmocka_inc.h"
 
-#include "hv/event_loop.h"
+#include "hv/base/event_loop.h"
 
 static void count(void *opaque)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "firmware/fw_cfg.h"
-#include "hv/guest_mem.h"
-#include "hv/memmap.h"
+#include "hv/base/guest_mem.h"
+#include "hv/base/memmap.h"
 
 #define RAM_SIZE	(1U << 20)		/* guest RAM: [0, 1 MiB) */
 #define HIGH_GPA	0x100000000ULL		/* and 64 KiB at 4 GiB, for 64-bit addresses */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 #include "hv/options.h"
 
 static uint8_t low[0x10000], high[0x1000];

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/iobus.h"
+#include "hv/base/iobus.h"
 
 struct probe {
 	uint16_t offset;

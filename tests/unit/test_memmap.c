@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "hv/memmap.h"
+#include "hv/base/memmap.h"
 #include "hv/options.h"
 
 static void test_small_ram_is_one_range(void **state)

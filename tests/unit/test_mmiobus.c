@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "hv/mmiobus.h"
+#include "hv/base/mmiobus.h"
 
 struct probe {
 	uint64_t offset;

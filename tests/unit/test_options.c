@@ -11,8 +11,8 @@
 
 #include "hv/options.h"
 #include "hv/options_priv.h"
-#include "hv/privs.h"
-#include "hv/trace.h"
+#include "hv/base/privs.h"
+#include "hv/base/trace.h"
 
 #define PARSE(o, err, ...) ({							\
 	char *argv_[] = { "hvrun", __VA_ARGS__, NULL };				\

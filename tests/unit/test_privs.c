@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hv/privs.h"
+#include "hv/base/privs.h"
 
 /* A capability mask of this thread from /proc (UINT64_MAX: unreadable). */
 static unsigned long long caps(const char *key)

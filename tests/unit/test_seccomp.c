@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/seccomp.h"
+#include "hv/base/seccomp.h"
 
 struct child {
 	enum seccomp_policy policy;

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "devices/legacy/serial_8250.h"
-#include "hv/output.h"
+#include "hv/base/output.h"
 
 struct irq_probe {
 	int level;

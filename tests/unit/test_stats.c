@@ -13,7 +13,7 @@
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio_blk.h"
 #include "hv/stats.h"
-#include "hv/vm.h"
+#include "hv/machine/vm.h"
 #include "tests/unit/mock_virtio.h"
 
 #define RAM_BASE	0x100000ull

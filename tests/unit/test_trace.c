@@ -10,7 +10,7 @@
 
 #include "devices/virtio/virtqueue.h"
 #include "hv/options.h"
-#include "hv/trace.h"
+#include "hv/base/trace.h"
 #include "tests/unit/mock_virtio.h"
 
 /* stderr goes to a temporary file (O_APPEND: threads' writes never overwrite each other). */

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "devices/virtio_console.h"
-#include "hv/log.h"
-#include "hv/output.h"
+#include "hv/base/log.h"
+#include "hv/base/output.h"
 #include "tests/unit/mock_virtio.h"
 
 #define RAM_BASE	0x100000ull

@@ -9,7 +9,7 @@
 
 #include "devices/pci.h"
 #include "devices/virtio/virtio_pci.h"
-#include "hv/output.h"
+#include "hv/base/output.h"
 #include "tests/unit/mock_virtio.h"
 
 #define BAR0	0xC0000000u
@@ -598,7 +598,7 @@ static void bad_writes(struct env *e)
 
 /*
  * Every line a guest can cause goes through the device's limiter: 10,000
- * bad writes print a handful of lines, not 20,000 (hv/log.h: a burst per
+ * bad writes print a handful of lines, not 20,000 (hv/base/log.h: a burst per
  * window, then one "suppressed" line when the next window opens).
  */
 static void test_guest_caused_lines_bounded(void **state)

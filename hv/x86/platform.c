@@ -1,5 +1,5 @@
 /* platform.c: the PC a stock Linux kernel boots on, built from KVM's in-kernel parts and a few small devices. */
-#include "hv/platform.h"
+#include "hv/x86/platform.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -17,11 +17,11 @@
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/pcbios.h"
-#include "hv/cpu_setup.h"
-#include "hv/event_loop.h"
-#include "hv/kvm.h"
-#include "hv/log.h"
-#include "hv/vm.h"
+#include "hv/x86/cpu_setup.h"
+#include "hv/base/event_loop.h"
+#include "hv/base/kvm.h"
+#include "hv/base/log.h"
+#include "hv/machine/vm.h"
 
 #define PC_DEFAULT_CMDLINE	"console=ttyS0"
 #define PORT_POST		0x80	/* BIOS POST codes; Linux's I/O delay port */
@@ -58,7 +58,7 @@ int platform_create_irqchip(struct vm *vm)
 		hv_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return -errno;
 	}
-	/* GSI routing: the legacy pins now, MSI-X vectors as devices program them (hv/irq.c). */
+	/* GSI routing: the legacy pins now, MSI-X vectors as devices program them (hv/base/irq.c). */
 	ret = irq_routes_init(&vm->irq, vm->vm_fd, vm->kvm_fd);
 	if (ret)
 		return ret;
@@ -202,7 +202,7 @@ static bool bars_high_mmio(void *opaque, uint64_t offset, bool is_write, uint8_t
 }
 
 /*
- * The PC's MMIO ranges on the VM's bus (hv/vcpu.c dispatches the exits):
+ * The PC's MMIO ranges on the VM's bus (hv/machine/vcpu.c dispatches the exits):
  * rom_base is where the BIOS image starts (4 GiB: none).  BARs are 32-bit,
  * so nothing above 4 GiB answers.
  */

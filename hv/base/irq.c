@@ -1,5 +1,5 @@
 /* irq.c: the GSI routing table KVM injects interrupts through, irqfds (device -> guest) and ioeventfds (guest -> device). */
-#include "hv/irq.h"
+#include "hv/base/irq.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "hv/log.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/trace.h"
 
 #define IRQ_FIRST_MSI_GSI	24	/* after the IOAPIC's pins */
 

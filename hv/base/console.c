@@ -1,5 +1,5 @@
 /* console.c: raw-mode terminal for the guest's serial console, restored on every way out. */
-#include "hv/console.h"
+#include "hv/base/console.h"
 
 #include <stdlib.h>
 #include <termios.h>

@@ -1,5 +1,5 @@
 /* memmap.c: split guest RAM around the 32-bit PCI hole. */
-#include "hv/memmap.h"
+#include "hv/base/memmap.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* mmiobus.c: route MMIO exits to the device that owns the address. */
-#include "hv/mmiobus.h"
+#include "hv/base/mmiobus.h"
 
 #include <errno.h>
 #include <string.h>

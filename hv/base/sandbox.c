@@ -1,5 +1,5 @@
-/* sandbox.c: an empty, read-only root for hvrun once everything is open (hv/sandbox.h). */
-#include "hv/sandbox.h"
+/* sandbox.c: an empty, read-only root for hvrun once everything is open (hv/base/sandbox.h). */
+#include "hv/base/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/file.h"
-#include "hv/log.h"
+#include "hv/base/file.h"
+#include "hv/base/log.h"
 
 /* Where the new root is put together: a tmpfs mounted, in hvrun's own namespace, on /tmp. */
 #define SANDBOX_DIR	"/tmp"

@@ -54,7 +54,7 @@ void hv_info_limited(struct hv_ratelimit *r, const char *who, const char *fmt, .
 /* How many lines every limiter held back so far (--stats). */
 uint64_t hv_log_suppressed(void);
 
-/* One whole line (with its newline) to hvrun's log output: hv/output.h's out_log. */
+/* One whole line (with its newline) to hvrun's log output: hv/base/output.h's out_log. */
 void hv_log_line(const char *line, size_t len);
 
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -1,5 +1,5 @@
 /* guest_mem.c: map guest RAM and translate guest-physical ranges, checked. */
-#include "hv/guest_mem.h"
+#include "hv/base/guest_mem.h"
 
 #include <errno.h>
 #include <string.h>

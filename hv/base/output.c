@@ -1,5 +1,5 @@
-/* output.c: bounded output buffers, each drained by its own writer thread (hv/output.h). */
-#include "hv/output.h"
+/* output.c: bounded output buffers, each drained by its own writer thread (hv/base/output.h). */
+#include "hv/base/output.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/seccomp.h"
+#include "hv/base/log.h"
+#include "hv/base/seccomp.h"
 
 /* The guest's console may burst (a boot log); hvrun's trace even more. */
 #define OUT_CONSOLE_CAP	(1u << 20)

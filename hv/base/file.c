@@ -1,5 +1,5 @@
 /* file.c: read a whole file, bounded, with one-line errors that name it. */
-#include "hv/file.h"
+#include "hv/base/file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* vm.c: create a VM (KVM_CREATE_VM), give it memory and devices, run its vCPUs. */
-#include "hv/vm.h"
+#include "hv/machine/vm.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,13 +17,13 @@
 #include <unistd.h>
 
 #include "devices/virtio_console.h"
-#include "hv/console.h"
+#include "hv/base/console.h"
 #include "firmware/fw_cfg.h"
-#include "hv/bytes.h"
-#include "hv/log.h"
-#include "hv/output.h"
-#include "hv/platform.h"
-#include "hv/vcpu.h"
+#include "hv/base/bytes.h"
+#include "hv/base/log.h"
+#include "hv/base/output.h"
+#include "hv/x86/platform.h"
+#include "hv/machine/vcpu.h"
 
 static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg)
 {

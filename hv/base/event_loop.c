@@ -1,5 +1,5 @@
 /* event_loop.c: an I/O thread: epoll over eventfds, handlers looked up by fd so removal is always safe. */
-#include "hv/event_loop.h"
+#include "hv/base/event_loop.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/seccomp.h"
+#include "hv/base/log.h"
+#include "hv/base/seccomp.h"
 
 #define EV_BATCH	16
 

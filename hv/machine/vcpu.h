@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "hv/vm.h"
+#include "hv/machine/vm.h"
 
 /* KVM_CREATE_VCPU and the mmap of its kvm_run page.  0 or -errno. */
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index);

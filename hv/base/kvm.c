@@ -1,5 +1,5 @@
 /* kvm.c: open /dev/kvm, check its API version and capabilities, name exit reasons. */
-#include "hv/kvm.h"
+#include "hv/base/kvm.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* log.c: hvrun's own messages (stderr, one line each, "hvrun: " prefix). */
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "hv/output.h"
+#include "hv/base/output.h"
 
 bool hv_verbose;
 
@@ -18,7 +18,7 @@ static atomic_uint_fast64_t nr_suppressed;
 void hv_log_line(const char *line, size_t len)
 {
 	if (out_log.ring)
-		outbuf_write(&out_log, line, len);	/* never blocks once started (hv/output.h) */
+		outbuf_write(&out_log, line, len);	/* never blocks once started (hv/base/output.h) */
 	else
 		fwrite(line, 1, len, stderr);
 }

@@ -1,5 +1,5 @@
 /* vcpu.c: one thread per vCPU, each looping on KVM_RUN and handling the exits that reach userspace. */
-#include "hv/vcpu.h"
+#include "hv/machine/vcpu.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "hv/log.h"
-#include "hv/seccomp.h"
-#include "hv/trace.h"
+#include "hv/base/log.h"
+#include "hv/base/seccomp.h"
+#include "hv/base/trace.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index)
 {

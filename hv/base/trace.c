@@ -1,5 +1,5 @@
 /* trace.c: --trace: the global mask and the line printer behind HV_TRACE(). */
-#include "hv/trace.h"
+#include "hv/base/trace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 uint32_t hv_trace_mask;
 static uint64_t trace_start_ns;
@@ -37,13 +37,13 @@ const char *trace_kind_name(uint32_t kind)
 
 /*
  * __FILE__ is whatever path the compiler was given (CMake: absolute).  Print
- * it from the source root: everything before "hv/trace.c" in this file's own
+ * it from the source root: everything before "hv/base/trace.c" in this file's own
  * __FILE__ is the common prefix to drop.
  */
 static const char *trace_short_path(const char *file)
 {
 	static const char self[] = __FILE__;
-	size_t prefix = sizeof(self) - 1 - strlen("hv/trace.c");
+	size_t prefix = sizeof(self) - 1 - strlen("hv/base/trace.c");
 
 	if (strncmp(file, self, prefix) == 0)
 		return file + prefix;

@@ -1,5 +1,5 @@
 /* bytes.c: sizes as people write them ("512M", "2G"). */
-#include "hv/bytes.h"
+#include "hv/base/bytes.h"
 
 #include <ctype.h>
 #include <errno.h>

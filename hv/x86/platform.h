@@ -30,13 +30,13 @@ struct platform_config {
 };
 
 /*
- * Guest-physical layout of the 32-bit hole [3 GiB, 4 GiB) (hv/memmap.h):
+ * Guest-physical layout of the 32-bit hole [3 GiB, 4 GiB) (hv/base/memmap.h):
  *   0xC0000000-0xDFFFFFFF  PCI memory window for device BARs
  *   0xE0000000-0xE00FFFFF  PCI Express ECAM for bus 0 (ACPI MCFG)
  *   0xFEC00000             IOAPIC (in-kernel)
  *   0xFEE00000             local APICs (in-kernel)
  *   0xFEFFC000             KVM's identity map page, then the VMX real-mode TSS (3 pages):
- *                          VM_KVM_PAGES_BASE in hv/vm.h
+ *                          VM_KVM_PAGES_BASE in hv/machine/vm.h
  * Below 1 MiB: ACPI tables in 0xE0000-0xFFFFF (the BIOS area the e820 map reserves).
  */
 #define PC_PCI_MMIO_BASE	0xC0000000u
@@ -68,7 +68,7 @@ int platform_create_irqchip(struct vm *vm);
 /*
  * The PC's vCPUs: what KVM supports (CPUID) is read once, before the first
  * vCPU exists; then each new vCPU index of nr_cpus gets its CPUID, MSRs,
- * FPU and LAPIC (hv/cpu_setup.c).  0 or -errno after printing why.
+ * FPU and LAPIC (hv/x86/cpu_setup.c).  0 or -errno after printing why.
  */
 int platform_prepare_vcpus(struct vm *vm);
 int platform_setup_vcpu(struct vm *vm, unsigned int index, unsigned int nr_cpus);

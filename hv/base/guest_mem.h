@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/memmap.h"
+#include "hv/base/memmap.h"
 
 #define GM_MAX_REGIONS	8
 

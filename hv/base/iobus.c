@@ -1,10 +1,10 @@
 /* iobus.c: route port I/O exits to the device that owns the port. */
-#include "hv/iobus.h"
+#include "hv/base/iobus.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "hv/trace.h"
+#include "hv/base/trace.h"
 
 int iobus_register(struct iobus *bus, const char *name, uint16_t base, uint16_t len,
 		   pio_handler_fn fn, void *opaque)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /*
- * A device's MMIO handler, as hv/iobus.h's for ports: offset is relative to
+ * A device's MMIO handler, as hv/base/iobus.h's for ports: offset is relative to
  * the range's base; size is 1 to 8; on a read the handler fills
  * data[0..size).  Unlike a port device it returns whether anything
  * answered: a window that decodes only parts of itself (PCI's, whose BARs
@@ -39,7 +39,7 @@ int mmiobus_register(struct mmiobus *bus, const char *name, uint64_t base, uint6
  * Routes one access to the range that holds its first byte (the handler
  * checks the width, as a chipset decodes the address).  An access nobody
  * answers reads as all ones and ignores writes; returns false for it so
- * callers may count it.  Tracing is the caller's (hv/vcpu.c), once per exit.
+ * callers may count it.  Tracing is the caller's (hv/machine/vcpu.c), once per exit.
  */
 bool mmiobus_dispatch(const struct mmiobus *bus, uint64_t addr, bool is_write,
 		      uint8_t *data, unsigned int size);

@@ -1,5 +1,5 @@
 /* cpu_setup.c: CPUID from KVM_GET_SUPPORTED_CPUID with a per-vCPU topology, boot MSRs, FPU, LAPIC LINTs. */
-#include "hv/cpu_setup.h"
+#include "hv/x86/cpu_setup.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* privs.c: dropping privileges once everything privileged is open (libcap-ng), and the TAP part of --check. */
-#include "hv/privs.h"
+#include "hv/base/privs.h"
 
 #include <cap-ng.h>
 #include <ctype.h>
@@ -21,8 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "hv/file.h"
-#include "hv/log.h"
+#include "hv/base/file.h"
+#include "hv/base/log.h"
 
 /*
  * Why raw system calls for the ids: the kernel keeps credentials and

@@ -1,5 +1,5 @@
 /* seccomp.c: per-thread system call allowlists (libseccomp); a SIGSYS handler names what was refused (docs/15-seccomp.md). */
-#include "hv/seccomp.h"
+#include "hv/base/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +30,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 #if !defined(__x86_64__)
-#error "hv/seccomp.c: the SIGSYS handler reads x86-64 registers; port it with the VMM"
+#error "hv/base/seccomp.c: the SIGSYS handler reads x86-64 registers; port it with the VMM"
 #endif
 
 #define SECCOMP_MAX_NR	512	/* x86-64 numbers stop near 460; larger ones share the last slot */
@@ -407,7 +407,7 @@ static void rules_vcpu(struct rules *r, int vm_fd, int vcpu_fd)
 	ALLOW_IOCTLS(r, vcpu_fd, KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
 		     KVM_GET_LAPIC, KVM_GET_MSRS);
 	rules_irq(r, vm_fd);
-	/* hvctl pause: the last vCPU to park freezes the guest's clock (hv/vm.c). */
+	/* hvctl pause: the last vCPU to park freezes the guest's clock (hv/machine/vm.c). */
 	ALLOW_IOCTLS(r, vm_fd, KVM_GET_CLOCK);
 	/* virtio-net's activation and reset (a status write): offloads, queues attached or not. */
 	ALLOW_IOCTLS(r, -1, TUNSETOFFLOAD, TUNSETQUEUE, SIOCGIFFLAGS);
@@ -556,7 +556,7 @@ static void rules_main(struct rules *r)
 	ALLOW(r, chdir);
 	ALLOW(r, unlink);		/* the control socket, --pidfile */
 	ALLOW(r, unlinkat);
-	ALLOW(r, wait4);		/* the sandbox's helper, at exit (hv/sandbox.c) */
+	ALLOW(r, wait4);		/* the sandbox's helper, at exit (hv/base/sandbox.c) */
 	ALLOW(r, shutdown);
 	/* Threads, never processes: glibc tries clone3 first, and falls back to clone on ENOSYS. */
 	allow_cmp(r, SCMP_SYS(clone), 1, &(struct scmp_arg_cmp){ 0, SCMP_CMP_MASKED_EQ,

@@ -15,14 +15,14 @@
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
 #include "devices/pci.h"
-#include "hv/guest_mem.h"
-#include "hv/iobus.h"
-#include "hv/irq.h"
+#include "hv/base/guest_mem.h"
+#include "hv/base/iobus.h"
+#include "hv/base/irq.h"
 
 struct fw_cfg;
-#include "hv/kvm.h"
-#include "hv/memmap.h"
-#include "hv/mmiobus.h"
+#include "hv/base/kvm.h"
+#include "hv/base/memmap.h"
+#include "hv/base/mmiobus.h"
 
 struct kvm_run;
 struct virtio_dev;
@@ -36,7 +36,7 @@ struct ev_loop;
  * table (unrestricted-guest-less real mode): KVM keeps them in guest-physical
  * space, so they must miss RAM, devices and the BIOS image under 4 GiB (up to
  * 16 MiB of it): QEMU's places, just below 0xff000000.  A firmware's E820 map
- * reserves the four pages (hv/platform.c).
+ * reserves the four pages (hv/x86/platform.c).
  */
 #define VM_KVM_PAGES_BASE	0xfeffc000ULL	/* KVM_SET_IDENTITY_MAP_ADDR: one page */
 #define VM_KVM_PAGES_SIZE	0x4000ULL
@@ -104,7 +104,7 @@ struct vm {
 	int event_fd;			/* eventfd: a vCPU thread ended, or a stop was asked */
 	int signal_fd;			/* SIGINT/SIGTERM/SIGHUP for the main loop, or -1 */
 
-	/* The PC platform (-k): hv/platform.c. */
+	/* The PC platform (-k): hv/x86/platform.c. */
 	bool pc;
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adapted per vCPU */
 	struct rtc_cmos rtc;
@@ -120,7 +120,7 @@ struct vm {
 	struct i8042 i8042;		/* its reset line */
 	struct reset_cf9 reset_cf9;	/* the reset control byte at 0xcf9 */
 
-	/* A firmware boot (no -k): hv/platform.c, firmware/. */
+	/* A firmware boot (no -k): hv/x86/platform.c, firmware/. */
 	void *rom;			/* the BIOS image, mapped read-only below 4 GiB */
 	size_t rom_size;
 	struct fw_cfg *fw_cfg;
@@ -180,7 +180,8 @@ int vm_resume(struct vm *vm);
 /* "running", "paused" or "stopping": what hvctl status shows. */
 const char *vm_state_name(struct vm *vm);
 
-/* For vCPU threads (hv/vcpu.c): park while a pause is asked for; account a thread that ended. */
+/* For vCPU threads (hv/machine/vcpu.c): park while a pause is asked for; account a thread
+ * that ended. */
 void vm_vcpu_park(struct vm *vm);
 void vm_vcpu_ended(struct vm *vm);
 

@@ -15,7 +15,7 @@ int hv_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
 /*
  * open() of /proc/REL ("self/smaps", "thread-self/status"): through the /proc
  * descriptor kept by hv_proc_keep() once hvrun runs in its empty root
- * (hv/sandbox.c), else by path.  A descriptor, or -1 with errno.
+ * (hv/base/sandbox.c), else by path.  A descriptor, or -1 with errno.
  */
 int hv_proc_open(const char *rel, int flags);
 
