@@ -203,7 +203,7 @@ uint8_t pci_add_capability(struct pci_device *dev, uint8_t id, const void *body,
 	return pos;
 }
 
-void pci_address_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool pci_address_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct pci_bus *bus = opaque;
 
@@ -211,7 +211,7 @@ void pci_address_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data
 	if (offset != 0 || size != 4) {
 		if (!is_write)
 			memset(data, 0xff, size);
-		return;
+		return true;
 	}
 	pthread_mutex_lock(&bus->lock);
 	if (is_write)
@@ -219,9 +219,10 @@ void pci_address_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data
 	else
 		memcpy(data, &bus->address, 4);
 	pthread_mutex_unlock(&bus->lock);
+	return true;
 }
 
-void pci_data_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool pci_data_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct pci_bus *bus = opaque;
 	uint32_t addr, v = 0;
@@ -235,7 +236,7 @@ void pci_data_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, u
 		if (!is_write)
 			memset(data, 0xff, size);
 		pthread_mutex_unlock(&bus->lock);
-		return;
+		return true;
 	}
 	devfn = (uint8_t)(addr >> 8);
 	reg = (uint16_t)((addr & 0xfc) + offset);
@@ -247,6 +248,7 @@ void pci_data_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, u
 		memcpy(data, &v, size);
 	}
 	pthread_mutex_unlock(&bus->lock);
+	return true;
 }
 
 int pc_chipset_init(struct pc_chipset *cs, struct pci_bus *bus)

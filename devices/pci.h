@@ -97,9 +97,9 @@ uint8_t pci_add_capability(struct pci_device *dev, uint8_t id, const void *body,
 uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t devfn, uint16_t reg, unsigned int size);
 void pci_cfg_write(struct pci_bus *bus, uint8_t devfn, uint16_t reg, uint32_t val, unsigned int size);
 
-/* iobus handlers: 0xcf8 (4 ports) and 0xcfc (4 ports). */
-void pci_address_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
-void pci_data_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+/* Port handlers (hv/base/bus.h): 0xcf8 (4 ports) and 0xcfc (4 ports). */
+bool pci_address_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
+bool pci_data_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 /*
  * The PC chipset a standard firmware expects (SeaBIOS looks for it):

@@ -306,7 +306,7 @@ static uint8_t fw_cfg_next_byte(struct fw_cfg *fc)
 	return fc->cur->data[fc->cur_offset++];
 }
 
-void fw_cfg_io_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool fw_cfg_io_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct fw_cfg *fc = opaque;
 	unsigned int i;
@@ -329,6 +329,7 @@ void fw_cfg_io_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, 
 		memset(data, 0, size);
 	}
 	pthread_mutex_unlock(&fc->lock);
+	return true;
 }
 
 /* ---- DMA (fw_cfg.rst "Guest-side DMA Interface") ---- */
@@ -423,7 +424,7 @@ static void fw_cfg_dma_start(struct fw_cfg *fc)
 		fc->stats.dma_errors++;
 }
 
-void fw_cfg_dma_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool fw_cfg_dma_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct fw_cfg *fc = opaque;
 	unsigned int i;
@@ -444,4 +445,5 @@ void fw_cfg_dma_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data,
 	}
 	/* GUEST: any other write is not a register write QEMU accepts: ignored. */
 	pthread_mutex_unlock(&fc->lock);
+	return true;
 }

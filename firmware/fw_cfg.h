@@ -117,14 +117,14 @@ struct fw_cfg_number {
 int fw_cfg_add_number(struct fw_cfg *fc, const struct fw_cfg_number *n);
 
 /*
- * iobus handlers (hv/base/iobus.h pio_handler_fn), opaque = struct fw_cfg *:
+ * Port handlers (hv/base/bus.h bus_handler_fn), opaque = struct fw_cfg *:
  * register fw_cfg_io_pio at 0x510 with length 2 and fw_cfg_dma_pio at 0x514
  * with length 8.  Both take the device's lock: vCPU threads may call them
  * at the same time.  A DMA transfer runs to its end inside the port write,
  * so the control word is final when the guest's OUT returns.
  */
-void fw_cfg_io_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
-void fw_cfg_dma_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+bool fw_cfg_io_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
+bool fw_cfg_dma_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 /*
  * Counters for --stats/tests: items selected (port or DMA), bytes read by

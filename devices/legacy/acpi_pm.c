@@ -60,7 +60,7 @@ int acpi_pm_power_button(struct acpi_pm *pm)
 	return ret;
 }
 
-void acpi_pm_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool acpi_pm_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct acpi_pm *pm = opaque;
 	uint8_t regs[ACPI_PM_NR_PORTS];
@@ -104,4 +104,5 @@ void acpi_pm_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, un
 		if (pm->event)
 			pm->event(pm->opaque, ACPI_PM_POWER_OFF);
 	}
+	return true;
 }

@@ -42,8 +42,8 @@ void acpi_pm_init(struct acpi_pm *pm, unsigned int s5_slp_typ, acpi_pm_event_fn 
 		  void *opaque);
 void acpi_pm_destroy(struct acpi_pm *pm);
 
-/* The port handler (an iobus pio_handler_fn): offset 0..5 from PM1a_STS, any width. */
-void acpi_pm_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+/* The port handler (a bus_handler_fn of hv/base/bus.h): offset 0..5 from PM1a_STS, any width. */
+bool acpi_pm_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 /*
  * Presses the fixed power button: sets PWRBTN_STS and raises the SCI.  0, or

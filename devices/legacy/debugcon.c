@@ -16,7 +16,7 @@ void debugcon_destroy(struct debugcon *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-void debugcon_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool debugcon_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct debugcon *c = opaque;
 
@@ -24,7 +24,7 @@ void debugcon_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, u
 	if (!is_write) {
 		memset(data, 0, size);
 		data[0] = DEBUGCON_READBACK;
-		return;
+		return true;
 	}
 	pthread_mutex_lock(&c->lock);
 	for (unsigned int i = 0; i < size; i++) {
@@ -40,4 +40,5 @@ void debugcon_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, u
 			c->line[c->len++] = (ch >= ' ' && ch < 0x7f) ? ch : '?';
 	}
 	pthread_mutex_unlock(&c->lock);
+	return true;
 }

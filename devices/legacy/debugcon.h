@@ -27,7 +27,7 @@ struct debugcon {
 void debugcon_init(struct debugcon *c, debugcon_line_fn line_fn, void *opaque);
 void debugcon_destroy(struct debugcon *c);
 
-/* The port handler (an iobus pio_handler_fn): one port; each byte written is a character. */
-void debugcon_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+/* The port handler (a bus_handler_fn of hv/base/bus.h): one port; each byte written is a character. */
+bool debugcon_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 #endif

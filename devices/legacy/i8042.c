@@ -11,7 +11,7 @@ void i8042_init(struct i8042 *k, i8042_event_fn event, void *opaque)
 	k->opaque = opaque;
 }
 
-void i8042_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool i8042_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct i8042 *k = opaque;
 
@@ -22,4 +22,5 @@ void i8042_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsi
 	} else if (!is_write) {
 		memset(data, 0, size);	/* status: no data, input buffer empty */
 	}
+	return true;
 }

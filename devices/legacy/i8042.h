@@ -23,7 +23,7 @@ struct i8042 {
 
 void i8042_init(struct i8042 *k, i8042_event_fn event, void *opaque);
 
-/* The port handler (an iobus pio_handler_fn): offset 0..4 from port 0x60. */
-void i8042_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+/* The port handler (a bus_handler_fn of hv/base/bus.h): offset 0..4 from port 0x60. */
+bool i8042_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 #endif

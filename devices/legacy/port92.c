@@ -8,7 +8,7 @@
  * reads 1 and writes are ignored; a firmware writes the value back with
  * bit 0 (fast reset) as it read it, so bit 0 reads 0 and is not acted on.
  */
-void port92_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool port92_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	(void)opaque;
 	(void)offset;
@@ -16,4 +16,5 @@ void port92_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, uns
 		memset(data, 0, size);
 		data[0] = PORT92_A20;
 	}
+	return true;
 }

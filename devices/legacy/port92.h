@@ -10,9 +10,9 @@
 #define PORT92_FAST_RESET	0x01	/* bit 0: fast reset (read as 0, not acted on) */
 
 /*
- * The port handler (an iobus pio_handler_fn, one port, no state: opaque is
+ * The port handler (a bus_handler_fn of hv/base/bus.h, one port, no state: opaque is
  * unused).  It raises no event: see port92.c for why the reset bit is inert.
  */
-void port92_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+bool port92_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 #endif

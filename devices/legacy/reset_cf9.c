@@ -9,7 +9,7 @@ void reset_cf9_init(struct reset_cf9 *r, reset_cf9_event_fn event, void *opaque)
 	r->opaque = opaque;
 }
 
-void reset_cf9_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool reset_cf9_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct reset_cf9 *r = opaque;
 
@@ -23,4 +23,5 @@ void reset_cf9_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, 
 	} else if (!is_write) {
 		data[0] = 0;
 	}
+	return true;
 }

@@ -27,6 +27,6 @@ void reset_cf9_init(struct reset_cf9 *r, reset_cf9_event_fn event, void *opaque)
  * register's dword (0xcf8-0xcfb): the machine's handler for those ports sends
  * byte accesses at 0xcf9 here and the rest to the PCI bus.
  */
-void reset_cf9_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+bool reset_cf9_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 #endif

@@ -216,7 +216,7 @@ static void rtc_write(struct rtc_cmos *rtc, uint8_t reg, uint8_t v)
 	}
 }
 
-void rtc_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool rtc_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct rtc_cmos *rtc = opaque;
 
@@ -235,4 +235,5 @@ void rtc_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsign
 		data[0] = rtc_read(rtc, rtc->index);
 	}
 	pthread_mutex_unlock(&rtc->lock);
+	return true;
 }

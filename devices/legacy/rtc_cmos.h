@@ -33,7 +33,7 @@ void rtc_destroy(struct rtc_cmos *rtc);
  */
 void rtc_set_memory_size(struct rtc_cmos *rtc, uint64_t low_bytes, uint64_t high_bytes);
 
-/* The iobus handler for ports 0x70-0x71. */
-void rtc_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+/* The port handler (hv/base/bus.h) for ports 0x70-0x71. */
+bool rtc_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 #endif

@@ -182,7 +182,7 @@ static void serial_write_reg(struct serial_8250 *s, uint16_t reg, uint8_t v)
 	}
 }
 
-void serial_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+bool serial_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct serial_8250 *s = opaque;
 	unsigned int i;
@@ -199,6 +199,7 @@ void serial_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, uns
 		data[i] = 0xff;
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	return true;
 }
 
 size_t serial_receive(struct serial_8250 *s, const uint8_t *buf, size_t len)

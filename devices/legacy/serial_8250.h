@@ -41,8 +41,8 @@ struct outbuf;
 void serial_init(struct serial_8250 *s, struct outbuf *out, serial_irq_fn set_irq, void *irq_opaque);
 void serial_destroy(struct serial_8250 *s);
 
-/* The port handler (an iobus pio_handler_fn): offset 0..7 from the base. */
-void serial_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size);
+/* The port handler (a bus_handler_fn of hv/base/bus.h): offset 0..7 from the base. */
+bool serial_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size);
 
 /* Host input for the guest: queues up to the free FIFO room, returns the count taken. */
 size_t serial_receive(struct serial_8250 *s, const uint8_t *buf, size_t len);

@@ -85,6 +85,24 @@ void vcpu_kick(struct vcpu *cpu)
 		pthread_kill(cpu->thread, SIGUSR1);
 }
 
+/* One port access for --trace pio: the value moved (as little-endian) and who took it. */
+static void vcpu_trace_pio(uint16_t port, bool is_write, const uint8_t *data, unsigned int size,
+			   const char *who)
+{
+	uint32_t v = data[0];
+
+	if (size >= 2)
+		v |= (uint32_t)data[1] << 8;
+	if (size == 4)
+		v |= (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
+	if (who)
+		HV_TRACE(HV_TRACE_PIO, "port 0x%x %s (%u B) 0x%x: %s", port,
+			 is_write ? "out" : "in", size, v, who);
+	else
+		HV_TRACE(HV_TRACE_PIO, "port 0x%x %s (%u B): no device", port,
+			 is_write ? "out" : "in", size);
+}
+
 static void vcpu_handle_pio(struct vcpu *cpu)
 {
 	struct kvm_run *run = cpu->run;
@@ -93,9 +111,15 @@ static void vcpu_handle_pio(struct vcpu *cpu)
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 	uint32_t i;
 
-	for (i = 0; i < run->io.count; i++, data += run->io.size)
-		if (!iobus_dispatch(&cpu->vm->pio, run->io.port, is_write, data, run->io.size))
+	for (i = 0; i < run->io.count; i++, data += run->io.size) {
+		const char *who = bus_dispatch(&cpu->vm->pio, run->io.port, is_write, data,
+					       run->io.size);
+
+		if (!who)
 			cpu->unclaimed_pio++;
+		if (trace_on(HV_TRACE_PIO))
+			vcpu_trace_pio(run->io.port, is_write, data, run->io.size, who);
+	}
 }
 
 static void vcpu_report_crash(struct vcpu *cpu, const char *what)
@@ -146,8 +170,8 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
 			 run->mmio.len);
 		/* What the platform registered; elsewhere reads see an empty bus, writes vanish. */
-		if (mmiobus_dispatch(&cpu->vm->mmio, run->mmio.phys_addr, run->mmio.is_write,
-				     run->mmio.data, run->mmio.len))
+		if (bus_dispatch(&cpu->vm->mmio, run->mmio.phys_addr, run->mmio.is_write,
+				 run->mmio.data, run->mmio.len))
 			return 1;
 		if (!run->mmio.is_write)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));

@@ -120,6 +120,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	vm->vm_fd = -1;
 	vm->signal_fd = -1;
 	vm->pc = cfg->pc;
+	bus_init_ports(&vm->pio);
+	bus_init_mmio(&vm->mmio);
 	/* COM1 is the guest's console; its output is our stdout, its IRQ line 4 on a PC. */
 	serial_init(&vm->com1, &out_console, vm->pc ? vm_com1_irq : NULL, vm);
 	if (vm->pc) {
@@ -166,8 +168,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	if (ret)
 		return ret;
 
-	ret = iobus_register(&vm->pio, "com1", SERIAL_COM1_BASE, SERIAL_NR_PORTS,
-			     serial_pio, &vm->com1);
+	ret = bus_register(&vm->pio, "com1", SERIAL_COM1_BASE, SERIAL_NR_PORTS,
+			   serial_pio, &vm->com1);
 	if (ret)
 		return ret;
 

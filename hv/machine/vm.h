@@ -15,14 +15,13 @@
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
 #include "devices/pci.h"
+#include "hv/base/bus.h"
 #include "hv/base/guest_mem.h"
-#include "hv/base/iobus.h"
 #include "hv/base/irq.h"
 
 struct fw_cfg;
 #include "hv/base/kvm.h"
 #include "hv/base/memmap.h"
-#include "hv/base/mmiobus.h"
 
 struct kvm_run;
 struct virtio_dev;
@@ -93,8 +92,8 @@ struct vm {
 	int run_size;			/* KVM_GET_VCPU_MMAP_SIZE */
 	struct memmap map;
 	struct guest_mem mem;
-	struct iobus pio;
-	struct mmiobus mmio;		/* what the platform maps (the PC: ECAM, BARs, the BIOS) */
+	struct bus pio;			/* the x86 ports */
+	struct bus mmio;		/* what the platform maps (the PC: ECAM, BARs, the BIOS) */
 	struct serial_8250 com1;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;

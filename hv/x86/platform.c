@@ -134,23 +134,23 @@ int platform_powerdown(struct vm *vm)
 
 /* ---- 0xcf8-0xcfb: the PCI address register, and the reset control byte at 0xcf9 ---- */
 
-static void cf8_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+static bool cf8_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	struct vm *vm = opaque;
 
 	if (offset == RESET_CF9_PORT - PCI_CONFIG_ADDRESS && size == 1)
-		reset_cf9_pio(&vm->reset_cf9, 0, is_write, data, size);
-	else
-		pci_address_pio(&vm->pci, offset, is_write, data, size);
+		return reset_cf9_pio(&vm->reset_cf9, 0, is_write, data, size);
+	return pci_address_pio(&vm->pci, offset, is_write, data, size);
 }
 
 /* Port 0x80 (POST codes, Linux's I/O delay) and its like: answered, never counted as strays. */
-static void quiet_pio(void *opaque, uint16_t offset, bool is_write, uint8_t *data, unsigned int size)
+static bool quiet_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data, unsigned int size)
 {
 	(void)opaque;
 	(void)offset;
 	if (!is_write)
 		memset(data, 0xff, size);
+	return true;
 }
 
 /* ---- MMIO: the BIOS image, ECAM, and the PCI BARs in the rest of the 32-bit space ---- */
@@ -209,17 +209,17 @@ static bool bars_high_mmio(void *opaque, uint64_t offset, bool is_write, uint8_t
 static int platform_register_mmio(struct vm *vm, uint64_t rom_base)
 {
 	uint64_t ecam_end = PC_ECAM_BASE + PC_ECAM_SIZE;
-	struct mmiobus *b = &vm->mmio;
+	struct bus *b = &vm->mmio;
 	int ret;
 
-	ret = mmiobus_register(b, "pci-bars", 0, PC_ECAM_BASE, bars_low_mmio, &vm->pci);
+	ret = bus_register(b, "pci-bars", 0, PC_ECAM_BASE, bars_low_mmio, &vm->pci);
 	if (!ret)
-		ret = mmiobus_register(b, "ecam", PC_ECAM_BASE, PC_ECAM_SIZE, ecam_mmio, &vm->pci);
+		ret = bus_register(b, "ecam", PC_ECAM_BASE, PC_ECAM_SIZE, ecam_mmio, &vm->pci);
 	if (!ret)
-		ret = mmiobus_register(b, "pci-bars", ecam_end, rom_base - ecam_end, bars_high_mmio,
-				       &vm->pci);
+		ret = bus_register(b, "pci-bars", ecam_end, rom_base - ecam_end, bars_high_mmio,
+				   &vm->pci);
 	if (!ret && rom_base < MEMMAP_4GIB)
-		ret = mmiobus_register(b, "bios", rom_base, MEMMAP_4GIB - rom_base, rom_mmio, NULL);
+		ret = bus_register(b, "bios", rom_base, MEMMAP_4GIB - rom_base, rom_mmio, NULL);
 	if (ret)
 		hv_err("cannot register the PC's MMIO ranges: %s", strerror(-ret));
 	return ret;
@@ -231,7 +231,7 @@ static int platform_register_devices(struct vm *vm)
 		{ "post", PORT_POST, 1 },
 		{ "dma-page", 0x81, 0xf },	/* DMA page registers, probed by old drivers */
 	};
-	struct iobus *b = &vm->pio;
+	struct bus *b = &vm->pio;
 	size_t i;
 	int ret;
 
@@ -241,21 +241,21 @@ static int platform_register_devices(struct vm *vm)
 	debugcon_init(&vm->debugcon, pc_debugcon_line, vm);
 	ret = pc_chipset_init(&vm->chipset, &vm->pci);
 	if (!ret)
-		ret = iobus_register(b, "pci-address", PCI_CONFIG_ADDRESS, 4, cf8_pio, vm);
+		ret = bus_register(b, "pci-address", PCI_CONFIG_ADDRESS, 4, cf8_pio, vm);
 	if (!ret)
-		ret = iobus_register(b, "pci-data", PCI_CONFIG_DATA, 4, pci_data_pio, &vm->pci);
+		ret = bus_register(b, "pci-data", PCI_CONFIG_DATA, 4, pci_data_pio, &vm->pci);
 	if (!ret)
-		ret = iobus_register(b, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &vm->rtc);
+		ret = bus_register(b, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &vm->rtc);
 	if (!ret)
-		ret = iobus_register(b, "acpi-pm", PC_PM1A_EVT_PORT, ACPI_PM_NR_PORTS, acpi_pm_pio,
-				     &vm->pm);
+		ret = bus_register(b, "acpi-pm", PC_PM1A_EVT_PORT, ACPI_PM_NR_PORTS, acpi_pm_pio,
+				   &vm->pm);
 	if (!ret)
-		ret = iobus_register(b, "i8042", I8042_DATA_PORT, I8042_NR_PORTS, i8042_pio,
-				     &vm->i8042);
+		ret = bus_register(b, "i8042", I8042_DATA_PORT, I8042_NR_PORTS, i8042_pio,
+				   &vm->i8042);
 	if (!ret)
-		ret = iobus_register(b, "sysctl-a", PORT92_PORT, 1, port92_pio, NULL);
+		ret = bus_register(b, "sysctl-a", PORT92_PORT, 1, port92_pio, NULL);
 	for (i = 0; !ret && i < sizeof(quiet) / sizeof(quiet[0]); i++)
-		ret = iobus_register(b, quiet[i].name, quiet[i].base, quiet[i].len, quiet_pio, NULL);
+		ret = bus_register(b, quiet[i].name, quiet[i].base, quiet[i].len, quiet_pio, NULL);
 	if (ret)
 		hv_err("cannot register the PC's devices: %s", strerror(-ret));
 	return ret;
@@ -562,7 +562,7 @@ static int platform_firmware(struct vm *vm, const struct platform_config *pb)
 {
 	uint32_t base = pcbios_rom_base((uint32_t)pb->firmware_len);
 	uint32_t low = pcbios_low_base((uint32_t)pb->firmware_len);
-	struct iobus *b = &vm->pio;
+	struct bus *b = &vm->pio;
 	int ret;
 
 	vm->rom = mmap(NULL, pb->firmware_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -582,11 +582,11 @@ static int platform_firmware(struct vm *vm, const struct platform_config *pb)
 	}
 	if (platform_fw_cfg(vm, pb))
 		return -EIO;
-	ret = iobus_register(b, "fw_cfg", FW_CFG_PORT_SEL, 2, fw_cfg_io_pio, vm->fw_cfg);
+	ret = bus_register(b, "fw_cfg", FW_CFG_PORT_SEL, 2, fw_cfg_io_pio, vm->fw_cfg);
 	if (!ret)
-		ret = iobus_register(b, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, fw_cfg_dma_pio, vm->fw_cfg);
+		ret = bus_register(b, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, fw_cfg_dma_pio, vm->fw_cfg);
 	if (!ret)
-		ret = iobus_register(b, "debugcon", DEBUGCON_PORT, 1, debugcon_pio, &vm->debugcon);
+		ret = bus_register(b, "debugcon", DEBUGCON_PORT, 1, debugcon_pio, &vm->debugcon);
 	if (ret) {
 		hv_err("cannot register the firmware's ports: %s", strerror(-ret));
 		return -EIO;

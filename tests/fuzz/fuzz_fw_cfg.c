@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "firmware/fw_cfg.h"
-#include "hv/base/iobus.h"
+#include "hv/base/bus.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 #define RAM_SIZE	(64u * 1024)
@@ -34,7 +34,7 @@ static struct fw_cfg *make_fw_cfg(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
-	struct iobus bus;
+	struct bus bus;
 	struct fw_cfg *fc;
 	unsigned int ops = 0;
 
@@ -45,10 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Guest RAM: the input's first (u16) bytes, the rest zeros. */
 	fz_bytes(&in, ram, fz_u16(&in) % (RAM_SIZE + 1));
-	memset(&bus, 0, sizeof(bus));
+	bus_init_ports(&bus);
 	fc = make_fw_cfg();
-	if (iobus_register(&bus, "fw_cfg", FW_CFG_PORT_SEL, FW_CFG_IO_LEN, fw_cfg_io_pio, fc) ||
-	    iobus_register(&bus, "fw_cfg-dma", FW_CFG_PORT_DMA, FW_CFG_DMA_LEN, fw_cfg_dma_pio, fc))
+	if (bus_register(&bus, "fw_cfg", FW_CFG_PORT_SEL, FW_CFG_IO_LEN, fw_cfg_io_pio, fc) ||
+	    bus_register(&bus, "fw_cfg-dma", FW_CFG_PORT_DMA, FW_CFG_DMA_LEN, fw_cfg_dma_pio, fc))
 		abort();
 	while (in.n && ops++ < 1024) {
 		uint8_t op = fz_u8(&in), buf[4];
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint16_t port = (uint16_t)(FW_CFG_PORT_SEL + (op >> 3) % 12);
 
 		fz_bytes(&in, buf, (op & 1) ? width : 0);
-		iobus_dispatch(&bus, port, op & 1, buf, width);
+		bus_dispatch(&bus, port, op & 1, buf, width);
 	}
 	fw_cfg_free(fc);
 	return 0;

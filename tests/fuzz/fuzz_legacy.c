@@ -12,7 +12,7 @@
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
 #include "devices/pci.h"
-#include "hv/base/iobus.h"
+#include "hv/base/bus.h"
 #include "tests/fuzz/fuzz_virtio.h"
 
 static const uint16_t ports[] = {
@@ -40,19 +40,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rtc_cmos rtc;
 	struct pci_bus pci;
 	struct pc_chipset cs;
-	struct iobus bus;
+	struct bus bus;
 	unsigned int ops = 0;
 
-	memset(&bus, 0, sizeof(bus));
+	bus_init_ports(&bus);
 	serial_init(&com1, NULL, irq, NULL);
 	rtc_init(&rtc, false, fixed_clock);
 	rtc_set_memory_size(&rtc, 512u << 20, 0);
 	pci_bus_init(&pci);
 	if (pc_chipset_init(&cs, &pci) != 0 ||
-	    iobus_register(&bus, "com1", SERIAL_COM1_BASE, SERIAL_NR_PORTS, serial_pio, &com1) ||
-	    iobus_register(&bus, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &rtc) ||
-	    iobus_register(&bus, "pci-address", PCI_CONFIG_ADDRESS, 4, pci_address_pio, &pci) ||
-	    iobus_register(&bus, "pci-data", PCI_CONFIG_DATA, 4, pci_data_pio, &pci))
+	    bus_register(&bus, "com1", SERIAL_COM1_BASE, SERIAL_NR_PORTS, serial_pio, &com1) ||
+	    bus_register(&bus, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &rtc) ||
+	    bus_register(&bus, "pci-address", PCI_CONFIG_ADDRESS, 4, pci_address_pio, &pci) ||
+	    bus_register(&bus, "pci-data", PCI_CONFIG_DATA, 4, pci_data_pio, &pci))
 		abort();
 	while (in.n && ops++ < 2048) {
 		uint8_t op = fz_u8(&in), buf[4];
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (width > 4)
 			width = 4;
 		fz_bytes(&in, buf, (op & 1) ? width : 0);
-		iobus_dispatch(&bus, ports[at], op & 1, buf, width);
+		bus_dispatch(&bus, ports[at], op & 1, buf, width);
 	}
 	pci_bus_destroy(&pci);
 	rtc_destroy(&rtc);

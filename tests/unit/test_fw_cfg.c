@@ -367,7 +367,7 @@ static void test_wide_reads_and_ignored_accesses(void **state)
 	assert_int_equal(inb_data(fc), 'M');
 	assert_int_equal(inb_data(fc), 'U');
 	assert_int_equal(stats(fc).selects, 1);
-	/* An access beyond the two ports (not routed by iobus) does not crash. */
+	/* An access beyond the two ports (not routed by the bus) does not crash. */
 	fw_cfg_io_pio(fc, 5, false, b, 4);
 	assert_memory_equal(b, "\0\0\0\0", 4);
 	fw_cfg_free(fc);
