@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hv/base/bytes.h"
+
 /*
  * Every emulated (non-READ) response is built whole in a buffer of this
  * size, then cut to the CDB's allocation length and copied out: the largest
@@ -30,48 +32,6 @@
 #define MODE_PAGE_ALL		0x3f
 #define MODE_PC_SAVED		3
 
-/* ---- byte order: SCSI fields are big-endian ---- */
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
 /* Space-padded ASCII field (INQUIRY vendor, product, revision). */
 static void put_ascii(uint8_t *p, size_t width, const char *s)
 {
@@ -92,7 +52,7 @@ static void cd_check_info(struct scsi_cmd_result *res, uint8_t key, uint16_t asc
 	memset(s, 0, sizeof(res->sense));
 	s[0] = 0x70 | (info_valid ? 0x80 : 0);	/* VALID: the INFORMATION field means something */
 	s[2] = key;
-	put_be32(&s[3], info);
+	put_be(&s[3], info, 4);
 	s[7] = SCSI_SENSE_FIXED_LEN - 8;	/* additional sense length: 10 */
 	s[12] = (uint8_t)(asc >> 8);
 	s[13] = (uint8_t)asc;
@@ -182,7 +142,7 @@ static void put_toc_addr(uint8_t *p, uint64_t lba, bool msf)
 		p[0] = 0;
 		put_msf(p + 1, lba);
 	} else {
-		put_be32(p, lba > UINT32_MAX ? UINT32_MAX : (uint32_t)lba);
+		put_be(p, lba > UINT32_MAX ? UINT32_MAX : lba, 4);
 	}
 }
 
@@ -193,7 +153,7 @@ static void cd_inquiry(struct scsi_cd *cd, const uint8_t *c, const struct scsi_c
 		       struct scsi_cmd_result *res)
 {
 	uint8_t b[CD_RESPONSE_MAX] = { 0 };
-	uint32_t alloc = get_be16(&c[3]);
+	uint32_t alloc = get_be(&c[3], 2);
 	size_t n, len;
 
 	if (c[1] & 0x02) {		/* CMDDT, obsolete: must be 0 */
@@ -244,7 +204,7 @@ static void cd_inquiry(struct scsi_cd *cd, const uint8_t *c, const struct scsi_c
 		cd_invalid_field(res);
 		return;
 	}
-	put_be16(&b[2], (uint16_t)(len - 4));
+	put_be(&b[2], len - 4, 2);
 	cd_data(cmd, res, b, len, alloc);
 }
 
@@ -277,7 +237,7 @@ static void report_luns(const uint8_t *c, const struct scsi_cmd *cmd, struct scs
 	switch (c[2]) {			/* SELECT REPORT */
 	case 0x00:			/* the logical units */
 	case 0x02:			/* all of them, well-known ones too: we have none */
-		put_be32(&b[0], 8);
+		put_be(&b[0], 8, 4);
 		len = 16;		/* header + LUN 0 (eight zero bytes) */
 		break;
 	case 0x01:			/* well-known logical units only: none */
@@ -287,7 +247,7 @@ static void report_luns(const uint8_t *c, const struct scsi_cmd *cmd, struct scs
 		cd_invalid_field(res);
 		return;
 	}
-	cd_data(cmd, res, b, len, get_be32(&c[6]));
+	cd_data(cmd, res, b, len, get_be(&c[6], 4));
 }
 
 /* READ CAPACITY(10) (SBC-3 §5.15) and (16) (§5.16): the last LBA and the 2048-byte block. */
@@ -298,8 +258,8 @@ static void cd_read_capacity(struct scsi_cd *cd, const uint8_t *c, const struct 
 	uint64_t last = cd->blocks - 1;
 
 	if (c[0] == SCSI_READ_CAPACITY_10) {
-		put_be32(&b[0], last > UINT32_MAX ? UINT32_MAX : (uint32_t)last);
-		put_be32(&b[4], SCSI_CD_BLOCK);
+		put_be(&b[0], last > UINT32_MAX ? UINT32_MAX : last, 4);
+		put_be(&b[4], SCSI_CD_BLOCK, 4);
 		cd_data(cmd, res, b, 8, 8);
 		return;
 	}
@@ -307,9 +267,9 @@ static void cd_read_capacity(struct scsi_cd *cd, const uint8_t *c, const struct 
 		cd_invalid_field(res);
 		return;
 	}
-	put_be64(&b[0], last);
-	put_be32(&b[8], SCSI_CD_BLOCK);
-	cd_data(cmd, res, b, 32, get_be32(&c[10]));
+	put_be(&b[0], last, 8);
+	put_be(&b[8], SCSI_CD_BLOCK, 4);
+	cd_data(cmd, res, b, 32, get_be(&c[10], 4));
 }
 
 /* READ(6/10/12/16) and READ CD (MMC-6 §6.19) of 2048-byte user data: straight into the data-in buffer. */
@@ -322,26 +282,26 @@ static void cd_read(struct scsi_cd *cd, const uint8_t *c, const struct scsi_cmd 
 	res->is_read = true;
 	switch (c[0]) {
 	case SCSI_READ_6:
-		lba = get_be24(&c[1]) & 0x1fffff;
+		lba = get_be(&c[1], 3) & 0x1fffff;
 		n = c[4] ? c[4] : 256;	/* SBC-3 §5.12: 0 means 256 blocks */
 		break;
 	case SCSI_READ_10:
-		lba = get_be32(&c[2]);
-		n = get_be16(&c[7]);
+		lba = get_be(&c[2], 4);
+		n = get_be(&c[7], 2);
 		break;
 	case SCSI_READ_12:
-		lba = get_be32(&c[2]);
-		n = get_be32(&c[6]);
+		lba = get_be(&c[2], 4);
+		n = get_be(&c[6], 4);
 		break;
 	case SCSI_READ_16:
-		lba = get_be64(&c[2]);
-		n = get_be32(&c[10]);
+		lba = get_be(&c[2], 8);
+		n = get_be(&c[10], 4);
 		break;
 	default: {			/* READ CD */
 		uint8_t type = (c[1] >> 2) & 7;
 
-		lba = get_be32(&c[2]);
-		n = get_be24(&c[6]);
+		lba = get_be(&c[2], 4);
+		n = get_be(&c[6], 3);
 		/* Sector type: 0 any, 2 mode 1: what this disc holds.  CD-DA, mode 2: no. */
 		if (type != 0 && type != 2) {
 			cd_check(res, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_ILLEGAL_MODE_FOR_TRACK);
@@ -412,8 +372,8 @@ static size_t mode_page(const struct scsi_cd *cd, uint8_t *p, uint8_t page_code,
 		p[4] = 0x40;		/* multi-session discs */
 		p[6] = CD_MECH_TRAY | CD_CAP_EJECT | CD_CAP_LOCK |
 		       (cd->prevent_removal ? CD_CAP_LOCK_STATE : 0);
-		put_be16(&p[8], CD_SPEED_KBPS);		/* maximum read speed (obsolete) */
-		put_be16(&p[14], CD_SPEED_KBPS);	/* current read speed (obsolete) */
+		put_be(&p[8], CD_SPEED_KBPS, 2);	/* maximum read speed (obsolete) */
+		put_be(&p[14], CD_SPEED_KBPS, 2);	/* current read speed (obsolete) */
 		return 22;
 	default:
 		return 0;
@@ -459,20 +419,20 @@ static void cd_mode_sense(struct scsi_cd *cd, const uint8_t *c, const struct scs
 	 * MMC-1); later MMC made the field obsolete, drives still fill it.
 	 */
 	if (ten) {
-		put_be16(&b[0], (uint16_t)(len - 2));	/* mode data length: the bytes after it */
+		put_be(&b[0], len - 2, 2);	/* mode data length: the bytes after it */
 		b[2] = 0x01;
 	} else {
 		b[0] = (uint8_t)(len - 1);
 		b[1] = 0x01;
 	}
-	cd_data(cmd, res, b, len, ten ? get_be16(&c[7]) : c[4]);
+	cd_data(cmd, res, b, len, ten ? get_be(&c[7], 2) : c[4]);
 }
 
 /* One GET CONFIGURATION feature descriptor header (MMC-6 §5.2.2); returns the descriptor's length. */
 static size_t feature(uint8_t *p, uint16_t code, uint8_t version, bool persistent, bool current,
 		      uint8_t add_len)
 {
-	put_be16(&p[0], code);
+	put_be(&p[0], code, 2);
 	p[2] = (uint8_t)(version << 2 | (persistent ? 0x02 : 0) | (current ? 0x01 : 0));
 	p[3] = add_len;
 	return 4u + add_len;
@@ -487,12 +447,12 @@ static size_t cd_features(const struct scsi_cd *cd, uint8_t *p, uint8_t rt, uint
 	(void)cd;
 	/* Profile List: one profile, CD-ROM, current (a disc is always in). */
 	n = feature(&all[len], MMC_FEATURE_PROFILE_LIST, 0, true, true, 4);
-	put_be16(&all[len + 4], MMC_PROFILE_CD_ROM);
+	put_be(&all[len + 4], MMC_PROFILE_CD_ROM, 2);
 	all[len + 6] = 0x01;		/* CurrentP */
 	len += n;
 	/* Core, version 2: physical interface "SCSI family", DBE (MMC-6 §5.3.2). */
 	n = feature(&all[len], MMC_FEATURE_CORE, 2, true, true, 8);
-	put_be32(&all[len + 4], 0x00000001);
+	put_be(&all[len + 4], 0x00000001, 4);
 	all[len + 8] = 0x01;		/* DBE */
 	len += n;
 	/* Morphing, version 1: GET EVENT STATUS NOTIFICATION, polled only (ASYNC 0, OCEvent 0). */
@@ -504,8 +464,8 @@ static size_t cd_features(const struct scsi_cd *cd, uint8_t *p, uint8_t rt, uint
 	len += n;
 	/* Random Readable: 2048-byte blocks, blocking 1, PP (the error recovery page exists). */
 	n = feature(&all[len], MMC_FEATURE_RANDOM_READABLE, 0, false, true, 8);
-	put_be32(&all[len + 4], SCSI_CD_BLOCK);
-	put_be16(&all[len + 8], 1);
+	put_be(&all[len + 4], SCSI_CD_BLOCK, 4);
+	put_be(&all[len + 8], 1, 2);
 	all[len + 10] = 0x01;
 	len += n;
 	/* CD Read, version 2: READ CD (user data); no CD-Text, C2 pointers or DAP. */
@@ -514,7 +474,7 @@ static size_t cd_features(const struct scsi_cd *cd, uint8_t *p, uint8_t rt, uint
 
 	/* RT 0: all from SFN on; 1: the current ones from SFN on; 2: SFN only. */
 	for (size_t i = 0; i < len; i += 4u + all[i + 3]) {
-		uint16_t code = get_be16(&all[i]);
+		uint16_t code = get_be(&all[i], 2);
 		bool current = all[i + 2] & 0x01;
 
 		if ((rt == 2 && code != sfn) || code < sfn || (rt == 1 && !current))
@@ -537,10 +497,10 @@ static void cd_get_configuration(struct scsi_cd *cd, const uint8_t *c, const str
 		cd_invalid_field(res);
 		return;
 	}
-	len = 8 + cd_features(cd, &b[8], rt, get_be16(&c[2]));
-	put_be32(&b[0], (uint32_t)(len - 4));	/* data length: the bytes after the field */
-	put_be16(&b[6], MMC_PROFILE_CD_ROM);	/* current profile */
-	cd_data(cmd, res, b, len, get_be16(&c[7]));
+	len = 8 + cd_features(cd, &b[8], rt, get_be(&c[2], 2));
+	put_be(&b[0], len - 4, 4);	/* data length: the bytes after the field */
+	put_be(&b[6], MMC_PROFILE_CD_ROM, 2);	/* current profile */
+	cd_data(cmd, res, b, len, get_be(&c[7], 2));
 }
 
 /*
@@ -561,7 +521,7 @@ static void cd_get_event_status(const uint8_t *c, const struct scsi_cmd *cmd,
 	}
 	b[3] = 0x10;			/* supported event classes: media (class 4) */
 	if (c[4] & 0x10) {
-		put_be16(&b[0], 4);
+		put_be(&b[0], 4, 2);
 		b[2] = 0x04;		/* NEA 0, notification class 4: media */
 		b[4] = 0x00;		/* media event code: no change */
 		b[5] = 0x02;		/* media present, tray closed */
@@ -569,7 +529,7 @@ static void cd_get_event_status(const uint8_t *c, const struct scsi_cmd *cmd,
 	} else {
 		b[2] = 0x80;		/* NEA: no event of a requested class is available */
 	}
-	cd_data(cmd, res, b, len, get_be16(&c[7]));
+	cd_data(cmd, res, b, len, get_be(&c[7], 2));
 }
 
 /*
@@ -647,8 +607,8 @@ static void cd_read_toc(struct scsi_cd *cd, const uint8_t *c, const struct scsi_
 		cd_invalid_field(res);
 		return;
 	}
-	put_be16(&b[0], (uint16_t)(len - 2));	/* TOC data length: the bytes after it */
-	cd_data(cmd, res, b, len, get_be16(&c[7]));
+	put_be(&b[0], len - 2, 2);	/* TOC data length: the bytes after it */
+	cd_data(cmd, res, b, len, get_be(&c[7], 2));
 }
 
 /* READ DISC INFORMATION (MMC-6 §6.22): a complete, finalised single-session CD-ROM. */
@@ -661,7 +621,7 @@ static void cd_read_disc_information(const uint8_t *c, const struct scsi_cmd *cm
 		cd_invalid_field(res);
 		return;
 	}
-	put_be16(&b[0], sizeof(b) - 2);
+	put_be(&b[0], sizeof(b) - 2, 2);
 	b[2] = 0x0e;			/* not erasable, last session complete, disc complete */
 	b[3] = 1;			/* first track on disc */
 	b[4] = 1;			/* number of sessions (LSB) */
@@ -669,9 +629,9 @@ static void cd_read_disc_information(const uint8_t *c, const struct scsi_cmd *cm
 	b[6] = 1;			/* last track in last session (LSB) */
 	b[7] = 0x20;			/* URU: unrestricted use */
 	b[8] = 0x00;			/* disc type: CD-DA or CD-ROM */
-	put_be32(&b[16], 0xffffffff);	/* last session lead-in start: none (complete) */
-	put_be32(&b[20], 0xffffffff);	/* last possible lead-out start: none (complete) */
-	cd_data(cmd, res, b, sizeof(b), get_be16(&c[7]));
+	put_be(&b[16], 0xffffffff, 4);	/* last session lead-in start: none (complete) */
+	put_be(&b[20], 0xffffffff, 4);	/* last possible lead-out start: none (complete) */
+	cd_data(cmd, res, b, sizeof(b), get_be(&c[7], 2));
 }
 
 /* READ TRACK INFORMATION (MMC-6 §6.27): track 1, the whole disc, by LBA, track or session. */
@@ -679,7 +639,7 @@ static void cd_read_track_information(struct scsi_cd *cd, const uint8_t *c,
 				      const struct scsi_cmd *cmd, struct scsi_cmd_result *res)
 {
 	uint8_t b[36] = { 0 };
-	uint32_t num = get_be32(&c[2]);
+	uint32_t num = get_be(&c[2], 4);
 
 	switch (c[1] & 0x03) {		/* address/number type */
 	case 0:				/* the track containing LBA num */
@@ -699,13 +659,13 @@ static void cd_read_track_information(struct scsi_cd *cd, const uint8_t *c,
 		cd_invalid_field(res);
 		return;
 	}
-	put_be16(&b[0], sizeof(b) - 2);
+	put_be(&b[0], sizeof(b) - 2, 2);
 	b[2] = 1;			/* track number (LSB) */
 	b[3] = 1;			/* session number (LSB) */
 	b[5] = 0x04;			/* track mode 4: data, uninterrupted */
 	b[6] = 0x01;			/* data mode 1 */
-	put_be32(&b[24], cd->blocks > UINT32_MAX ? UINT32_MAX : (uint32_t)cd->blocks);
-	cd_data(cmd, res, b, sizeof(b), get_be16(&c[7]));
+	put_be(&b[24], cd->blocks > UINT32_MAX ? UINT32_MAX : cd->blocks, 4);
+	cd_data(cmd, res, b, sizeof(b), get_be(&c[7], 2));
 }
 
 /* MECHANISM STATUS (MMC-6 §6.9): no changer, idle, tray closed. */
@@ -714,7 +674,7 @@ static void cd_mechanism_status(const uint8_t *c, const struct scsi_cmd *cmd,
 {
 	uint8_t b[8] = { 0 };
 
-	cd_data(cmd, res, b, sizeof(b), get_be16(&c[8]));
+	cd_data(cmd, res, b, sizeof(b), get_be(&c[8], 2));
 }
 
 /*
@@ -875,7 +835,7 @@ void scsi_absent_lun_execute(const struct scsi_cmd *cmd, struct scsi_cmd_result 
 		put_ascii(&b[8], 8, SCSI_CD_VENDOR);
 		put_ascii(&b[16], 16, SCSI_CD_PRODUCT);
 		put_ascii(&b[32], 4, SCSI_CD_REVISION);
-		cd_data(cmd, res, b, 36, get_be16(&c[3]));
+		cd_data(cmd, res, b, 36, get_be(&c[3], 2));
 		break;
 	case SCSI_REPORT_LUNS:
 		report_luns(c, cmd, res);
