@@ -6,7 +6,8 @@
 #
 # Prints each include that breaks the rule and exits 1; exits 0 when there is none.
 # The two tables below are the whole rule; a part is a folder (hv/base/, hv/machine/,
-# hv/x86/, ...), so PARTS stays short.
+# hv/x86/, ...), so PARTS stays short. The calls are checked by the linker instead:
+# CMakeLists.txt's hvrun_layer() links each layer's ALLOWED libraries and no others.
 set -eu
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$src"
