@@ -12,7 +12,9 @@
 
 /*
  * One whole line, without its newline, control bytes shown as '?'.  Called
- * with the console's lock held, so lines arrive in order.
+ * after the console's lock is released, so it may log or take other locks;
+ * a vCPU's lines arrive in the order it wrote them (two vCPUs that write at
+ * once mix their bytes anyway, as on QEMU's port).
  */
 typedef void (*debugcon_line_fn)(void *opaque, const char *line);
 

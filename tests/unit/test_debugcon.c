@@ -9,6 +9,7 @@
 struct lines {
 	char last[DEBUGCON_LINE_MAX];
 	int count;
+	struct debugcon *c;	/* set: line_fn checks that the console's lock is free */
 };
 
 static void line_fn(void *opaque, const char *line)
@@ -17,6 +18,10 @@ static void line_fn(void *opaque, const char *line)
 
 	snprintf(l->last, sizeof(l->last), "%s", line);
 	l->count++;
+	if (l->c) {
+		assert_int_equal(pthread_mutex_trylock(&l->c->lock), 0);
+		pthread_mutex_unlock(&l->c->lock);
+	}
 }
 
 static void put(struct debugcon *c, const char *s)
@@ -43,7 +48,7 @@ static void test_readback(void **state)
 static void test_lines(void **state)
 {
 	struct debugcon c;
-	struct lines l = { "", 0 };
+	struct lines l = { .count = 0 };
 
 	(void)state;
 	debugcon_init(&c, line_fn, &l);
@@ -63,7 +68,7 @@ static void test_lines(void **state)
 static void test_wide_write(void **state)
 {
 	struct debugcon c;
-	struct lines l = { "", 0 };
+	struct lines l = { .count = 0 };
 	uint8_t d[4] = { 'N', 'o', '\n', 'x' };
 
 	(void)state;
@@ -79,7 +84,7 @@ static void test_wide_write(void **state)
 static void test_long_line_is_cut(void **state)
 {
 	struct debugcon c;
-	struct lines l = { "", 0 };
+	struct lines l = { .count = 0 };
 	char buf[DEBUGCON_LINE_MAX + 10];
 
 	(void)state;
@@ -95,6 +100,23 @@ static void test_long_line_is_cut(void **state)
 	debugcon_destroy(&c);
 }
 
+/* The line goes out after the lock is released: the machine's callback logs, which may wait. */
+static void test_line_fn_runs_unlocked(void **state)
+{
+	struct debugcon c;
+	struct lines l = { .c = &c };
+	uint8_t d[4] = { 'a', '\n', 'b', '\n' };
+
+	(void)state;
+	debugcon_init(&c, line_fn, &l);
+	put(&c, "SeaBIOS\n");
+	assert_int_equal(l.count, 1);
+	debugcon_pio(&c, 0, true, d, 4);		/* two lines in one write, in order */
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.last, "b");
+	debugcon_destroy(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_wide_write),
 		cmocka_unit_test(test_long_line_is_cut),
+		cmocka_unit_test(test_line_fn_runs_unlocked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
