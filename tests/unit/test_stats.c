@@ -12,6 +12,8 @@
 #include "devices/block/raw_image.h"
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
+#include "devices/virtio_scsi.h"
 #include "hv/stats.h"
 #include "hv/machine/vm.h"
 #include "tests/unit/mock_virtio.h"
@@ -19,6 +21,7 @@
 #define RAM_BASE	0x100000ull
 #define RAM_SIZE	(8u << 20)
 #define QSIZE		16
+
 
 /* A device that answers every chain at once, as a minimal rng would. */
 static void echo_notify(struct virtio_dev *d, unsigned int q)
@@ -48,8 +51,10 @@ struct env {
 	struct virtio_dev *blk;
 	struct rawimg img;
 	char path[64];
-	struct virtio_pci *p[2];
-	struct mock_queue q[2];
+	struct virtio_pci *p[3];
+	struct mock_queue q[3];
+	struct virtio_dev kind[3];		/* test_print_device_lines: blk, net, scsi look-alikes */
+	struct virtio_device_desc desc[3];
 };
 
 /* The transport's view of a running driver: queue 0 enabled, DRIVER_OK. */
@@ -358,6 +363,150 @@ static void test_print_table(void **state)
 	free(text);
 }
 
+/*
+ * Counters as the blk, net and scsi devices report them, with fixed values:
+ * what --stats prints for them is pinned below, line for line.
+ */
+static size_t fixed_counters(const char *const *keys, uint64_t first, struct virtio_counter *out,
+			     size_t max)
+{
+	size_t n = 0;
+
+	for (; *keys; keys += 2, first += 11)
+		virtio_counter_add(out, max, &n, keys[0], keys[1],
+				   strstr(keys[1], "bytes") ? first << 20 : first);
+	return n;
+}
+
+static size_t blk_like_counters(struct virtio_dev *d, struct virtio_counter *out, size_t max)
+{
+	static const char *const keys[] = {
+		"blk", "requests", "blk", "reads", "blk", "writes", "blk", "flushes",
+		"blk", "discards", "blk", "write_zeroes", "blk", "get_ids", "blk", "bytes_read",
+		"blk", "bytes_written", "blk", "refused", "blk", "errors", "blk", "merged_ops",
+		"blk", "merged_requests", "blk", "merge_splits", "backend", "submissions",
+		"backend", "completions", "backend", "submit_calls", "backend", "reaps",
+		"backend", "errors", "backend", "bytes_read", "backend", "bytes_written",
+		"backend", "in_flight", NULL,
+	};
+
+	(void)d;
+	return fixed_counters(keys, 1, out, max);
+}
+
+static size_t net_like_counters(struct virtio_dev *d, struct virtio_counter *out, size_t max)
+{
+	static const char *const keys[] = {
+		"net", "rx_frames", "net", "rx_bytes", "net", "rx_dropped", "net", "tx_frames",
+		"net", "tx_bytes", "net", "tx_errors", "backend", "reads", "backend", "writes", NULL,
+	};
+
+	(void)d;
+	return fixed_counters(keys, 2, out, max);
+}
+
+static size_t scsi_like_counters(struct virtio_dev *d, struct virtio_counter *out, size_t max)
+{
+	static const char *const keys[] = {
+		"scsi", "commands", "scsi", "reads", "scsi", "bytes_read", "scsi", "check_conditions",
+		"scsi", "task_management", "scsi", "bad_target", "scsi", "refused", NULL,
+	};
+
+	(void)d;
+	return fixed_counters(keys, 3, out, max);
+}
+
+/* Three devices that count as virtio-blk, -net and -scsi do, through their own descriptors. */
+static int setup_kinds(void **state)
+{
+	static size_t (*const counters[3])(struct virtio_dev *, struct virtio_counter *, size_t) = {
+		blk_like_counters, net_like_counters, scsi_like_counters,
+	};
+	const struct virtio_device_desc *real[3] = { &vblk_device, &vnet_device, &vscsi_device };
+	static const char *const names[3] = { "vda", "net0", "scsi0" };
+	struct env *e = calloc(1, sizeof(*e));
+	unsigned int i;
+
+	assert_non_null(e);
+	mock_vm_init(&e->m, RAM_BASE, RAM_SIZE);
+	assert_int_equal(ev_loop_init(&e->loop, "test-stats"), 0);
+	e->vm = calloc(1, sizeof(*e->vm));
+	assert_non_null(e->vm);
+	e->vm->nr_vcpus = 1;
+	e->vm->vcpus = calloc(1, sizeof(*e->vm->vcpus));
+	assert_non_null(e->vm->vcpus);
+	for (i = 0; i < 3; i++) {
+		e->desc[i] = *real[i];
+		e->desc[i].counters = counters[i];
+		assert_int_equal(virtio_dev_init(&e->kind[i], &echo_ops, &e->m.gm, &e->loop, 1, QSIZE,
+						 0, NULL, 0), 0);
+		plug(e, i, &e->kind[i], names[i], &e->desc[i]);
+	}
+	*state = e;
+	return 0;
+}
+
+static int teardown_kinds(void **state)
+{
+	struct env *e = *state;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		vpci_destroy(e->p[i]);
+		virtio_dev_cleanup(&e->kind[i]);
+	}
+	ev_loop_destroy(&e->loop);
+	free(e->vm->vcpus);
+	free(e->vm);
+	mock_vm_free(&e->m);
+	free(e);
+	return 0;
+}
+
+/* What --stats printed for these three before the text came from the descriptors, to the byte. */
+static const char expected_device_lines[] =
+	"virtio devices (kicks: notifications from the driver; irqs: interrupts "
+	"sent; suppressed: interrupts EVENT_IDX or NO_INTERRUPT made unnecessary)\n"
+	"  vda      00:03.0 virtio-echo  kicks 0          irqs 0\n"
+	"    q0   kicks 0         irqs 0         suppressed 0         chains popped "
+	"0         used 0         in 0 updates\n"
+	"    requests: 12 reads (78.0 MiB), 23 writes (89.0 MiB), 34 flushes, 45 "
+	"discards, 56 write-zeroes; 100 refused, 111 I/O errors\n"
+	"    merged: 133 neighbouring requests sent as 122 operations (144 redone "
+	"one by one)\n"
+	"    io_uring: 155 submitted in 177 calls, 166 completed in 188 wake-ups, "
+	"199 failed, 232 in flight\n"
+	"  net0     00:04.0 virtio-echo  kicks 0          irqs 0\n"
+	"    q0   kicks 0         irqs 0         suppressed 0         chains popped "
+	"0         used 0         in 0 updates\n"
+	"    rx: 2 frames (13.0 MiB), 24 dropped; tx: 35 frames (46.0 MiB), 57 "
+	"errors; backend: 68 reads, 79 writes\n"
+	"  scsi0    00:05.0 virtio-echo  kicks 0          irqs 0\n"
+	"    q0   kicks 0         irqs 0         suppressed 0         chains popped "
+	"0         used 0         in 0 updates\n"
+	"    commands: 3 (14 reads, 25.0 MiB), 36 check conditions, 58 to absent "
+	"targets, 47 task management, 69 refused\n";
+
+/* The devices' part of --stats, whole: its wording and numbers are what people and scripts read. */
+static void test_print_device_lines(void **state)
+{
+	struct env *e = *state;
+	char *text = NULL, *from, *to;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	stats_print(e->vm, f);
+	fclose(f);
+	from = strstr(text, "virtio devices");
+	assert_non_null(from);
+	to = strstr(from, "seccomp");
+	if (to)
+		*to = '\0';
+	assert_string_equal(from, expected_device_lines);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +515,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_counters_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blk_counters_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print_device_lines, setup_kinds, teardown_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
