@@ -19,6 +19,7 @@
 #include "hv/machine.h"
 #include "hv/base/output.h"
 #include "hv/options.h"
+#include "hv/x86/cpu_setup.h"
 #include "hv/x86/platform.h"
 #include "hv/base/privs.h"
 #include "hv/base/sandbox.h"
@@ -52,7 +53,7 @@ static int load_program(struct vm *vm, const struct hv_options *o, const struct 
 		return HV_EXIT_USAGE;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_set_real_mode_entry(&vm->vcpus[i], RAW_LOAD_ADDR);
+		ret = cpu_set_real_mode_entry(vm->vcpus[i].fd, i, RAW_LOAD_ADDR);
 		if (ret) {
 			hv_err("vCPU %u: cannot set its registers: %s", i, strerror(-ret));
 			return HV_EXIT_FAILURE;

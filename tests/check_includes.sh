@@ -16,8 +16,7 @@ cd "$src"
 PARTS='
 net/backend.h		base	the contract between a NIC device and its backends
 hv/base/*		base
-hv/x86/platform.h	machine	the architecture interface the machine calls (for now)
-hv/machine/*		machine
+hv/machine/*		machine	vm, vcpu, arch.h (what an architecture provides)
 hv/x86/*		pc	the first architecture: the x86 PC
 hv/*			program	main, machine, options, host, control, stats, check
 devices/*		devices

@@ -14,6 +14,7 @@
 #include "hv/base/log.h"
 #include "hv/base/seccomp.h"
 #include "hv/base/trace.h"
+#include "hv/machine/arch.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index)
 {
@@ -46,32 +47,6 @@ void vcpu_destroy(struct vcpu *cpu)
 		close(cpu->fd);
 	cpu->run = NULL;
 	cpu->fd = -1;
-}
-
-int vcpu_set_real_mode_entry(struct vcpu *cpu, uint16_t entry)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-
-	/*
-	 * A new vCPU is in the x86 reset state: real mode, CS base 0xffff0000,
-	 * IP 0xfff0 (the BIOS entry).  Point CS at segment 0 instead.
-	 */
-	if (ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	if (ioctl(cpu->fd, KVM_SET_SREGS, &sregs) < 0)
-		return -errno;
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = entry;
-	regs.rsi = cpu->index;
-	regs.rflags = 0x2;	/* bit 1 is always set; IF clear: no interrupts */
-	HV_TRACE(HV_TRACE_BOOT, "vCPU %u: real-mode entry at 0000:%04x", cpu->index, entry);
-	if (ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return 0;
 }
 
 void vcpu_kick(struct vcpu *cpu)
@@ -122,39 +97,6 @@ static void vcpu_handle_pio(struct vcpu *cpu)
 	}
 }
 
-static void vcpu_report_crash(struct vcpu *cpu, const char *what)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-
-	if (ioctl(cpu->fd, KVM_GET_REGS, &regs) != 0) {
-		hv_err("vCPU %u: %s", cpu->index, what);
-		return;
-	}
-	hv_err("vCPU %u: %s (rip 0x%llx, rsp 0x%llx)", cpu->index, what, regs.rip, regs.rsp);
-	if (!cpu->vm->pc || ioctl(cpu->fd, KVM_GET_SREGS, &sregs) != 0)
-		return;
-	/* An OS crashed: the whole register file, for whoever debugs it. */
-	hv_err("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", regs.rax, regs.rbx, regs.rcx, regs.rdx);
-	hv_err("  rsi %016llx rdi %016llx rbp %016llx rflags %08llx", regs.rsi, regs.rdi, regs.rbp, regs.rflags);
-	hv_err("  r8  %016llx r9  %016llx r10 %016llx r11 %016llx", regs.r8, regs.r9, regs.r10, regs.r11);
-	hv_err("  r12 %016llx r13 %016llx r14 %016llx r15 %016llx", regs.r12, regs.r13, regs.r14, regs.r15);
-	hv_err("  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
-	       sregs.cr0, sregs.cr2, sregs.cr3, sregs.cr4, sregs.efer);
-	hv_err("  cs %04x (base %llx, l=%u) ss %04x idt %llx/%x gdt %llx/%x",
-	       sregs.cs.selector, sregs.cs.base, sregs.cs.l, sregs.ss.selector,
-	       sregs.idt.base, sregs.idt.limit, sregs.gdt.base, sregs.gdt.limit);
-	/*
-	 * KVM on AMD (svm.c, shutdown_interception) INITs a vCPU that shut down
-	 * before it reports the exit: what we read is the reset state, not where
-	 * the guest failed.  Say so rather than let the reader chase 0xfff0.
-	 */
-	if (regs.rip == 0xfff0 && sregs.cs.base == 0xffff0000)
-		hv_err("  (these are the x86 reset values: KVM re-initialised the vCPU at the"
-		       " shutdown, as it does on AMD; the kvm:kvm_exit trace event has the guest's"
-		       " last RIP)");
-}
-
 /* Returns 1 to keep running, or 0 when this vCPU is done (halted, or it stopped the VM). */
 static int vcpu_handle_exit(struct vcpu *cpu)
 {
@@ -184,21 +126,21 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		hv_info("vCPU %u halted", cpu->index);
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
-		vcpu_report_crash(cpu, "the guest shut down the CPU (triple fault)");
+		arch_vcpu_report_crash(cpu, "the guest shut down the CPU (triple fault)");
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(what, sizeof(what), "KVM could not enter the guest (hardware reason 0x%llx)",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		vcpu_report_crash(cpu, what);
+		arch_vcpu_report_crash(cpu, what);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		snprintf(what, sizeof(what), "KVM internal error (suberror %u)", run->internal.suberror);
-		vcpu_report_crash(cpu, what);
+		arch_vcpu_report_crash(cpu, what);
 		break;
 	default:
 		snprintf(what, sizeof(what), "unexpected VM exit %s (%u)",
 			 kvm_exit_name(run->exit_reason), run->exit_reason);
-		vcpu_report_crash(cpu, what);
+		arch_vcpu_report_crash(cpu, what);
 		break;
 	}
 	vm_request_stop(cpu->vm, VM_STOP_ERROR);

@@ -2,16 +2,11 @@
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
-#include <stdint.h>
-
 #include "hv/machine/vm.h"
 
 /* KVM_CREATE_VCPU and the mmap of its kvm_run page.  0 or -errno. */
 int vcpu_create(struct vm *vm, struct vcpu *cpu, unsigned int index);
 void vcpu_destroy(struct vcpu *cpu);
-
-/* Real mode at cs:ip = 0000:entry, SI = the vCPU index, interrupts off.  0 or -errno. */
-int vcpu_set_real_mode_entry(struct vcpu *cpu, uint16_t entry);
 
 /* The thread body: KVM_RUN until the vCPU halts, fails, or the VM stops. */
 void *vcpu_thread(void *arg);

@@ -22,7 +22,7 @@
 #include "hv/base/bytes.h"
 #include "hv/base/log.h"
 #include "hv/base/output.h"
-#include "hv/x86/platform.h"
+#include "hv/machine/arch.h"
 #include "hv/machine/vcpu.h"
 
 static int vm_setup_memory(struct vm *vm, const struct vm_config *cfg)
@@ -106,7 +106,7 @@ static void vm_pause_init(struct vm *vm)
 
 static void vm_com1_irq(void *opaque, int level)
 {
-	platform_set_irq(opaque, SERIAL_COM1_IRQ, level);
+	arch_set_irq(opaque, SERIAL_COM1_IRQ, level);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
@@ -142,28 +142,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 		return ret;
 	}
 	hv_info("KVM_CREATE_VM: VM fd %d", vm->vm_fd);
-	if (kvm_cap(vm->kvm_fd, KVM_CAP_SET_TSS_ADDR) &&
-	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0) {
-		ret = -errno;
-		hv_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
+	/* What the architecture needs first: the interrupt controllers must exist before any vCPU. */
+	ret = arch_vm_init(vm);
+	if (ret)
 		return ret;
-	}
-	if (kvm_cap(vm->kvm_fd, KVM_CAP_SET_IDENTITY_MAP_ADDR)) {
-		uint64_t ident = VM_IDENTITY_MAP_ADDR;
-
-		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
-			ret = -errno;
-			hv_err("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
-			return ret;
-		}
-	}
-
-	/* The in-kernel interrupt controllers must exist before any vCPU. */
-	if (vm->pc) {
-		ret = platform_create_irqchip(vm);
-		if (ret)
-			return ret;
-	}
 	ret = vm_setup_memory(vm, cfg);
 	if (ret)
 		return ret;
@@ -181,11 +163,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
-	if (vm->pc) {
-		ret = platform_prepare_vcpus(vm);
-		if (ret)
-			return ret;
-	}
+	ret = arch_vcpus_prepare(vm);
+	if (ret)
+		return ret;
 	for (i = 0; i < cfg->cpus; i++) {
 		ret = vcpu_create(vm, &vm->vcpus[i], i);
 		if (ret) {
@@ -193,11 +173,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 			return ret;
 		}
 		vm->nr_vcpus++;
-		if (vm->pc) {
-			ret = platform_setup_vcpu(vm, i, cfg->cpus);
-			if (ret)
-				return ret;
-		}
+		ret = arch_vcpu_setup(vm, i, cfg->cpus);
+		if (ret)
+			return ret;
 	}
 	hv_info("KVM_CREATE_VCPU: %u vCPU(s), kvm_run pages of %d bytes", vm->nr_vcpus, vm->run_size);
 	return 0;
@@ -465,8 +443,7 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
-	if (vm->pc)
-		platform_destroy(vm);
+	arch_vm_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

@@ -30,18 +30,6 @@ struct ev_loop;
 
 #define VM_MAX_VIRTIO	16		/* virtio-pci functions on bus 0 */
 
-/*
- * Intel VMX needs 3 pages for a real-mode TSS and one for an identity page
- * table (unrestricted-guest-less real mode): KVM keeps them in guest-physical
- * space, so they must miss RAM, devices and the BIOS image under 4 GiB (up to
- * 16 MiB of it): QEMU's places, just below 0xff000000.  A firmware's E820 map
- * reserves the four pages (hv/x86/platform.c).
- */
-#define VM_KVM_PAGES_BASE	0xfeffc000ULL	/* KVM_SET_IDENTITY_MAP_ADDR: one page */
-#define VM_KVM_PAGES_SIZE	0x4000ULL
-#define VM_IDENTITY_MAP_ADDR	VM_KVM_PAGES_BASE
-#define VM_TSS_ADDR		(VM_KVM_PAGES_BASE + 0x1000)	/* KVM_SET_TSS_ADDR: three pages */
-
 /* What vm_create() builds: the program fills it from its options (hv/main.c). */
 struct vm_config {
 	uint64_t mem_bytes;	/* guest RAM */

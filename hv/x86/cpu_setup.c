@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "hv/base/trace.h"
+
 #define CPUID_MAX_ENTRIES	256
 
 struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
@@ -212,4 +214,30 @@ int cpu_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int
 	if (!ret)
 		ret = set_lapic(vcpu_fd);
 	return ret;
+}
+
+int cpu_set_real_mode_entry(int vcpu_fd, unsigned int index, uint16_t entry)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	/*
+	 * A new vCPU is in the x86 reset state: real mode, CS base 0xffff0000,
+	 * IP 0xfff0 (the BIOS entry).  Point CS at segment 0 instead.
+	 */
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rsi = index;
+	regs.rflags = 0x2;	/* bit 1 is always set; IF clear: no interrupts */
+	HV_TRACE(HV_TRACE_BOOT, "vCPU %u: real-mode entry at 0000:%04x", index, entry);
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
 }

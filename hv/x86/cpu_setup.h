@@ -25,4 +25,10 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *cpuid, uint32_t function,
 int cpu_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int index,
 		   unsigned int nr_cpus);
 
+/*
+ * A program without an OS (--demo, --raw): real mode at cs:ip = 0000:entry,
+ * SI = the vCPU index, interrupts off.  0 or -errno.
+ */
+int cpu_set_real_mode_entry(int vcpu_fd, unsigned int index, uint16_t entry);
+
 #endif

@@ -17,68 +17,15 @@
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/pcbios.h"
-#include "hv/x86/cpu_setup.h"
 #include "hv/base/event_loop.h"
 #include "hv/base/kvm.h"
 #include "hv/base/log.h"
+#include "hv/machine/arch.h"
 #include "hv/machine/vm.h"
 
 #define PC_DEFAULT_CMDLINE	"console=ttyS0"
 #define PORT_POST		0x80	/* BIOS POST codes; Linux's I/O delay port */
 #define PC_COM1_PORT		0x3f8u
-
-int platform_prepare_vcpus(struct vm *vm)
-{
-	vm->cpuid = cpuid_supported(vm->kvm_fd);
-	if (!vm->cpuid) {
-		int ret = -errno;
-
-		hv_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return ret;
-	}
-	return 0;
-}
-
-int platform_setup_vcpu(struct vm *vm, unsigned int index, unsigned int nr_cpus)
-{
-	int ret = cpu_setup_vcpu(vm->vcpus[index].fd, vm->cpuid, index, nr_cpus);
-
-	if (ret)
-		hv_err("vCPU %u: CPUID, MSR, FPU or LAPIC set-up: %s", index, strerror(-ret));
-	return ret;
-}
-
-int platform_create_irqchip(struct vm *vm)
-{
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	int ret;
-
-	/* PIC, IOAPIC and one local APIC per vCPU, emulated inside KVM. */
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		hv_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
-	}
-	/* GSI routing: the legacy pins now, MSI-X vectors as devices program them (hv/base/irq.c). */
-	ret = irq_routes_init(&vm->irq, vm->vm_fd, vm->kvm_fd);
-	if (ret)
-		return ret;
-	vm->irq_ready = true;
-	/* The i8254 timer, inside KVM too; port 0x61's speaker bits answered there. */
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		hv_err("KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-void platform_set_irq(struct vm *vm, unsigned int irq, int level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	/* With the in-kernel irqchip, one line drives both the PIC and the IOAPIC pin. */
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
-		hv_warn("KVM_IRQ_LINE %u: %s", irq, strerror(errno));
-}
 
 /* ---- the board devices (devices/legacy/): what they tell the machine ---- */
 
@@ -89,7 +36,7 @@ static void pc_pm_event(void *opaque, enum acpi_pm_event ev)
 	if (ev == ACPI_PM_POWER_OFF)
 		vm_request_stop(vm, VM_STOP_POWEROFF);
 	else
-		platform_set_irq(vm, PC_SCI_IRQ, ev == ACPI_PM_SCI_HIGH);
+		arch_set_irq(vm, PC_SCI_IRQ, ev == ACPI_PM_SCI_HIGH);
 }
 
 static void pc_i8042_event(void *opaque, enum i8042_event ev)
@@ -346,7 +293,7 @@ static int platform_load_kernel(struct vm *vm, const struct platform_config *pb)
 
 static void platform_intx(void *opaque, unsigned int gsi, int level)
 {
-	platform_set_irq(opaque, gsi, level);
+	arch_set_irq(opaque, gsi, level);
 }
 
 /* Puts a created device on the bus behind a virtio-pci transport and starts its I/O thread. */

@@ -36,7 +36,7 @@ struct platform_config {
  *   0xFEC00000             IOAPIC (in-kernel)
  *   0xFEE00000             local APICs (in-kernel)
  *   0xFEFFC000             KVM's identity map page, then the VMX real-mode TSS (3 pages):
- *                          VM_KVM_PAGES_BASE in hv/machine/vm.h
+ *                          VM_KVM_PAGES_BASE below
  * Below 1 MiB: ACPI tables in 0xE0000-0xFFFFF (the BIOS area the e820 map reserves).
  */
 #define PC_PCI_MMIO_BASE	0xC0000000u
@@ -48,6 +48,18 @@ struct platform_config {
 #define PC_ACPI_RSDP		0xE0000u
 #define PC_ACPI_TABLES		0xE0040u
 #define PC_ACPI_END		0x100000u
+
+/*
+ * Intel VMX needs 3 pages for a real-mode TSS and one for an identity page
+ * table (unrestricted-guest-less real mode): KVM keeps them in guest-physical
+ * space, so they must miss RAM, devices and the BIOS image under 4 GiB (up to
+ * 16 MiB of it): QEMU's places, just below 0xff000000.  A firmware's E820 map
+ * reserves the four pages (platform.c); hv/x86/arch.c gives them to KVM.
+ */
+#define VM_KVM_PAGES_BASE	0xfeffc000ULL	/* KVM_SET_IDENTITY_MAP_ADDR: one page */
+#define VM_KVM_PAGES_SIZE	0x4000ULL
+#define VM_IDENTITY_MAP_ADDR	VM_KVM_PAGES_BASE
+#define VM_TSS_ADDR		(VM_KVM_PAGES_BASE + 0x1000)	/* KVM_SET_TSS_ADDR: three pages */
 
 /* ACPI fixed-hardware ports (FADT) and the PC's reset control. */
 #define PC_PM1A_EVT_PORT	0x600u		/* PM1a status (2 bytes) + enable (2 bytes) */
@@ -61,17 +73,6 @@ struct platform_config {
 #define PC_FIRST_VIRTIO_SLOT	2u
 /* INTx: the DSDT's _PRT gives slot s's INTA GSI 16 + (s % 8) (IOAPIC pins 16-23, level). */
 #define PC_PCI_INTX_GSI(slot)	(16u + ((slot) % 8u))
-
-/* Builds the PC around an existing VM (before its vCPUs exist): irqchip and PIT. 0 or -errno. */
-int platform_create_irqchip(struct vm *vm);
-
-/*
- * The PC's vCPUs: what KVM supports (CPUID) is read once, before the first
- * vCPU exists; then each new vCPU index of nr_cpus gets its CPUID, MSRs,
- * FPU and LAPIC (hv/x86/cpu_setup.c).  0 or -errno after printing why.
- */
-int platform_prepare_vcpus(struct vm *vm);
-int platform_setup_vcpu(struct vm *vm, unsigned int index, unsigned int nr_cpus);
 
 /*
  * Registers the PC's devices and MMIO ranges (the board).  0, or -errno
@@ -101,9 +102,6 @@ int platform_boot(struct vm *vm, const struct platform_config *pb);
  * stays open, idle, for the next boot.
  */
 void platform_destroy(struct vm *vm);
-
-/* Raises or lowers an ISA IRQ line on the in-kernel PIC and IOAPIC. */
-void platform_set_irq(struct vm *vm, unsigned int irq, int level);
 
 /*
  * Presses the ACPI fixed power button (hvctl powerdown): sets PWRBTN_STS and
