@@ -10,14 +10,16 @@
 
 struct vcpu;
 struct vm;
+struct vm_config;
 
 /*
- * Right after KVM_CREATE_VM, before guest memory and vCPUs exist: what the VM
- * needs from KVM first (x86: the TSS and identity-map pages; the PC: the
- * in-kernel interrupt controllers and timer, and the GSI routing).  0, or
- * -errno after printing why.
+ * Right after KVM_CREATE_VM, before guest memory and vCPUs exist: allocates
+ * vm->arch (the architecture's own struct arch_vm) and asks KVM for what the
+ * VM needs first (x86: the TSS and identity-map pages; the PC: the in-kernel
+ * interrupt controllers and timer, and the GSI routing).  0, or -errno after
+ * printing why.
  */
-int arch_vm_init(struct vm *vm);
+int arch_vm_init(struct vm *vm, const struct vm_config *cfg);
 
 /*
  * The vCPUs: arch_vcpus_prepare() once before the first one exists (x86: what
@@ -35,8 +37,8 @@ void arch_vcpu_report_crash(struct vcpu *cpu, const char *what);
 
 /*
  * First thing in vm_destroy(), whatever vm_create() reached: stops and frees
- * what the architecture built (the PC: its I/O threads and devices), before
- * the vCPUs and guest memory go.
+ * what the architecture built (the PC: its I/O threads and devices) and
+ * vm->arch, before the vCPUs and guest memory go.
  */
 void arch_vm_destroy(struct vm *vm);
 

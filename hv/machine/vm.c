@@ -124,10 +124,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	bus_init_mmio(&vm->mmio);
 	/* COM1 is the guest's console; its output is our stdout, its IRQ line 4 on a PC. */
 	serial_init(&vm->com1, &out_console, vm->pc ? vm_com1_irq : NULL, vm);
-	if (vm->pc) {
-		rtc_init(&vm->rtc, cfg->rtc_localtime, NULL);
+	if (vm->pc)
 		pci_bus_init(&vm->pci);
-	}
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
 		return -errno;
@@ -143,7 +141,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	}
 	hv_info("KVM_CREATE_VM: VM fd %d", vm->vm_fd);
 	/* What the architecture needs first: the interrupt controllers must exist before any vCPU. */
-	ret = arch_vm_init(vm);
+	ret = arch_vm_init(vm, cfg);
 	if (ret)
 		return ret;
 	ret = vm_setup_memory(vm, cfg);
@@ -450,17 +448,10 @@ void vm_destroy(struct vm *vm)
 	vm->vcpus = NULL;
 	vm->nr_vcpus = 0;
 	serial_destroy(&vm->com1);
-	if (vm->pc) {
-		rtc_destroy(&vm->rtc);
+	if (vm->pc)
 		pci_bus_destroy(&vm->pci);
-	}
 	fw_cfg_free(vm->fw_cfg);
 	vm->fw_cfg = NULL;
-	if (vm->rom)
-		munmap(vm->rom, vm->rom_size);
-	vm->rom = NULL;
-	free(vm->cpuid);
-	vm->cpuid = NULL;
 	if (vm->event_fd >= 0)
 		close(vm->event_fd);
 	vm->event_fd = -1;

@@ -8,11 +8,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "devices/legacy/acpi_pm.h"
-#include "devices/legacy/debugcon.h"
-#include "devices/legacy/i8042.h"
-#include "devices/legacy/reset_cf9.h"
-#include "devices/legacy/rtc_cmos.h"
 #include "devices/legacy/serial_8250.h"
 #include "devices/pci.h"
 #include "hv/base/bus.h"
@@ -23,6 +18,7 @@ struct fw_cfg;
 #include "hv/base/kvm.h"
 #include "hv/base/memmap.h"
 
+struct arch_vm;
 struct kvm_run;
 struct virtio_dev;
 struct virtio_pci;
@@ -48,7 +44,6 @@ struct vm_virtio {
 	const struct virtio_device_desc *desc;	/* its line in the device table (counters) */
 	char name[16];			/* "vda", "net0", "console", "rng": --trace, --stats, hvctl */
 };
-struct kvm_cpuid2;
 struct vm;
 
 /* Why a VM stopped: the first reason given wins. */
@@ -93,25 +88,16 @@ struct vm {
 
 	/* The PC platform (-k): hv/x86/platform.c. */
 	bool pc;
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adapted per vCPU */
-	struct rtc_cmos rtc;
+	struct arch_vm *arch;		/* the architecture's own part: hv/x86/platform.h */
 	struct pci_bus pci;
-	struct pc_chipset chipset;
 	struct irq_routes irq;		/* GSI routing: legacy pins + MSI-X vectors */
 	bool irq_ready;
 	struct vm_virtio virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
-	uint32_t mmio_next;		/* where the next virtio function's BARs go */
 	struct virtio_dev *console_in;	/* the virtio console stdin feeds, or NULL: COM1 */
-	struct acpi_pm pm;		/* ACPI PM1a: S5, the power button, the SCI */
-	struct i8042 i8042;		/* its reset line */
-	struct reset_cf9 reset_cf9;	/* the reset control byte at 0xcf9 */
 
 	/* A firmware boot (no -k): hv/x86/platform.c, firmware/. */
-	void *rom;			/* the BIOS image, mapped read-only below 4 GiB */
-	size_t rom_size;
 	struct fw_cfg *fw_cfg;
-	struct debugcon debugcon;	/* the firmware's log (port 0x402) */
 
 	/*
 	 * Pause (hvctl pause): each vCPU thread parks before its next KVM_RUN

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "hv/base/kvm.h"
 #include "hv/base/log.h"
@@ -60,10 +62,16 @@ static int pc_create_irqchip(struct vm *vm)
 	return 0;
 }
 
-int arch_vm_init(struct vm *vm)
+int arch_vm_init(struct vm *vm, const struct vm_config *cfg)
 {
-	int ret = x86_kvm_pages(vm);
+	int ret;
 
+	vm->arch = calloc(1, sizeof(*vm->arch));
+	if (!vm->arch)
+		return -ENOMEM;
+	if (vm->pc)
+		rtc_init(&vm->arch->rtc, cfg->rtc_localtime, NULL);
+	ret = x86_kvm_pages(vm);
 	if (ret || !vm->pc)
 		return ret;
 	return pc_create_irqchip(vm);
@@ -73,8 +81,8 @@ int arch_vcpus_prepare(struct vm *vm)
 {
 	if (!vm->pc)
 		return 0;	/* --demo, --raw: KVM's reset state is enough */
-	vm->cpuid = cpuid_supported(vm->kvm_fd);
-	if (!vm->cpuid) {
+	vm->arch->cpuid = cpuid_supported(vm->kvm_fd);
+	if (!vm->arch->cpuid) {
 		int ret = -errno;
 
 		hv_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
@@ -89,7 +97,7 @@ int arch_vcpu_setup(struct vm *vm, unsigned int index, unsigned int nr_cpus)
 
 	if (!vm->pc)
 		return 0;
-	ret = cpu_setup_vcpu(vm->vcpus[index].fd, vm->cpuid, index, nr_cpus);
+	ret = cpu_setup_vcpu(vm->vcpus[index].fd, vm->arch->cpuid, index, nr_cpus);
 	if (ret)
 		hv_err("vCPU %u: CPUID, MSR, FPU or LAPIC set-up: %s", index, strerror(-ret));
 	return ret;
@@ -139,6 +147,17 @@ void arch_vcpu_report_crash(struct vcpu *cpu, const char *what)
 
 void arch_vm_destroy(struct vm *vm)
 {
-	if (vm->pc)
+	struct arch_vm *a = vm->arch;
+
+	if (!a)
+		return;		/* vm_create() failed before arch_vm_init() */
+	if (vm->pc) {
 		platform_destroy(vm);
+		rtc_destroy(&a->rtc);
+	}
+	if (a->rom)
+		munmap(a->rom, a->rom_size);
+	free(a->cpuid);
+	free(a);
+	vm->arch = NULL;
 }

@@ -73,7 +73,7 @@ int platform_powerdown(struct vm *vm)
 
 	if (!vm->pc)
 		return -ENOTSUP;	/* --demo, --raw: no ACPI */
-	ret = acpi_pm_power_button(&vm->pm);
+	ret = acpi_pm_power_button(&vm->arch->pm);
 	if (!ret)
 		hv_info("power button pressed (hvctl powerdown): SCI raised on IRQ %u", PC_SCI_IRQ);
 	return ret;
@@ -86,7 +86,7 @@ static bool cf8_pio(void *opaque, uint64_t offset, bool is_write, uint8_t *data,
 	struct vm *vm = opaque;
 
 	if (offset == RESET_CF9_PORT - PCI_CONFIG_ADDRESS && size == 1)
-		return reset_cf9_pio(&vm->reset_cf9, 0, is_write, data, size);
+		return reset_cf9_pio(&vm->arch->reset_cf9, 0, is_write, data, size);
 	return pci_address_pio(&vm->pci, offset, is_write, data, size);
 }
 
@@ -182,23 +182,23 @@ static int platform_register_devices(struct vm *vm)
 	size_t i;
 	int ret;
 
-	acpi_pm_init(&vm->pm, PC_S5_SLP_TYP, pc_pm_event, vm);
-	i8042_init(&vm->i8042, pc_i8042_event, vm);
-	reset_cf9_init(&vm->reset_cf9, pc_reset_cf9_event, vm);
-	debugcon_init(&vm->debugcon, pc_debugcon_line, vm);
-	ret = pc_chipset_init(&vm->chipset, &vm->pci);
+	acpi_pm_init(&vm->arch->pm, PC_S5_SLP_TYP, pc_pm_event, vm);
+	i8042_init(&vm->arch->i8042, pc_i8042_event, vm);
+	reset_cf9_init(&vm->arch->reset_cf9, pc_reset_cf9_event, vm);
+	debugcon_init(&vm->arch->debugcon, pc_debugcon_line, vm);
+	ret = pc_chipset_init(&vm->arch->chipset, &vm->pci);
 	if (!ret)
 		ret = bus_register(b, "pci-address", PCI_CONFIG_ADDRESS, 4, cf8_pio, vm);
 	if (!ret)
 		ret = bus_register(b, "pci-data", PCI_CONFIG_DATA, 4, pci_data_pio, &vm->pci);
 	if (!ret)
-		ret = bus_register(b, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &vm->rtc);
+		ret = bus_register(b, "rtc", RTC_BASE_PORT, RTC_NR_PORTS, rtc_pio, &vm->arch->rtc);
 	if (!ret)
 		ret = bus_register(b, "acpi-pm", PC_PM1A_EVT_PORT, ACPI_PM_NR_PORTS, acpi_pm_pio,
-				   &vm->pm);
+				   &vm->arch->pm);
 	if (!ret)
 		ret = bus_register(b, "i8042", I8042_DATA_PORT, I8042_NR_PORTS, i8042_pio,
-				   &vm->i8042);
+				   &vm->arch->i8042);
 	if (!ret)
 		ret = bus_register(b, "sysctl-a", PORT92_PORT, 1, port92_pio, NULL);
 	for (i = 0; !ret && i < sizeof(quiet) / sizeof(quiet[0]); i++)
@@ -364,7 +364,7 @@ int platform_add_virtio(struct vm *vm, const struct virtio_device_desc *desc, un
 	}
 	for (unsigned int q = 0; q < v->dev->nr_queues; q++)
 		v->dev->vq[q].dev_name = v->name;	/* "vda q0" in --trace and ring diagnostics */
-	return platform_plug_virtio(vm, v, &vm->mmio_next);
+	return platform_plug_virtio(vm, v, &vm->arch->mmio_next);
 }
 
 void platform_destroy(struct vm *vm)
@@ -397,8 +397,8 @@ void platform_destroy(struct vm *vm)
 	}
 	vm->nr_virtio = 0;
 	vm->console_in = NULL;
-	acpi_pm_destroy(&vm->pm);
-	debugcon_destroy(&vm->debugcon);
+	acpi_pm_destroy(&vm->arch->pm);
+	debugcon_destroy(&vm->arch->debugcon);
 	if (vm->irq_ready)
 		irq_routes_destroy(&vm->irq);
 	vm->irq_ready = false;
@@ -512,15 +512,15 @@ static int platform_firmware(struct vm *vm, const struct platform_config *pb)
 	struct bus *b = &vm->pio;
 	int ret;
 
-	vm->rom = mmap(NULL, pb->firmware_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (vm->rom == MAP_FAILED) {
-		vm->rom = NULL;
+	vm->arch->rom = mmap(NULL, pb->firmware_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->arch->rom == MAP_FAILED) {
+		vm->arch->rom = NULL;
 		hv_err("cannot map the BIOS image: %s", strerror(errno));
 		return -EIO;
 	}
-	vm->rom_size = pb->firmware_len;
-	memcpy(vm->rom, pb->firmware, pb->firmware_len);
-	if (mprotect(vm->rom, pb->firmware_len, PROT_READ) < 0 || vm_map_rom(vm, base, vm->rom, pb->firmware_len))
+	vm->arch->rom_size = pb->firmware_len;
+	memcpy(vm->arch->rom, pb->firmware, pb->firmware_len);
+	if (mprotect(vm->arch->rom, pb->firmware_len, PROT_READ) < 0 || vm_map_rom(vm, base, vm->arch->rom, pb->firmware_len))
 		return -EIO;
 	if (gm_write(&vm->mem, low, pb->firmware + pb->firmware_len - (PCBIOS_LOW_END - low),
 		     PCBIOS_LOW_END - low)) {
@@ -533,7 +533,7 @@ static int platform_firmware(struct vm *vm, const struct platform_config *pb)
 	if (!ret)
 		ret = bus_register(b, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, fw_cfg_dma_pio, vm->fw_cfg);
 	if (!ret)
-		ret = bus_register(b, "debugcon", DEBUGCON_PORT, 1, debugcon_pio, &vm->debugcon);
+		ret = bus_register(b, "debugcon", DEBUGCON_PORT, 1, debugcon_pio, &vm->arch->debugcon);
 	if (ret) {
 		hv_err("cannot register the firmware's ports: %s", strerror(-ret));
 		return -EIO;
@@ -548,8 +548,8 @@ int platform_setup(struct vm *vm, const struct platform_config *pb)
 	uint64_t low = vm->map.ram[0].size;
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
 
-	rtc_set_memory_size(&vm->rtc, low, high);
-	vm->mmio_next = PC_PCI_MMIO_BASE;
+	rtc_set_memory_size(&vm->arch->rtc, low, high);
+	vm->arch->mmio_next = PC_PCI_MMIO_BASE;
 	if (platform_register_devices(vm) ||
 	    platform_register_mmio(vm, pb->firmware_boot ? pcbios_rom_base((uint32_t)pb->firmware_len)
 							 : MEMMAP_4GIB))

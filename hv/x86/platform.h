@@ -7,9 +7,35 @@
 
 #include <stddef.h>
 
+#include "devices/legacy/acpi_pm.h"
+#include "devices/legacy/debugcon.h"
+#include "devices/legacy/i8042.h"
+#include "devices/legacy/reset_cf9.h"
+#include "devices/legacy/rtc_cmos.h"
+#include "devices/pci.h"
+
+struct kvm_cpuid2;
 struct vm;
 struct vm_virtio;
 struct virtio_device_desc;
+
+/* What x86 adds to struct vm (vm->arch, from arch_vm_init()): only hv/x86/ reads it. */
+struct arch_vm {
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adapted per vCPU */
+
+	/* The PC's board (-k or a firmware boot). */
+	struct rtc_cmos rtc;
+	struct pc_chipset chipset;
+	uint32_t mmio_next;		/* where the next virtio function's BARs go */
+	struct acpi_pm pm;		/* ACPI PM1a: S5, the power button, the SCI */
+	struct i8042 i8042;		/* its reset line */
+	struct reset_cf9 reset_cf9;	/* the reset control byte at 0xcf9 */
+
+	/* A firmware boot (no -k). */
+	void *rom;			/* the BIOS image, mapped read-only below 4 GiB */
+	size_t rom_size;
+	struct debugcon debugcon;	/* the firmware's log (port 0x402) */
+};
 
 /*
  * What the PC boots, as the program decided it (hv/machine.c fills it from
