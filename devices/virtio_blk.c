@@ -1317,4 +1317,14 @@ const struct virtio_device_desc vblk_device = {
 	.naming = VIRTIO_NAME_LETTER,
 	.create = vblk_device_create,
 	.counters = vblk_counters,
+	.stats_text =
+		"    requests: {blk.reads} reads ({blk.bytes_read:bytes}), {blk.writes} writes "
+		"({blk.bytes_written:bytes}), {blk.flushes} flushes, {blk.discards} discards, "
+		"{blk.write_zeroes} write-zeroes; {blk.refused} refused, {blk.errors} I/O errors\n"
+		"    merged: {blk.merged_requests} neighbouring requests sent as {blk.merged_ops} "
+		"operations ({blk.merge_splits} redone one by one)\n"
+		"    io_uring: {backend.submissions} submitted in {backend.submit_calls} calls, "
+		"{backend.completions} completed in {backend.reaps} wake-ups, {backend.errors} "
+		"failed, {backend.in_flight} in flight\n",
+	.boot = VIRTIO_BOOT_DISK,
 };

@@ -966,4 +966,8 @@ const struct virtio_device_desc vnet_device = {
 	.naming = VIRTIO_NAME_NUMBER,
 	.create = vnet_device_create,
 	.counters = vnet_counters,
+	.stats_text =
+		"    rx: {net.rx_frames} frames ({net.rx_bytes:bytes}), {net.rx_dropped} dropped; "
+		"tx: {net.tx_frames} frames ({net.tx_bytes:bytes}), {net.tx_errors} errors; "
+		"backend: {backend.reads} reads, {backend.writes} writes\n",
 };

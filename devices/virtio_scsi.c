@@ -662,4 +662,9 @@ const struct virtio_device_desc vscsi_device = {
 	.naming = VIRTIO_NAME_NUMBER,
 	.create = vscsi_device_create,
 	.counters = vscsi_counters,
+	.stats_text =
+		"    commands: {scsi.commands} ({scsi.reads} reads, {scsi.bytes_read:bytes}), "
+		"{scsi.check_conditions} check conditions, {scsi.bad_target} to absent targets, "
+		"{scsi.task_management} task management, {scsi.refused} refused\n",
+	.boot = VIRTIO_BOOT_CDROM,
 };

@@ -2,7 +2,6 @@
 #include "hv/machine.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include "devices/virtio_balloon.h"
 #include "devices/virtio_blk.h"
@@ -19,158 +18,66 @@
 
 /* ---- the device table: which virtio functions this VM has, in PCI slot order ---- */
 
-/* One device's configuration, whichever its kind (the table's config() fills one member). */
-union machine_virtio_options {
-	struct vblk_device_options blk;
-	struct vscsi_options scsi;
-	struct vnet_options net;
-	struct vcon_options con;
-	struct vrng_options rng;
-	struct vballoon_options balloon;
-};
-
-struct machine_virtio_line {
-	const struct virtio_device_desc *desc;
-	/* How many this VM has (from the options and what host_open() opened). */
-	unsigned int (*count)(const struct hv_options *o, const struct hv_host *host);
-	/* The index-th one's configuration. */
-	void (*config)(const struct hv_options *o, struct hv_host *host, unsigned int index,
-		       union machine_virtio_options *c);
-};
-
-static unsigned int nr_disks(const struct hv_options *o, const struct hv_host *host)
+/*
+ * Creates the index-th device of desc's kind from config, the kind's own
+ * options struct (struct vrng_options, ...); 0, or -errno.
+ */
+static int machine_add(struct vm *vm, const struct hv_options *o,
+		       const struct virtio_device_desc *desc, unsigned int index, const void *config)
 {
-	(void)o;
-	return host->nr_disks;
+	struct vm_virtio *v;
+	int ret = platform_add_virtio(vm, desc, index, config, &v);
+
+	if (ret == -E2BIG)
+		hv_err("too many virtio devices (at most %d)", VM_MAX_VIRTIO);
+	/* Standard input feeds the virtio console with --console virtio. */
+	if (!ret && desc == &vcon_device && options_console(o) == HV_CONSOLE_VIRTIO)
+		vm->console_in = v->dev;
+	return ret;
 }
 
-static void disk_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			union machine_virtio_options *c)
-{
-	c->blk.opts.img = &host->disks[i];
-	c->blk.opts.serial = o->disks[i].serial[0] ? o->disks[i].serial : NULL;
-	c->blk.nr_queues = host->disk_queues;
-}
-
-/* --cdrom: the CD-ROM's controller. */
-static unsigned int nr_scsi(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)o;
-	return host->cdrom_fd >= 0;
-}
-
-static void scsi_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			union machine_virtio_options *c)
-{
-	(void)i;
-	c->scsi.cd_fd = host->cdrom_fd;
-	c->scsi.cd_size = host->cdrom_size;
-	c->scsi.cd_name = o->cdrom;
-}
-
-static unsigned int nr_nics(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)o;
-	return host->nr_nics;
-}
-
-static void nic_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-		       union machine_virtio_options *c)
-{
-	c->net.be = host->nics[i];
-	c->net.mac = o->nics[i].mac;
-	c->net.max_pairs = host->nic_pairs[i];
-}
-
-static unsigned int nr_console(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)host;
-	return !o->no_virtio_console;
-}
-
-static void console_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			   union machine_virtio_options *c)
-{
-	(void)o;
-	(void)host;
-	(void)i;
-	c->con.output = &out_console;
-}
-
-static unsigned int nr_rng(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)host;
-	return !o->no_rng;
-}
-
-static void rng_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-		       union machine_virtio_options *c)
-{
-	(void)o;
-	(void)host;
-	(void)i;
-	c->rng.rate_bytes_per_sec = 0;
-}
-
-static unsigned int nr_balloon(const struct hv_options *o, const struct hv_host *host)
-{
-	(void)host;
-	return !o->no_balloon;
-}
-
-/* As the teaching guide's "-balloon virtio": stats every 2 s, free page reporting. */
-static void balloon_config(const struct hv_options *o, struct hv_host *host, unsigned int i,
-			   union machine_virtio_options *c)
-{
-	(void)host;
-	(void)i;
-	c->balloon.ram_bytes = o->mem_bytes;
-	c->balloon.stats_interval_s = 0;
-	c->balloon.page_reporting = !o->no_page_reporting;
-}
-
-/* The PCI slot order: disks, the CD-ROM's controller, NICs, the console, rng, the balloon. */
-static const struct machine_virtio_line machine_virtio_table[] = {
-	{ &vblk_device,		nr_disks,	disk_config },
-	{ &vscsi_device,	nr_scsi,	scsi_config },
-	{ &vnet_device,		nr_nics,	nic_config },
-	{ &vcon_device,		nr_console,	console_config },
-	{ &vrng_device,		nr_rng,		rng_config },
-	{ &vballoon_device,	nr_balloon,	balloon_config },
-};
-
-#define MACHINE_VIRTIO_KINDS	(sizeof(machine_virtio_table) / sizeof(machine_virtio_table[0]))
-
-/* Creates every device of the table, in its order; 0, or -errno after printing why. */
+/*
+ * The device table: one statement per kind, in PCI slot order (disks, the
+ * CD-ROM's controller, NICs, the console, rng, the balloon), each making the
+ * kind's options from the command line and what host_open() opened.  The
+ * devices borrow what host keeps: platform_destroy() never closes it.  0, or
+ * -errno after printing why.
+ */
 static int machine_add_virtio(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
-	unsigned int k, i, n = 0;
+	unsigned int i;
 	int ret = 0;
 
-	for (k = 0; k < MACHINE_VIRTIO_KINDS; k++)
-		n += machine_virtio_table[k].count(o, host);
-	if (n > VM_MAX_VIRTIO) {
-		hv_err("too many virtio devices (%u, at most %d)", n, VM_MAX_VIRTIO);
-		return -E2BIG;
-	}
-	for (k = 0; k < MACHINE_VIRTIO_KINDS && !ret; k++) {
-		const struct machine_virtio_line *line = &machine_virtio_table[k];
-		unsigned int count = line->count(o, host);
-
-		for (i = 0; i < count && !ret; i++) {
-			union machine_virtio_options opts;
-			struct vm_virtio *v;
-
-			/* The device borrows what host keeps: platform_destroy() never closes it. */
-			memset(&opts, 0, sizeof(opts));
-			line->config(o, host, i, &opts);
-			ret = platform_add_virtio(vm, line->desc, i, &opts, &v);
-			/* Standard input feeds the virtio console with --console virtio. */
-			if (!ret && line->desc == &vcon_device &&
-			    options_console(o) == HV_CONSOLE_VIRTIO)
-				vm->console_in = v->dev;
-		}
-	}
+	for (i = 0; i < host->nr_disks && !ret; i++)
+		ret = machine_add(vm, o, &vblk_device, i, &(struct vblk_device_options){
+			.opts.img = &host->disks[i],
+			.opts.serial = o->disks[i].serial[0] ? o->disks[i].serial : NULL,
+			.nr_queues = host->disk_queues,
+		});
+	/* --cdrom: the CD-ROM's controller. */
+	if (!ret && host->cdrom_fd >= 0)
+		ret = machine_add(vm, o, &vscsi_device, 0, &(struct vscsi_options){
+			.cd_fd = host->cdrom_fd, .cd_size = host->cdrom_size, .cd_name = o->cdrom,
+		});
+	for (i = 0; i < host->nr_nics && !ret; i++)
+		ret = machine_add(vm, o, &vnet_device, i, &(struct vnet_options){
+			.be = host->nics[i], .mac = o->nics[i].mac, .max_pairs = host->nic_pairs[i],
+		});
+	if (!ret && !o->no_virtio_console)
+		ret = machine_add(vm, o, &vcon_device, 0, &(struct vcon_options){
+			.output = &out_console,
+		});
+	if (!ret && !o->no_rng)
+		ret = machine_add(vm, o, &vrng_device, 0, &(struct vrng_options){
+			.rate_bytes_per_sec = 0,	/* VRNG_DEFAULT_RATE */
+		});
+	/* As the teaching guide's "-balloon virtio": stats every 2 s, free page reporting. */
+	if (!ret && !o->no_balloon)
+		ret = machine_add(vm, o, &vballoon_device, 0, &(struct vballoon_options){
+			.ram_bytes = o->mem_bytes,
+			.stats_interval_s = 0,		/* 2 s */
+			.page_reporting = !o->no_page_reporting,
+		});
 	return ret;
 }
 

@@ -288,12 +288,41 @@ static void stats_print_exits(json_t *root, FILE *out)
 	}
 }
 
-static void stats_print_device(json_t *d, FILE *out)
+/*
+ * A device's own lines: its descriptor's stats_text with each "{group.key}"
+ * replaced by that counter of d (its JSON object), "{group.key:bytes}" by
+ * the counter as a size.
+ */
+static void stats_print_text(const char *text, json_t *d, FILE *out)
 {
-	json_t *q, *blk = json_object_get(d, "blk"), *net = json_object_get(d, "net");
-	json_t *scsi = json_object_get(d, "scsi");
-	json_t *be = json_object_get(d, "backend");
-	char b1[32], b2[32];
+	const char *open, *close;
+
+	while ((open = strchr(text, '{')) && (close = strchr(open, '}'))) {
+		char ref[64], b[32], *key, *unit;
+		uint64_t v;
+
+		fwrite(text, 1, (size_t)(open - text), out);
+		snprintf(ref, sizeof(ref), "%.*s", (int)(close - open - 1), open + 1);
+		unit = strchr(ref, ':');
+		if (unit)
+			*unit++ = '\0';
+		key = strchr(ref, '.');
+		if (key)
+			*key++ = '\0';
+		v = key ? stats_get(json_object_get(d, ref), key) : 0;
+		if (unit && strcmp(unit, "bytes") == 0)
+			fputs(stats_bytes(v, b, sizeof(b)), out);
+		else
+			fprintf(out, "%" PRIu64, v);
+		text = close + 1;
+	}
+	fputs(text, out);
+}
+
+/* d: a device of the JSON; desc: its line in the device table (NULL: none). */
+static void stats_print_device(json_t *d, const struct virtio_device_desc *desc, FILE *out)
+{
+	json_t *q;
 	size_t i;
 
 	fprintf(out, "  %-8s 00:%02" PRIx64 ".0 %-12s kicks %-10" PRIu64 " irqs %" PRIu64 "\n",
@@ -308,39 +337,20 @@ static void stats_print_device(json_t *d, FILE *out)
 			stats_get(q, "kicks"), stats_get(q, "irqs"), stats_get(q, "irqs_suppressed"),
 			stats_get(q, "popped"), stats_get(q, "used"), stats_get(q, "used_updates"));
 	}
-	if (blk) {
-		fprintf(out, "    requests: %" PRIu64 " reads (%s), %" PRIu64 " writes (%s), %" PRIu64
-			" flushes, %" PRIu64 " discards, %" PRIu64 " write-zeroes; %" PRIu64
-			" refused, %" PRIu64 " I/O errors\n", stats_get(blk, "reads"),
-			stats_bytes(stats_get(blk, "bytes_read"), b1, sizeof(b1)), stats_get(blk, "writes"),
-			stats_bytes(stats_get(blk, "bytes_written"), b2, sizeof(b2)),
-			stats_get(blk, "flushes"), stats_get(blk, "discards"),
-			stats_get(blk, "write_zeroes"), stats_get(blk, "refused"), stats_get(blk, "errors"));
-		fprintf(out, "    merged: %" PRIu64 " neighbouring requests sent as %" PRIu64
-			" operations (%" PRIu64 " redone one by one)\n", stats_get(blk, "merged_requests"),
-			stats_get(blk, "merged_ops"), stats_get(blk, "merge_splits"));
-		fprintf(out, "    io_uring: %" PRIu64 " submitted in %" PRIu64 " calls, %" PRIu64
-			" completed in %" PRIu64 " wake-ups, %" PRIu64 " failed, %" PRIu64
-			" in flight\n", stats_get(be, "submissions"), stats_get(be, "submit_calls"),
-			stats_get(be, "completions"), stats_get(be, "reaps"), stats_get(be, "errors"),
-			stats_get(be, "in_flight"));
-	}
-	if (net) {
-		fprintf(out, "    rx: %" PRIu64 " frames (%s), %" PRIu64 " dropped; tx: %" PRIu64
-			" frames (%s), %" PRIu64 " errors; backend: %" PRIu64 " reads, %" PRIu64
-			" writes\n", stats_get(net, "rx_frames"),
-			stats_bytes(stats_get(net, "rx_bytes"), b1, sizeof(b1)),
-			stats_get(net, "rx_dropped"), stats_get(net, "tx_frames"),
-			stats_bytes(stats_get(net, "tx_bytes"), b2, sizeof(b2)),
-			stats_get(net, "tx_errors"), stats_get(be, "reads"), stats_get(be, "writes"));
-	}
-	if (scsi)
-		fprintf(out, "    commands: %" PRIu64 " (%" PRIu64 " reads, %s), %" PRIu64
-			" check conditions, %" PRIu64 " to absent targets, %" PRIu64
-			" task management, %" PRIu64 " refused\n", stats_get(scsi, "commands"),
-			stats_get(scsi, "reads"), stats_bytes(stats_get(scsi, "bytes_read"), b1, sizeof(b1)),
-			stats_get(scsi, "check_conditions"), stats_get(scsi, "bad_target"),
-			stats_get(scsi, "task_management"), stats_get(scsi, "refused"));
+	/* A busy device has no counters this time: no lines made of them. */
+	if (desc && desc->stats_text && !json_is_true(json_object_get(d, "busy")))
+		stats_print_text(desc->stats_text, d, out);
+}
+
+/* The device table's line of the JSON device d, found by its slot. */
+static const struct virtio_device_desc *stats_desc_of(struct vm *vm, json_t *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++)
+		if (vm->virtio[i].dev && vm->virtio[i].slot == stats_get(d, "slot"))
+			return vm->virtio[i].desc;
+	return NULL;
 }
 
 void stats_print(struct vm *vm, FILE *out)
@@ -357,7 +367,7 @@ void stats_print(struct vm *vm, FILE *out)
 		fprintf(out, "virtio devices (kicks: notifications from the driver; irqs: interrupts "
 			"sent; suppressed: interrupts EVENT_IDX or NO_INTERRUPT made unnecessary)\n");
 	json_array_foreach(devices, i, d)
-		stats_print_device(d, out);
+		stats_print_device(d, stats_desc_of(vm, d), out);
 	d = json_object_get(root, "serial");
 	if (stats_get(d, "tx_bytes") || stats_get(d, "rx_bytes"))
 		fprintf(out, "COM1 (8250 UART): %" PRIu64 " bytes sent, %" PRIu64 " read by the guest, "

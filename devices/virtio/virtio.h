@@ -189,6 +189,13 @@ enum virtio_naming {
 	VIRTIO_NAME_ALONE,		/* the prefix alone: one per VM ("rng") */
 };
 
+/* What the firmware can boot from a device of the kind (the --boot letters name it). */
+enum virtio_boot {
+	VIRTIO_BOOT_NONE,
+	VIRTIO_BOOT_DISK,		/* a hard disk: "c" */
+	VIRTIO_BOOT_CDROM,		/* a CD-ROM on a SCSI controller: "d" */
+};
+
 /* What every device's create() gets from the machine, besides its own configuration. */
 struct virtio_dev_args {
 	const struct guest_mem *mem;
@@ -206,7 +213,7 @@ struct virtio_counter {
 
 /*
  * One per kind of device, exported by its file (vrng_device, ...), listed in
- * the machine's ordered table (hv/x86/platform.c).
+ * the machine's ordered table (hv/machine.c).
  */
 struct virtio_device_desc {
 	const char *name;		/* the naming prefix: "vd", "net", "rng" */
@@ -221,6 +228,13 @@ struct virtio_device_desc {
 		      struct virtio_dev **out, char *err, size_t errlen);
 	/* Optional, d->lock held: fills at most max counters, returns how many. */
 	size_t (*counters)(struct virtio_dev *d, struct virtio_counter *out, size_t max);
+	/*
+	 * Optional, with counters: the device's lines in the --stats text, each
+	 * indented four spaces and ending in "\n".  "{group.key}" stands for a
+	 * counter's value, "{group.key:bytes}" for it as a size ("4.0 KiB").
+	 */
+	const char *stats_text;
+	enum virtio_boot boot;		/* VIRTIO_BOOT_NONE unless the firmware can boot it */
 };
 
 /* The name of the index-th device of desc's kind (vda, net0, rng) in buf. */

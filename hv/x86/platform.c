@@ -415,9 +415,9 @@ static unsigned int platform_bootdevs(const struct vm *vm, struct pcbios_bootdev
 	for (i = 0; i < vm->nr_virtio && n < max; i++) {
 		const struct vm_virtio *v = &vm->virtio[i];
 
-		if (v->dev->ops->device_id == VIRTIO_ID_BLOCK)
+		if (v->desc->boot == VIRTIO_BOOT_DISK)
 			devs[n++] = (struct pcbios_bootdev){ PCBIOS_DEV_VIRTIO_BLK, v->slot, 0, 0 };
-		else if (v->dev->ops->device_id == VIRTIO_ID_SCSI)
+		else if (v->desc->boot == VIRTIO_BOOT_CDROM)
 			devs[n++] = (struct pcbios_bootdev){ PCBIOS_DEV_SCSI_CD, v->slot, 0, 0 };
 	}
 	return n;

@@ -48,10 +48,19 @@ static void test_every_line_creates(void **state)
 		assert_non_null(all[i]->name);
 		assert_non_null(all[i]->create);
 	}
-	/* The devices with counters beside the common ones. */
+	/* The devices with counters beside the common ones, and their lines in --stats. */
 	assert_non_null(vblk_device.counters);
 	assert_non_null(vnet_device.counters);
 	assert_non_null(vscsi_device.counters);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		assert_true(!all[i]->stats_text || all[i]->counters);
+	/* What the firmware's boot order can name: disks, and the CD-ROM's controller. */
+	assert_int_equal(vblk_device.boot, VIRTIO_BOOT_DISK);
+	assert_int_equal(vscsi_device.boot, VIRTIO_BOOT_CDROM);
+	assert_int_equal(vnet_device.boot, VIRTIO_BOOT_NONE);
+	assert_int_equal(vcon_device.boot, VIRTIO_BOOT_NONE);
+	assert_int_equal(vrng_device.boot, VIRTIO_BOOT_NONE);
+	assert_int_equal(vballoon_device.boot, VIRTIO_BOOT_NONE);
 }
 
 /* virtio-rng through its line: created with the uniform signature, named, destroyed. */
