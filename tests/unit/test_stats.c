@@ -87,22 +87,40 @@ static void plug(struct env *e, unsigned int n, struct virtio_dev *d, const char
 	drive(e, n, d);
 }
 
-static int setup(void **state)
+/* Mock memory, a loop and a VM of nr_vcpus vCPUs, no device yet. */
+static struct env *env_new(unsigned int nr_vcpus)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct vblk_options vo = { .img = &e->img };
-	char err[256];
-	int fd;
+	unsigned int i;
 
 	assert_non_null(e);
 	mock_vm_init(&e->m, RAM_BASE, RAM_SIZE);
 	assert_int_equal(ev_loop_init(&e->loop, "test-stats"), 0);
 	e->vm = calloc(1, sizeof(*e->vm));
 	assert_non_null(e->vm);
-	e->vm->nr_vcpus = 2;
-	e->vm->vcpus = calloc(2, sizeof(*e->vm->vcpus));
+	e->vm->nr_vcpus = nr_vcpus;
+	e->vm->vcpus = calloc(nr_vcpus, sizeof(*e->vm->vcpus));
 	assert_non_null(e->vm->vcpus);
-	e->vm->vcpus[1].index = 1;
+	for (i = 0; i < nr_vcpus; i++)
+		e->vm->vcpus[i].index = i;
+	return e;
+}
+
+static void env_free(struct env *e)
+{
+	ev_loop_destroy(&e->loop);
+	free(e->vm->vcpus);
+	free(e->vm);
+	mock_vm_free(&e->m);
+	free(e);
+}
+
+static int setup(void **state)
+{
+	struct env *e = env_new(2);
+	struct vblk_options vo = { .img = &e->img };
+	char err[256];
+	int fd;
 
 	/* Device 0: the echo device.  Device 1: virtio-blk on a 1 MiB image. */
 	assert_int_equal(virtio_dev_init(&e->echo, &echo_ops, &e->m.gm, &e->loop, 1, QSIZE, 0,
@@ -133,11 +151,7 @@ static int teardown(void **state)
 	unlink(e->path);
 	vpci_destroy(e->p[0]);
 	virtio_dev_cleanup(&e->echo);
-	ev_loop_destroy(&e->loop);
-	free(e->vm->vcpus);
-	free(e->vm);
-	mock_vm_free(&e->m);
-	free(e);
+	env_free(e);
 	return 0;
 }
 
@@ -339,12 +353,28 @@ static void test_blk_counters_move(void **state)
 	assert_int_equal(stat_of(e, "devices.1.backend.submissions"), 3);
 }
 
+/* Every "{group.key}" of a device's stats_text names a counter the device reports. */
+static void assert_text_keys_reported(const char *text, json_t *dev)
+{
+	const char *open;
+
+	while ((open = strchr(text, '{'))) {
+		char group[32], key[32];
+
+		assert_int_equal(sscanf(open, "{%31[^.].%31[^:}]", group, key), 2);
+		if (!json_is_integer(json_object_get(json_object_get(dev, group), key)))
+			fail_msg("stats_text names %s.%s, which the device does not report", group, key);
+		text = open + 1;
+	}
+}
+
 static void test_print_table(void **state)
 {
 	struct env *e = *state;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
+	json_t *root;
 
 	assert_non_null(f);
 	e->vm->vcpus[0].exits[KVM_EXIT_MMIO] = 42;
@@ -361,6 +391,11 @@ static void test_print_table(void **state)
 	assert_non_null(strstr(text, "io_uring: 1 submitted in 1 calls, 1 completed in 1 wake-ups"));
 	assert_non_null(strstr(text, "echo0"));
 	free(text);
+
+	root = stats_json(e->vm);
+	assert_text_keys_reported(vblk_device.stats_text,
+				  json_array_get(json_object_get(root, "devices"), 1));
+	json_decref(root);
 }
 
 /*
@@ -424,17 +459,9 @@ static int setup_kinds(void **state)
 	};
 	const struct virtio_device_desc *real[3] = { &vblk_device, &vnet_device, &vscsi_device };
 	static const char *const names[3] = { "vda", "net0", "scsi0" };
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = env_new(1);
 	unsigned int i;
 
-	assert_non_null(e);
-	mock_vm_init(&e->m, RAM_BASE, RAM_SIZE);
-	assert_int_equal(ev_loop_init(&e->loop, "test-stats"), 0);
-	e->vm = calloc(1, sizeof(*e->vm));
-	assert_non_null(e->vm);
-	e->vm->nr_vcpus = 1;
-	e->vm->vcpus = calloc(1, sizeof(*e->vm->vcpus));
-	assert_non_null(e->vm->vcpus);
 	for (i = 0; i < 3; i++) {
 		e->desc[i] = *real[i];
 		e->desc[i].counters = counters[i];
@@ -455,11 +482,7 @@ static int teardown_kinds(void **state)
 		vpci_destroy(e->p[i]);
 		virtio_dev_cleanup(&e->kind[i]);
 	}
-	ev_loop_destroy(&e->loop);
-	free(e->vm->vcpus);
-	free(e->vm);
-	mock_vm_free(&e->m);
-	free(e);
+	env_free(e);
 	return 0;
 }
 
