@@ -17,7 +17,7 @@
 # then the guest's /proc/interrupts (virtio lines of vdb), /sys/block/vdb/stat and
 # ttyS0's tx count from the start and the end of the job, and fio's JSON between
 # HVBENCH-JSON-BEGIN/-END; at the end the kernel log of the jobs (HVBENCH-DMESG-*),
-# then HVBENCH-DONE and it powers off (sysrq o).  The moment the reader (python, below)
+# then HVBENCH-DONE and it powers off (sysrq o).  The moment the reader (lib/marker_reader.py)
 # sees a BEGIN or END line on the VMM's stdout it copies the lab kernel's histograms of
 # kvm:kvm_exit (by SVM exit reason), kvm:kvm_userspace_exit (by KVM_EXIT_* reason),
 # kvm:kvm_pio (by port), kvm:kvm_mmio (by type and address) and, where they exist,
@@ -45,6 +45,8 @@ work=${HVRUN_SCRATCH:-${HVRUN_BENCH_BLK_WORK:-$raw/../blk-work}}
 mkdir -p "$work"
 export PATH=$PATH:/usr/sbin:/sbin
 say() { printf 'bench/blk: %s\n' "$*" >&2; }
+# shellcheck source=SCRIPTDIR/lib/inner.sh
+. "$here/lib/inner.sh"
 
 # ---- The jobs: name | fio options (direct=1, io_uring, time_based everywhere) ----
 jobs=(
@@ -56,13 +58,7 @@ jobs=(
 	# virtio-scsi: the CD (cd.iso, 256 MiB, from the page cache after the first pass), /dev/sr0
 	"cd-randread-4k-qd32|--rw=randread --bs=4k --iodepth=32"
 )
-if [ -n "${HVRUN_BENCH_BLK_JOBS:-}" ]; then	# a subset, e.g. "randread-4k-qd1 read-1m-qd8"
-	sel=()
-	for j in "${jobs[@]}"; do
-		[[ " $HVRUN_BENCH_BLK_JOBS " == *" ${j%%|*} "* ]] && sel+=("$j")
-	done
-	jobs=("${sel[@]}")
-fi
+select_jobs "${HVRUN_BENCH_BLK_JOBS:-}"	# a subset, e.g. "randread-4k-qd1 read-1m-qd8"
 common="--direct=1 --ioengine=io_uring --time_based=1 --runtime=$runtime --numjobs=1"
 common+=" --norandommap=1 --lat_percentiles=1 --percentile_list=50:99 --output-format=json"
 printf '%s\n' "${jobs[@]}" >"$raw/jobs.txt"
@@ -72,12 +68,7 @@ append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
 
 # ---- What machine this is ----
 {
-	echo "where_kernel=$(uname -r)"
-	echo "in_lab=${HVRUN_IN_LAB:-0}"
-	echo "nproc=$(nproc)"
-	echo "cpu_model_name=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-	echo "kvm_module=$(for m in kvm_amd kvm_intel kvm_pvm; do [ -d /sys/module/$m ] && echo $m; done | head -1)"
-	echo "hvrun_version=$("$hvrun" --version 2>&1 | head -1)"
+	machine_meta "$hvrun"
 	echo "qemu_version=$(qemu-system-x86_64 --version 2>&1 | head -1)"
 	echo "host_fio=$(fio --version 2>&1)"
 	echo "work=$work"
@@ -92,147 +83,21 @@ append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
 	echo "started=$(date -u +%FT%TZ)"
 } >"$raw/meta.env"
 
-# ---- Tracing: kvm_exit / kvm_userspace_exit / kvm_pio / kvm_mmio histograms ----
-# shellcheck source=tracefs.sh
-. "$(dirname "${BASH_SOURCE[0]}")/tracefs.sh"
-# Besides the KVM events, where the lab kernel has them: io_uring SQEs submitted (by
-# opcode: the VMM's reads and writes of the image, as nothing else in the lab uses
-# io_uring during a guest run) and requests io_uring handed to its io-wq worker threads.
-kinds=(exit uexit pio mmio)
-declare -A ev=([exit]=$T/events/kvm/kvm_exit [uexit]=$T/events/kvm/kvm_userspace_exit
-	[pio]=$T/events/kvm/kvm_pio [mmio]=$T/events/kvm/kvm_mmio
-	[sqe]=$T/events/io_uring/io_uring_submit_sqe [async]=$T/events/io_uring/io_uring_queue_async_work
-	[msr]=$T/events/kvm/kvm_msr)
+# ---- Tracing: lib/inner.sh's kvm_exit / kvm_userspace_exit / kvm_pio / kvm_mmio
+# histograms, and where the lab kernel has them: io_uring SQEs submitted (by opcode: the
+# VMM's reads and writes of the image, as nothing else in the lab uses io_uring during a
+# guest run), requests io_uring handed to its io-wq worker threads, and kvm:kvm_msr (which
+# MSR exits, by index and direction).  The MSR histogram is keyed ecx,write, the order
+# blk_report.py reads its key pairs in (bench/net's is write,ecx, read by name).
+hist_define sqe io_uring/io_uring_submit_sqe 'hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
 [ -d "${ev[sqe]}" ] || ev[sqe]=$T/events/io_uring/io_uring_submit_req
-declare -A hs=(
-	[exit]='hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending:size=2048'
-	[uexit]='hist:keys=reason:vals=hitcount:sort=hitcount.descending:size=256'
-	[pio]='hist:keys=port:vals=hitcount:sort=hitcount.descending:size=2048'
-	[mmio]='hist:keys=type,gpa:vals=hitcount:sort=hitcount.descending:size=4096'
-	[sqe]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
-	[async]='hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
-	[msr]='hist:keys=ecx,write:vals=hitcount:sort=hitcount.descending:size=256')
-tracing=1
-for k in "${kinds[@]}"; do
-	if [ -w "${ev[$k]}/trigger" ]; then
-		echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null
-		echo "${hs[$k]}" >>"${ev[$k]}/trigger" || tracing=0
-	else
-		tracing=0
-	fi
-done
-for k in sqe async msr; do	# optional (msr: which MSR exits, by index and direction)
-	if [ -w "${ev[$k]}/trigger" ]; then
-		echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null
-		echo "${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null && kinds+=("$k")
-	fi
-done
-# shellcheck disable=SC2317  # called by the EXIT trap
-untrace() { for k in "${kinds[@]}"; do echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null; done; }
-trap untrace EXIT
-echo "tracing=$tracing" >>"$raw/meta.env"
-echo "hists=${kinds[*]}" >>"$raw/meta.env"
-[ $tracing = 1 ] || say "no kvm tracepoint histograms here ($T): VM exits not counted"
-hist_clear() {	# hist_clear KIND: zero a histogram; re-create it if :clear did not
-	local k=$1
-	echo "${hs[$k]}:clear" >>"${ev[$k]}/trigger" 2>/dev/null
-	if ! grep -q '^ *Hits: 0$' "${ev[$k]}/hist"; then
-		echo "!${hs[$k]}" >>"${ev[$k]}/trigger"
-		echo "${hs[$k]}" >>"${ev[$k]}/trigger"
-	fi
-}
-# The reader of the VMM's stdout (python: a bash loop lags seconds behind the console
-# under TCG, and the histograms must be copied the moment a marker arrives).
-#   reader RAW VMM TPIDFILE START [KIND=EVENTDIR]...
-# Writes RAW/VMM.console.raw (the bytes), RAW/VMM.console (lines, CR dropped),
-# RAW/VMM.markers ("BEGIN|END JOB LAB-TIME"), and at each marker PREFIX.KIND.hist and
-# PREFIX.cpu (the VMM's CPU ticks: "process PID UTIME STIME", then "TID UTIME STIME
-# COMM" per thread) with PREFIX = RAW/VMM.JOB.begin|end; RAW/VMM.all.KIND.hist at EOF.
-# The VMM's pid: the child of timeout, whose pid is in TPIDFILE.  Progress on stderr.
-IFS= read -r -d '' reader <<'EOF'
-import os, sys, time
-raw, vmm, tpidfile, start = sys.argv[1:5]
-start = float(start)
-evs = [a.split("=", 1) for a in sys.argv[5:]]
-P = lambda *x: os.path.join(raw, vmm + "." + ".".join(x))
-
-def snap(prefix, pid):
-    # The lab kernel's own interrupts (timer, IPIs, its disk): what kicks a vCPU out (INTR exits).
-    try:
-        with open("/proc/interrupts") as f, open(prefix + ".interrupts", "w") as o:
-            o.write(f.read())
-    except OSError:
-        pass
-    for k, d in evs:
-        try:
-            with open(d + "/hist") as f:
-                data = f.read()
-        except OSError:
-            continue
-        with open(prefix + "." + k + ".hist", "w") as f:
-            f.write(data)
-    if not pid:
-        return
-    out = []
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            x = f.read().rsplit(")", 1)[1].split()
-        out.append("process %d %s %s" % (pid, x[11], x[12]))
-        for t in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
-                    x = f.read().rsplit(")", 1)[1].split()
-                with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
-                    comm = f.read().strip()
-            except OSError:
-                continue
-            out.append("%s %s %s %s" % (t, x[11], x[12], comm))
-    except (OSError, IndexError):
-        return
-    with open(prefix + ".cpu", "w") as f:
-        f.write("\n".join(out) + "\n")
-
-def say(msg):
-    sys.stderr.write("bench/blk: %s: %s\n" % (vmm, msg))
-    sys.stderr.flush()
-
-pid = None
-rawf = open(P("console.raw"), "wb")
-con = open(P("console"), "w")
-marks = open(P("markers"), "w")
-inp = sys.stdin.buffer
-while True:
-    b = inp.readline()
-    now = time.time()
-    if not b:
-        break
-    rawf.write(b)
-    line = b.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
-    if pid is None:
-        try:
-            tp = open(tpidfile).read().strip()
-            pid = int(open("/proc/%s/task/%s/children" % (tp, tp)).read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    i = line.find("HVBENCH-")
-    if i >= 0:
-        w = line[i + 8:].split()
-        if len(w) > 1 and w[0] in ("BEGIN", "END"):
-            snap(P(w[1], w[0].lower()), pid)
-            marks.write("%s %s %.6f\n" % (w[0], w[1], now))
-            marks.flush()
-            say(line[i + 8:] + " (lab +%.1f s)" % (now - start))
-        elif w and w[0] in ("UP", "DONE", "ERROR"):
-            say(line[i + 8:] + " (at %.0f s)" % (now - start))
-    con.write(line + "\n")
-    if i >= 0:		# each job's results reach the disk as they come: a lab fault keeps them
-        con.flush()
-        rawf.flush()
-snap(P("all"), None)
-EOF
-evargs=()
-[ $tracing = 1 ] && for k in "${kinds[@]}"; do evargs+=("$k=${ev[$k]}"); done
-py=$(command -v python3)
+hist_define async io_uring/io_uring_queue_async_work 'hist:keys=opcode:vals=hitcount:sort=hitcount.descending:size=256'
+hist_define msr kvm/kvm_msr 'hist:keys=ecx,write:vals=hitcount:sort=hitcount.descending:size=256'
+hist_start exit uexit pio mmio
+hist_start_optional sqe async msr
+trap hist_stop EXIT
+hist_meta
+hist_evargs
 
 # ---- Preparation: the disks ----
 t0=$EPOCHREALTIME
@@ -317,18 +182,7 @@ t0=$EPOCHREALTIME
 		echo 'off ok'
 	} >"$g"
 	chmod 0755 "$g"
-	# Into the copy with debugfs: mkdir, write, then mode 0755 and root's ownership.
-	debugfs -w -f - "$work/disk.raw" <<-EOF
-		mkdir /hvbench
-		write $g /hvbench/run.sh
-		sif /hvbench/run.sh mode 0100755
-		sif /hvbench/run.sh uid 0
-		sif /hvbench/run.sh gid 0
-	EOF
-	debugfs -R "stat /hvbench/run.sh" "$work/disk.raw" | head -3
-	debugfs -R "cat /hvbench/run.sh" "$work/disk.raw" | cmp - "$g"
-	bash -n "$g"
-	e2fsck -fn "$work/disk.raw"
+	install_init "$work/disk.raw" "$g"
 	echo "making $work/cd.iso: ISO 9660 holding 256 MiB of random data (the CD jobs)"
 	rm -rf "$work/cd" "$work/cd.iso"
 	mkdir "$work/cd"
@@ -344,36 +198,25 @@ t0=$EPOCHREALTIME
 ) >"$raw/prep.log" 2>&1
 prep=$?
 set +e
-say "preparation: exit $prep after $(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f", e - s }') s (log: prep.log)"
-if [ $prep != 0 ]; then
-	tail -20 "$raw/prep.log" >&2
-	exit 1
-fi
-cp "$work/run.sh" "$raw/guest-run.sh"
+prep_done $prep "$t0" "log: prep.log"
 
 # ---- The guests ----
+# Both: the root disk, the data disk (vdb), the CD on virtio-scsi, COM1.
+qemu_base blkbench
 # shellcheck disable=SC2054  # the commas are QEMU's
-qemu=(qemu-system-x86_64 -name blkbench,debug-threads=on	# thread names: "CPU n/KVM"
-      -enable-kvm -M q35 -cpu host -m "$mem" -smp "$cpus" -nodefaults
-      -no-user-config -display none -monitor none -serial stdio -no-reboot
-      -kernel "$kernel" -initrd "$initrd" -append "$append"
-      -drive "file=$work/disk.raw,if=none,id=d0,format=raw,cache=none,aio=io_uring"
-      -device virtio-blk-pci,drive=d0
-      -drive "file=$work/data.raw,if=none,id=d1,format=raw,cache=none,aio=io_uring"
+qemu+=(-drive "file=$work/data.raw,if=none,id=d1,format=raw,cache=none,aio=io_uring"
       -device virtio-blk-pci,drive=d1
       -device virtio-scsi-pci,id=scsi0
       -drive "file=$work/cd.iso,if=none,id=cd0,media=cdrom,readonly=on,format=raw"
       -device scsi-cd,drive=cd0,bus=scsi0.0)
-# No virtio console / rng: the same devices as the QEMU guest (two disks and COM1).
-hv=("$hvrun" -m "$mem" -c "$cpus" -k "$kernel" -i "$initrd" -a "$append" --no-reboot
-    --no-virtio-console --no-rng --exit-stats
-    -d "$work/disk.raw,cache=none" -d "$work/data.raw,cache=none" --cdrom "$work/cd.iso")
+hvrun_base
+hv+=(-d "$work/data.raw,cache=none" --cdrom "$work/cd.iso")
 run_timeout=${HVRUN_BENCH_RUN_TIMEOUT:-$((600 + ${#jobs[@]} * (3 * runtime + 60)))}
 
 run_vmm() {	# run_vmm NAME CMD...
 	local v=$1 s rc
 	shift
-	[ $tracing = 1 ] && for k in "${kinds[@]}"; do hist_clear "$k"; done
+	hist_clear_all
 	say "$v: booting ($*)"
 	rm -f "$raw/$v.tpid"
 	# Both start with a cold page cache; afterwards, how much of data.raw is in it (with
@@ -384,7 +227,7 @@ run_vmm() {	# run_vmm NAME CMD...
 	# Its pid for the reader: the child of timeout, whose pid the subshell writes before
 	# it becomes timeout.
 	(echo "$BASHPID" >"$raw/$v.tpid"; exec timeout -k 10 "$run_timeout" "$@" </dev/null 2>"$raw/$v.stderr") |
-		"$py" -c "$reader" "$raw" "$v" "$raw/$v.tpid" "$s" "${evargs[@]}"
+		"${reader[@]}" --name bench/blk --interrupts "$raw" "$v" "$raw/$v.tpid" "$s" "${evargs[@]}"
 	rc=${PIPESTATUS[0]}
 	{
 		echo "rc=$rc"
@@ -397,21 +240,10 @@ run_vmm() {	# run_vmm NAME CMD...
 	[ -s "$raw/$v.stderr" ] && sed 's/^/    stderr: /' "$raw/$v.stderr" | head -30 >&2
 }
 # Page cache: read the kernel, initrd and binaries once, so neither VMM pays for 9p.
-cat "$kernel" "$initrd" "$hvrun" "$(command -v qemu-system-x86_64)" /usr/share/qemu/* >/dev/null 2>&1
-
-# A guest that dies before its script starts (a triple fault in early boot now and then,
-# the nested emulation's doing, for either VMM) is booted once more; the first try's
-# files are kept as VMM.boot1.*.  A guest that fails later is not retried: that counts.
-run_vmm_retry() {	# run_vmm_retry NAME CMD...
-	local v=$1 f
-	run_vmm "$@"
-	grep -q 'HVBENCH-UP' "$raw/$v.console" 2>/dev/null && return 0
-	say "$v: the guest never started its script: booting it once more"
-	for f in "$raw/$v".*; do
-		[ -e "$f" ] && mv "$f" "$raw/$v.boot1.${f#"$raw/$v".}"
-	done
-	run_vmm "$@"
-}
+warm_cache "$kernel" "$initrd" "$hvrun" "$(command -v qemu-system-x86_64)" /usr/share/qemu/*
+# A guest that dies before its script starts is booted once more (lib/inner.sh's
+# run_vmm_retry), whatever the reason.
+retry_min_wall=0
 # HVRUN_BENCH_BLK_TARGETS: a subset of "hvrun qemu host" (while tuning one VMM; a report
 # to compare needs all three), the VMMs run in the order given (bench/blk-rounds
 # alternates it: what runs later in a lab session runs in a lab that has done more).

@@ -78,8 +78,8 @@ cmd_of() {	# cmd_of VMM: sets the array cmd
 } >"$raw/meta.env"
 
 # ---- Tracing: kvm:kvm_exit and kvm:kvm_pio histograms ----
-# shellcheck source=tracefs.sh
-. "$(dirname "${BASH_SOURCE[0]}")/tracefs.sh"
+# shellcheck source=SCRIPTDIR/lib/tracefs.sh
+. "$here/lib/tracefs.sh"
 exit_t=$T/events/kvm/kvm_exit
 pio_t=$T/events/kvm/kvm_pio
 exit_h='hist:keys=common_pid,exit_reason:vals=hitcount:sort=hitcount.descending:size=4096'

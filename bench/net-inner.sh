@@ -24,7 +24,7 @@
 # ttyS0's tx count from the start and the end of the job, and iperf3's JSON between
 # HVBENCH-JSON-BEGIN/-END; at the end the kernel log of the jobs (HVBENCH-DMESG-*),
 # `ip -s link`, then HVBENCH-DONE and it powers off (sysrq o).  As in bench/blk, the
-# moment the reader (python, below) sees a BEGIN or END line on the VMM's stdout it
+# moment the reader (lib/marker_reader.py) sees a BEGIN or END line on the VMM's stdout it
 # copies the lab kernel's histograms of kvm:kvm_exit (by SVM exit reason),
 # kvm:kvm_userspace_exit (by KVM_EXIT_* reason), kvm:kvm_pio (by port), kvm:kvm_mmio
 # (by type and address) and kvm:kvm_msr (intercepted MSR accesses, by MSR), the VMM's
@@ -56,6 +56,8 @@ work=${HVRUN_SCRATCH:-${HVRUN_BENCH_NET_WORK:-$raw/../net-work}}
 mkdir -p "$work"
 export PATH=$PATH:/usr/sbin:/sbin
 say() { printf 'bench/net: %s\n' "$*" >&2; }
+# shellcheck source=SCRIPTDIR/lib/inner.sh
+. "$here/lib/inner.sh"
 
 # The network: the lab's side and the guest's.
 bridge=br0 tap=tap1
@@ -72,13 +74,7 @@ jobs=(
 	"udp-tx-64|-u -l 64 -b 0|UDP guest -> lab, 64-byte datagrams, unlimited rate"
 	"udp-rx-64|-u -l 64 -b 0 -R|UDP lab -> guest, 64-byte datagrams, unlimited rate"
 )
-if [ -n "${HVRUN_BENCH_NET_JOBS:-}" ]; then	# a subset, e.g. "tcp-tx-1 udp-tx-64"
-	sel=()
-	for j in "${jobs[@]}"; do
-		[[ " $HVRUN_BENCH_NET_JOBS " == *" ${j%%|*} "* ]] && sel+=("$j")
-	done
-	jobs=("${sel[@]}")
-fi
+select_jobs "${HVRUN_BENCH_NET_JOBS:-}"	# a subset, e.g. "tcp-tx-1 udp-tx-64"
 common="-c $lab_ip -p $port -t $runtime -J --connect-timeout 15000"
 printf '%s\n' "${jobs[@]}" >"$raw/jobs.txt"
 echo "common=$common" >>"$raw/jobs.txt"
@@ -87,12 +83,7 @@ append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
 
 # ---- What machine this is ----
 {
-	echo "where_kernel=$(uname -r)"
-	echo "in_lab=${HVRUN_IN_LAB:-0}"
-	echo "nproc=$(nproc)"
-	echo "cpu_model_name=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-	echo "kvm_module=$(for m in kvm_amd kvm_intel kvm_pvm; do [ -d /sys/module/$m ] && echo $m; done | head -1)"
-	echo "hvrun_version=$("$hvrun" --version 2>&1 | head -1)"
+	machine_meta "$hvrun"
 	echo "hvrun_built=$(date -u -r "$hvrun" '+%F %T UTC')"
 	echo "qemu_version=$(qemu-system-x86_64 --version 2>&1 | head -1)"
 	echo "lab_iperf3=$(iperf3 --version 2>&1 | head -1)"
@@ -114,38 +105,19 @@ append="root=/dev/vda ro console=ttyS0 quiet panic=-1 init=/hvbench/run.sh"
 	echo "started=$(date -u +%FT%TZ)"
 } >"$raw/meta.env"
 
-# ---- Tracing: kvm_exit / kvm_userspace_exit / kvm_pio / kvm_mmio histograms ----
-# (as in bench/blk-inner.sh)
-# shellcheck source=tracefs.sh
-. "$(dirname "${BASH_SOURCE[0]}")/tracefs.sh"
-kinds=(exit uexit pio mmio)
-declare -A ev=([exit]=$T/events/kvm/kvm_exit [uexit]=$T/events/kvm/kvm_userspace_exit
-	[pio]=$T/events/kvm/kvm_pio [mmio]=$T/events/kvm/kvm_mmio [msr]=$T/events/kvm/kvm_msr)
-declare -A hs=(
-	[exit]='hist:keys=exit_reason:vals=hitcount:sort=hitcount.descending:size=2048'
-	[uexit]='hist:keys=reason:vals=hitcount:sort=hitcount.descending:size=256'
-	[pio]='hist:keys=port:vals=hitcount:sort=hitcount.descending:size=2048'
-	[mmio]='hist:keys=type,gpa:vals=hitcount:sort=hitcount.descending:size=4096'
-	[msr]='hist:keys=write,ecx:vals=hitcount:sort=hitcount.descending:size=1024')
-tracing=1
-for k in "${kinds[@]}"; do
-	if [ -w "${ev[$k]}/trigger" ]; then
-		echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null
-		echo "${hs[$k]}" >>"${ev[$k]}/trigger" || tracing=0
-	else
-		tracing=0
-	fi
-done
-# Besides bench/blk's: intercepted MSR accesses by MSR (which MSR exits a packet costs).
-if [ -w "${ev[msr]}/trigger" ]; then
-	echo "!${hs[msr]}" >>"${ev[msr]}/trigger" 2>/dev/null
-	echo "${hs[msr]}" >>"${ev[msr]}/trigger" 2>/dev/null && kinds+=(msr)
-fi
+# ---- Tracing: lib/inner.sh's kvm_exit / kvm_userspace_exit / kvm_pio / kvm_mmio
+# histograms, and where the lab kernel has it, kvm:kvm_msr: intercepted MSR accesses by MSR
+# (which MSR exits a packet costs).  Keyed write,ecx, 1024 entries, and read by name in
+# net_report.py; bench/blk's is keyed ecx,write (the order blk_report.py reads its key
+# pairs in), 256 entries.
+hist_define msr kvm/kvm_msr 'hist:keys=write,ecx:vals=hitcount:sort=hitcount.descending:size=1024'
+hist_start exit uexit pio mmio
+hist_start_optional msr
 net_made=0
 iperf_pid=
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-	for k in "${kinds[@]}"; do echo "!${hs[$k]}" >>"${ev[$k]}/trigger" 2>/dev/null; done
+	hist_stop
 	[ -n "$iperf_pid" ] && kill "$iperf_pid" 2>/dev/null
 	if [ "$net_made" = 1 ]; then
 		ip link del "$tap" 2>/dev/null
@@ -153,171 +125,8 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-echo "tracing=$tracing" >>"$raw/meta.env"
-echo "hists=${kinds[*]}" >>"$raw/meta.env"
-[ $tracing = 1 ] || say "no kvm tracepoint histograms here ($T): VM exits not counted"
-hist_clear() {	# hist_clear KIND: zero a histogram; re-create it if :clear did not
-	local k=$1
-	echo "${hs[$k]}:clear" >>"${ev[$k]}/trigger" 2>/dev/null
-	if ! grep -q '^ *Hits: 0$' "${ev[$k]}/hist"; then
-		echo "!${hs[$k]}" >>"${ev[$k]}/trigger"
-		echo "${hs[$k]}" >>"${ev[$k]}/trigger"
-	fi
-}
-# The reader of the VMM's stdout: bench/blk-inner.sh's, plus the TAP's counters and the
-# CPU times of the vhost-PID kernel threads (vhost=on) at each marker.
-#   reader RAW VMM TPIDFILE START TAP STALL [KIND=EVENTDIR]...
-# Writes RAW/VMM.console.raw (the bytes), RAW/VMM.console (lines, CR dropped),
-# RAW/VMM.markers ("BEGIN|END JOB LAB-TIME"), and at each marker PREFIX.KIND.hist,
-# PREFIX.cpu (the VMM's CPU ticks: "process PID UTIME STIME", then "TID UTIME STIME
-# COMM" per thread, vhost-PID kernel threads among them) and PREFIX.tap (the TAP's
-# /sys/class/net/TAP/statistics, "name=value") with PREFIX = RAW/VMM.JOB.begin|end;
-# RAW/VMM.all.KIND.hist at EOF.  The VMM's pid: the child of timeout, whose pid is in
-# TPIDFILE.  No line for STALL seconds: RAW/VMM.stalled, and the VMM is stopped.
-# Progress on stderr.
-IFS= read -r -d '' reader <<'EOF'
-import os, select, signal, sys, time
-raw, vmm, tpidfile, start, tap, stall = sys.argv[1:7]
-start, stall = float(start), float(stall)
-evs = [a.split("=", 1) for a in sys.argv[7:]]
-P = lambda *x: os.path.join(raw, vmm + "." + ".".join(x))
-TAPSTATS = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_dropped", "tx_dropped",
-            "rx_errors", "tx_errors")
-
-def stat_line(path):
-    with open(path) as f:
-        x = f.read().rsplit(")", 1)[1].split()
-    return x[11], x[12]
-
-def snap(prefix, pid):
-    for k, d in evs:
-        try:
-            with open(d + "/hist") as f:
-                data = f.read()
-        except OSError:
-            continue
-        with open(prefix + "." + k + ".hist", "w") as f:
-            f.write(data)
-    t = []
-    for s in TAPSTATS:
-        try:
-            with open("/sys/class/net/%s/statistics/%s" % (tap, s)) as f:
-                t.append("%s=%s" % (s, f.read().strip()))
-        except OSError:
-            pass
-    if t:
-        with open(prefix + ".tap", "w") as f:
-            f.write("\n".join(t) + "\n")
-    if not pid:
-        return
-    out = []
-    try:
-        ut, st = stat_line("/proc/%d/stat" % pid)
-        out.append("process %d %s %s" % (pid, ut, st))
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                ut, st = stat_line("/proc/%d/task/%s/stat" % (pid, tid))
-                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                    comm = f.read().strip()
-            except OSError:
-                continue
-            out.append("%s %s %s %s" % (tid, ut, st, comm))
-    except (OSError, IndexError):
-        return
-    # vhost-net's worker: a kernel thread "vhost-PID" (Linux 6.1), not one of the VMM's.
-    want = "vhost-%d" % pid
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % p) as f:
-                comm = f.read().strip()
-            if comm == want:
-                ut, st = stat_line("/proc/%s/stat" % p)
-                out.append("%s %s %s %s" % (p, ut, st, comm))
-        except (OSError, IndexError):
-            continue
-    with open(prefix + ".cpu", "w") as f:
-        f.write("\n".join(out) + "\n")
-
-def say(msg):
-    sys.stderr.write("bench/net: %s: %s\n" % (vmm, msg))
-    sys.stderr.flush()
-
-pid = None
-rawf = open(P("console.raw"), "wb")
-con = open(P("console"), "w")
-marks = open(P("markers"), "w")
-
-def find_pid():
-    global pid
-    if pid is None:
-        try:
-            tp = open(tpidfile).read().strip()
-            pid = int(open("/proc/%s/task/%s/children" % (tp, tp)).read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-
-def line_in(b, now):
-    rawf.write(b)
-    line = b.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
-    find_pid()
-    i = line.find("HVBENCH-")
-    if i >= 0:
-        w = line[i + 8:].split()
-        if len(w) > 1 and w[0] in ("BEGIN", "END"):
-            snap(P(w[1], w[0].lower()), pid)
-            marks.write("%s %s %.6f\n" % (w[0], w[1], now))
-            marks.flush()
-            say(line[i + 8:] + " (lab +%.1f s)" % (now - start))
-        elif w and w[0] in ("UP", "NETUP", "DONE", "ERROR"):
-            say(line[i + 8:] + " (at %.0f s)" % (now - start))
-    con.write(line + "\n")
-    con.flush()     # so that a stuck guest's last words can be read while it hangs
-    rawf.flush()
-
-# A guest that prints nothing for STALL seconds (the markers come at least every job) is
-# stuck: the VMM is stopped (TERM, then KILL), and VMM.stalled says after how long.
-fd = sys.stdin.fileno()
-buf = b""
-last = start
-kill_at = None
-while True:
-    r, _w, _x = select.select([fd], [], [], 2.0)
-    now = time.time()
-    if not r:
-        find_pid()
-        if pid and kill_at is None and now - last > stall:
-            with open(P("stalled"), "w") as f:
-                f.write("%.0f\n" % (now - last))
-            say("the guest printed nothing for %.0f s: stopping the VMM (pid %d)" % (now - last, pid))
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
-            kill_at = now + 15
-        elif kill_at and now > kill_at:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-            kill_at = float("inf")
-        continue
-    chunk = os.read(fd, 65536)
-    if not chunk:
-        break
-    buf += chunk
-    while b"\n" in buf:
-        b, buf = buf.split(b"\n", 1)
-        line_in(b + b"\n", now)
-    last = now
-if buf:
-    line_in(buf, time.time())
-snap(P("all"), None)
-EOF
-evargs=()
-[ $tracing = 1 ] && for k in "${kinds[@]}"; do evargs+=("$k=${ev[$k]}"); done
-py=$(command -v python3)
+hist_meta
+hist_evargs
 
 # ---- Preparation: the network and the disk ----
 t0=$EPOCHREALTIME
@@ -469,45 +278,22 @@ fi
 		echo 'off ok'
 	} >"$g"
 	chmod 0755 "$g"
-	# Into the copy with debugfs: mkdir, write, then mode 0755 and root's ownership.
-	debugfs -w -f - "$work/disk.raw" <<-EOF
-		mkdir /hvbench
-		write $g /hvbench/run.sh
-		sif /hvbench/run.sh mode 0100755
-		sif /hvbench/run.sh uid 0
-		sif /hvbench/run.sh gid 0
-	EOF
-	debugfs -R "stat /hvbench/run.sh" "$work/disk.raw" | head -3
-	debugfs -R "cat /hvbench/run.sh" "$work/disk.raw" | cmp - "$g"
-	bash -n "$g"
-	e2fsck -fn "$work/disk.raw"
+	install_init "$work/disk.raw" "$g"
 	ls -ls "$work/disk.raw"
 	sync
 ) >"$raw/prep.log" 2>&1
 prep=$?
 set +e
-say "preparation: exit $prep after $(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.0f", e - s }') s (logs: net.log, prep.log)"
-if [ $prep != 0 ]; then
-	tail -20 "$raw/prep.log" >&2
-	exit 1
-fi
-cp "$work/run.sh" "$raw/guest-run.sh"
+prep_done $prep "$t0" "logs: net.log, prep.log"
 
 # ---- The guests ----
-# shellcheck disable=SC2054  # the commas are QEMU's
-qemu=(qemu-system-x86_64 -name netbench,debug-threads=on	# thread names: "CPU n/KVM"
-      -enable-kvm -M q35 -cpu host -m "$mem" -smp "$cpus" -nodefaults
-      -no-user-config -display none -monitor none -serial stdio -no-reboot
-      -kernel "$kernel" -initrd "$initrd" -append "$append"
-      -drive "file=$work/disk.raw,if=none,id=d0,format=raw,cache=none,aio=io_uring"
-      -device virtio-blk-pci,drive=d0)
+# Both: the root disk, the NIC on tap1, COM1.
+qemu_base netbench
 qnic="-device virtio-net-pci,netdev=n0,mac=$mac"
 qtap="tap,id=n0,ifname=$tap,script=no,downscript=no"
-# No virtio console / rng: the same devices as the QEMU guest (a disk, a NIC and COM1).
+hvrun_base
 # shellcheck disable=SC2206  # HVRUN_BENCH_NET_HVRUN_ARGS: extra options, split on blanks
-hv=("$hvrun" -m "$mem" -c "$cpus" -k "$kernel" -i "$initrd" -a "$append" --no-reboot
-    --no-virtio-console --no-rng --exit-stats -d "$work/disk.raw,cache=none" -t "$tap"
-    ${HVRUN_BENCH_NET_HVRUN_ARGS:-})
+hv+=(-t "$tap" ${HVRUN_BENCH_NET_HVRUN_ARGS:-})
 run_timeout=${HVRUN_BENCH_NET_RUN_TIMEOUT:-$((600 + ${#jobs[@]} * (runtime + 90)))}
 # Seconds without a console line after which the guest counts as stuck (the reader stops
 # the VMM): boot to the first line, or one job's window, is far shorter.
@@ -516,7 +302,7 @@ stall=${HVRUN_BENCH_NET_STALL:-$((180 + 3 * runtime))}
 run_vmm() {	# run_vmm NAME CMD...
 	local v=$1 s rc
 	shift
-	[ $tracing = 1 ] && for k in "${kinds[@]}"; do hist_clear "$k"; done
+	hist_clear_all
 	say "$v: booting ($*)"
 	rm -f "$raw/$v.tpid" "$raw/$v.iperf3.pid"
 	# A fresh iperf3 server for each guest: a test left half-way cannot block the next VMM.
@@ -535,7 +321,8 @@ run_vmm() {	# run_vmm NAME CMD...
 	# Its pid for the reader: the child of timeout, whose pid the subshell writes before
 	# it becomes timeout.
 	(echo "$BASHPID" >"$raw/$v.tpid"; exec timeout -k 10 "$run_timeout" "$@" </dev/null 2>"$raw/$v.stderr") |
-		"$py" -c "$reader" "$raw" "$v" "$raw/$v.tpid" "$s" "$tap" "$stall" "${evargs[@]}"
+		"${reader[@]}" --name bench/net --tap "$tap" --vhost --stall "$stall" \
+			"$raw" "$v" "$raw/$v.tpid" "$s" "${evargs[@]}"
 	rc=${PIPESTATUS[0]}
 	# What this kernel logged meanwhile (an oops in the emulated machine explains a stall).
 	dmesg 2>/dev/null | tail -n +$((kmsg0 + 1)) >"$raw/$v.lab-kmsg"
@@ -556,23 +343,11 @@ run_vmm() {	# run_vmm NAME CMD...
 	fi
 }
 # Page cache: read the kernel, initrd and binaries once, so neither VMM pays for 9p.
-cat "$kernel" "$initrd" "$hvrun" "$(command -v qemu-system-x86_64)" /usr/share/qemu/* >/dev/null 2>&1
-
-# A guest that dies before its script starts (a triple fault in early boot now and then,
-# the nested emulation's doing, for either VMM) is booted once more; the first try's
-# files are kept as VMM.boot1.*.  A guest that fails later is not retried: that counts.
-run_vmm_retry() {	# run_vmm_retry NAME CMD...
-	local v=$1 f
-	run_vmm "$@"
-	grep -q 'HVBENCH-UP' "$raw/$v.console" 2>/dev/null && return 0
-	# A VMM that refuses to start (bad option, no TAP...) would only refuse again.
-	[ "$(sed -n 's/^wall_s=//p' "$raw/$v.run.env" | cut -d. -f1)" -lt 10 ] && return 0
-	say "$v: the guest never started its script: booting it once more"
-	for f in "$raw/$v".*; do
-		[ -e "$f" ] && mv "$f" "$raw/$v.boot1.${f#"$raw/$v".}"
-	done
-	run_vmm "$@"
-}
+warm_cache "$kernel" "$initrd" "$hvrun" "$(command -v qemu-system-x86_64)" /usr/share/qemu/*
+# A guest that dies before its script starts is booted once more (lib/inner.sh's
+# run_vmm_retry), but not a VMM that gave up within 10 s: one that refuses to start (a bad
+# option, no TAP...) would only refuse again.
+retry_min_wall=10
 for v in $vmms; do
 	case $v in
 	hvrun) run_vmm_retry hvrun "${hv[@]}" ;;
