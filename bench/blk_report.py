@@ -19,42 +19,23 @@ Requests are fio's total IOs of the job (read + write); the guest's
 Writes the CSV (one row per target and job) and the data file for
 bench/blk_plot.gp.  Exit status: 0 if every run and job produced numbers, else 1.
 """
-import argparse
 import csv
-import json
 import os
 import re
 import sys
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-try:
-    from boot_report import svm_exit_names  # SVM exit names from <asm/svm.h>
-except Exception:  # pragma: no cover - boot_report.py missing or broken
-    def svm_exit_names(*_a, **_k):
-        return {}
-
-from boot_report import hist_entries, lab_status_lines  # noqa: E402 (after sys.path)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from reportlib import (anomaly_lines, by_count, console_tail, cpu_delta,  # noqa: E402
+                       csv_cell, csv_exit_reasons, exit_counts, exit_notes, f2, f_int,
+                       guest_notes, hist_delta, kernel_notes, kvm_exit_names,
+                       lab_status_lines, load_json_text, load_run, no_result, parse_cpu,
+                       parse_hist, plot_cell, read_env, read_jobs, report_args, stderr_lines,
+                       stderr_note, svm_exit_names, top_exit_reasons, vs_qemu_notes,
+                       where_lines, whole_run_cells, window, window_hists)
 
 VMMS = [("hvrun", "hvrun"), ("qemu", "QEMU")]
 TARGETS = VMMS + [("host", "host io_uring")]
-KVM_H = "/usr/include/linux/kvm.h"
-KMSG = re.compile(r"^\s*\[\s*\d+\.\d+\]")
-# kvm_mmio "type": KVM_TRACE_MMIO_READ_UNSATISFIED 0, READ 1, WRITE 2
-MMIO_TYPES = {0: "read-unsatisfied", 1: "read", 2: "write"}
-
-
-def kvm_exit_names(path=KVM_H):
-    names = {}
-    try:
-        for m in re.finditer(r"^#define\s+KVM_EXIT_(\w+)\s+(\d+)\s*$", open(path).read(), re.M):
-            names.setdefault(int(m.group(2)), m.group(1))
-    except OSError:
-        pass
-    # KVM_EXIT_HYPERV_* / XEN_* subtypes reuse small numbers: keep the main ones.
-    for k, v in {0: "UNKNOWN", 1: "EXCEPTION", 2: "IO", 3: "HYPERCALL"}.items():
-        names[k] = v
-    return names
 
 
 def uring_op_names(path="/usr/include/linux/io_uring.h"):
@@ -68,19 +49,6 @@ def uring_op_names(path="/usr/include/linux/io_uring.h"):
         return {}
     names = re.findall(r"^\s*IORING_OP_(\w+)\s*,", m.group(1), re.M)
     return dict(enumerate(names))
-
-
-def parse_hist(path):
-    """{key tuple: hits}; None if the file is missing."""
-    entries = hist_entries(path)
-    if entries is None:
-        return None
-    out = {}
-    for fields, hits in entries:
-        key = [n if n is not None else v.strip() for _k, v, n in fields]
-        key = tuple(key) if len(key) > 1 else key[0]
-        out[key] = out.get(key, 0) + hits
-    return out
 
 
 def parse_interrupts(path):
@@ -104,42 +72,6 @@ def parse_interrupts(path):
             name = "dev:" + (f[-1] if len(f) > i else name)
         out[name] = out.get(name, 0) + n
     return out
-
-
-def hist_delta(begin, end):
-    if begin is None or end is None:
-        return None
-    d = {k: end.get(k, 0) - begin.get(k, 0) for k in set(begin) | set(end)}
-    return {k: v for k, v in d.items() if v}
-
-
-def read_env(path):
-    env = {}
-    try:
-        for line in open(path, errors="replace"):
-            k, _, v = line.rstrip("\n").partition("=")
-            if k:
-                env[k] = v
-    except OSError:
-        pass
-    return env
-
-
-def load_json_text(text):
-    """fio's JSON, possibly with kernel messages or fio warnings mixed in."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    lines = [l for l in text.splitlines() if not KMSG.match(l)]
-    text = "\n".join(lines)
-    i = text.find("{")
-    if i < 0:
-        return None
-    try:
-        return json.loads(text[i:])
-    except ValueError:
-        return None
 
 
 def fio_metrics(j):
@@ -176,168 +108,14 @@ def fio_metrics(j):
     return m
 
 
-def parse_console(path):
-    """Per job: rc, irq before/after {name: n}, stat before/after [..], fio JSON text."""
-    info, irqlines, jobs, errors, fioerr, dmesg = {}, "", {}, [], {}, None
-    up = done = None
-    try:
-        lines = open(path, errors="replace").read().splitlines()
-    except OSError:
-        return None
-    cur = None
-    buf = []
-    for line in lines:
-        if cur is not None:
-            if "HVBENCH-JSON-END" in line:
-                jobs.setdefault(cur, {})["json"] = "\n".join(buf)
-                cur, buf = None, []
-            elif "HVBENCH-DMESG-END" in line and cur == "\0dmesg":
-                dmesg = [re.sub(r"\x1b\[[0-9;]*m", "", x) for x in buf]
-                cur, buf = None, []
-            else:
-                buf.append(line)
-            continue
-        i = line.find("HVBENCH-")
-        if i < 0:
-            continue
-        rest = line[i + 8:]
-        word, _, arg = rest.partition(" ")
-        if word == "UP":
-            up = arg
-        elif word == "DONE":
-            done = arg
-        elif word == "ERROR":
-            errors.append(arg)
-        elif word == "INFO":
-            for kv in arg.split():
-                k, _, v = kv.partition("=")
-                info[k] = v
-        elif word == "IRQLINES":
-            irqlines = arg
-        elif word in ("BEGIN", "END"):
-            parts = arg.split()
-            if not parts:
-                continue
-            j = jobs.setdefault(parts[0], {})
-            for kv in parts[1:]:
-                k, _, v = kv.partition("=")
-                if k == "rc":
-                    j["rc"] = int(v) if v.isdigit() else v
-                elif k == "t":
-                    try:
-                        j["t_" + word.lower()] = float(v)
-                    except ValueError:
-                        pass
-        elif word == "TTY":
-            parts = arg.split()
-            if len(parts) == 3 and parts[2].isdigit():
-                jobs.setdefault(parts[0], {})["tty_" + parts[1]] = int(parts[2])
-        elif word == "DMESG-BEGIN":
-            cur, buf = "\0dmesg", []
-        elif word in ("IRQ", "STAT"):
-            parts = arg.split()
-            if len(parts) >= 2:
-                j = jobs.setdefault(parts[0], {})
-                if word == "IRQ":
-                    j["irq_" + parts[1]] = {k: int(v) for k, _, v in
-                                            (p.partition("=") for p in parts[2:]) if v.isdigit()}
-                else:
-                    j["stat_" + parts[1]] = [int(x) for x in parts[2:] if x.isdigit()]
-        elif word in ("FIOERR", "JOBERR"):   # JOBERR: bench/net's (iperf3's stderr)
-            name, _, msg = arg.partition(" ")
-            fioerr.setdefault(name, []).append(msg)
-        elif word == "JSON-BEGIN":
-            cur, buf = arg.strip(), []
-    return {"info": info, "irqlines": irqlines, "jobs": jobs, "errors": errors, "up": up,
-            "done": done, "fioerr": fioerr, "dmesg": dmesg}
-
-
-def parse_cpu(path):
-    """(pid, process ticks, {tid: (ticks, comm)}) from a snap .cpu file; None if missing."""
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        return None
-    pid, total, threads = None, None, {}
-    for l in lines:
-        f = l.split(None, 3)
-        if f[0] == "process" and len(f) == 4:
-            pid, total = int(f[1]), int(f[2]) + int(f[3])
-        elif len(f) >= 3 and f[0].isdigit():
-            threads[int(f[0])] = (int(f[1]) + int(f[2]), f[3] if len(f) > 3 else "")
-    return pid, total, threads
-
-
-def is_vcpu(tid, pid, comm):
-    """QEMU names its vCPU threads "CPU n/KVM"; hvrun's are "vcpuN" (older builds kept the
-    process name)."""
-    return bool(re.match(r"CPU \d+/KVM$|vcpu\d+$", comm)) or (comm == "hvrun" and tid != pid)
-
-
-def cpu_delta(begin, end, hz):
-    """Seconds of CPU in the window: (process, vCPU threads, other threads)."""
-    if not begin or not end or begin[1] is None or end[1] is None:
-        return None
-    pid = end[0]
-    vcpu = 0
-    for tid, (ticks, comm) in end[2].items():
-        if is_vcpu(tid, pid, comm):
-            vcpu += ticks - begin[2].get(tid, (0, ""))[0]
-    total = end[1] - begin[1]
-    return total / hz, vcpu / hz, (total - vcpu) / hz
-
-
-def stderr_lines(path):
-    """hvrun/QEMU stderr without hvrun's --exit-stats block; and that block as a dict."""
-    other, stats = [], {}
-    try:
-        lines = open(path, errors="replace").read().splitlines()
-    except OSError:
-        return other, stats
-    in_stats = False
-    for l in lines:
-        if l.startswith("hvrun: VM exits that reached hvrun"):
-            in_stats = True
-            continue
-        if in_stats:
-            m = re.match(r"^\s+(\S+)\s+(\d+)$", l)
-            if m:
-                stats[m.group(1)] = int(m.group(2))
-                continue
-            m = re.match(r"^\s+\((port|MMIO) accesses no device claimed: (\d+)\)", l)
-            if m:
-                stats["unclaimed " + m.group(1)] = int(m.group(2))
-                continue
-            in_stats = False
-        if l.strip():
-            other.append(l)
-    return other, stats
-
-
-def f_int(x):
-    return "n/a" if x is None else "{:,}".format(int(round(x)))
-
-
 def f_rate(iops, mibs):
     if iops is None:
         return "n/a"
     return "%s / %.1f" % (f_int(iops), mibs)
 
 
-def f2(x, fmt="%.2f"):
-    return "n/a" if x is None else fmt % x
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--mode", required=True)
-    ap.add_argument("--date", required=True)
-    ap.add_argument("--lab-status", type=int, default=0)
-    ap.add_argument("--elapsed")
-    ap.add_argument("--csv")
-    ap.add_argument("--plot-data")
-    a = ap.parse_args()
+    a = report_args()
     R = lambda *p: os.path.join(a.raw, *p)
 
     svm = svm_exit_names()
@@ -349,34 +127,15 @@ def main():
     hz = float(meta.get("clk_tck") or 100)
     tracing = meta.get("tracing") == "1"
     finished = os.path.exists(R("done"))
-    jobs = []
-    try:
-        for line in open(R("jobs.txt")):
-            line = line.rstrip("\n")
-            if "|" in line:
-                name, _, opts = line.partition("|")
-                jobs.append((name, opts))
-    except OSError:
-        pass
+    jobs = read_jobs(R("jobs.txt"), 2)     # (name, fio options)
 
     # ---- Load ----
     res = {}      # (target, job) -> dict
     runs = {}     # vmm -> run info
     for v, _ in VMMS:
         run = read_env(R(v + ".run.env"))
-        con = parse_console(R(v + ".console"))
-        other, xstats = stderr_lines(R(v + ".stderr"))
-        run["console"] = con
-        run["stderr"] = other
-        run["exit_stats"] = xstats
-        run["all"] = {k: parse_hist(R("%s.all.%s.hist" % (v, k))) for k in ("exit", "uexit")}
-        markers = {}
-        try:
-            for line in open(R(v + ".markers")):
-                w, n, t = line.split()
-                markers[(w, n)] = float(t)
-        except (OSError, ValueError):
-            pass
+        markers = load_run(R, v, run)
+        con = run["console"]
         runs[v] = run
         for name, _opts in jobs:
             r = {"target": v, "job": name, "status": "ok"}
@@ -385,8 +144,7 @@ def main():
             if m:
                 r.update(m)
             if "rc" not in cj:
-                r["status"] = "no result" if run.get("rc") in (None, "0") else \
-                    "no result (VMM exit %s)" % run.get("rc")
+                r["status"] = no_result(run)
             elif cj["rc"] != 0:
                 r["status"] = "fio exit %s" % cj["rc"]
             elif not m:
@@ -396,27 +154,15 @@ def main():
             sb, sa = cj.get("stat_before"), cj.get("stat_after")
             r["dev_ios"] = ((sa[0] + sa[4]) - (sb[0] + sb[4])
                             if sb and sa and len(sb) > 4 and len(sa) > 4 else None)
-            if ("BEGIN", name) in markers and ("END", name) in markers:
-                r["window_s"] = markers[("END", name)] - markers[("BEGIN", name)]
-                if cj.get("t_begin") is not None and cj.get("t_end") is not None:
-                    r["guest_window_s"] = cj["t_end"] - cj["t_begin"]
-                    r["clock_ratio"] = r["guest_window_s"] / r["window_s"]
-            tb, ta = cj.get("tty_before"), cj.get("tty_after")
-            r["tty_tx"] = ta - tb if tb is not None and ta is not None else None
+            window(r, name, markers, cj)
             cd = cpu_delta(parse_cpu(R("%s.%s.begin.cpu" % (v, name))),
                            parse_cpu(R("%s.%s.end.cpu" % (v, name))), hz)
             r["cpu_s"], r["cpu_vcpu_s"], r["cpu_other_s"] = cd if cd else (None, None, None)
             r["lab_irq"] = hist_delta(parse_interrupts(R("%s.%s.begin.interrupts" % (v, name))),
                                       parse_interrupts(R("%s.%s.end.interrupts" % (v, name))))
-            for k in ("exit", "uexit", "pio", "mmio", "sqe", "async", "msr"):
-                r["h_" + k] = hist_delta(parse_hist(R("%s.%s.begin.%s.hist" % (v, name, k))),
-                                         parse_hist(R("%s.%s.end.%s.hist" % (v, name, k))))
-            r["exits"] = sum(r["h_exit"].values()) if r["h_exit"] is not None else None
-            r["uexits"] = sum(r["h_uexit"].values()) if r["h_uexit"] is not None else None
-            r["pio"] = sum(r["h_pio"].values()) if r["h_pio"] is not None else None
-            r["mmio_w"] = (sum(n for (t, _g), n in r["h_mmio"].items() if t == 2)
-                           if r["h_mmio"] is not None else None)
-            r["com1_data"] = r["h_pio"].get(0x3f8, 0) if r["h_pio"] is not None else None
+            r.update(window_hists(R, v, name, ("exit", "uexit", "pio", "mmio", "sqe", "async",
+                                               "msr")))
+            exit_counts(r)
             r["sqes"] = sum(r["h_sqe"].values()) if r["h_sqe"] is not None else None
             r["async"] = sum(r["h_async"].values()) if r["h_async"] is not None else None
             ios = r.get("ios")
@@ -458,18 +204,9 @@ def main():
     p = out.append
     p("# bench/blk: virtio-blk under fio, hvrun vs QEMU vs the host's io_uring")
     p("")
-    if a.mode == "lab":
-        where = ("lab (tests/lab/lab.sh: nested KVM on QEMU TCG -cpu max, one session; lab "
-                 "kernel %s, %s vCPUs, \"%s\")" % (meta.get("where_kernel", "?"),
-                                                   meta.get("nproc", "?"),
-                                                   meta.get("cpu_model_name", "?")))
-    else:
-        where = "direct (host KVM %s, \"%s\")" % (meta.get("kvm_module", "?"),
-                                                   meta.get("cpu_model_name", "?"))
     info = ((runs.get("hvrun") or {}).get("console") or {}).get("info") or \
         ((runs.get("qemu") or {}).get("console") or {}).get("info") or {}
-    p("- where: " + where)
-    p("- date: %s%s" % (a.date, "; measuring step took " + a.elapsed if a.elapsed else ""))
+    out += where_lines(a, meta)
     p("- guest: Debian 12 image of tests/guests/mkdebian.sh (its kernel %s, %s), %s vCPUs, "
       "%s MiB; `%s`: the guest's PID 1 is a script (written into a copy of the image with "
       "debugfs) that runs the jobs on /dev/vdb and powers off; no systemd" % (
@@ -528,12 +265,7 @@ def main():
 
     if tracing:
         # Exits per request by SVM reason: the union of the top reasons.
-        tot = {}
-        for (t, _n), r in res.items():
-            for c, n in (r.get("h_exit") or {}).items():
-                if r.get("ios"):
-                    tot[c] = tot.get(c, 0) + n / r["ios"]
-        top = sorted(tot, key=lambda c: -tot[c])[:8]
+        top = top_exit_reasons(res, "ios", 8)
         p("VM exits per request by SVM exit reason (the job's window), exits that reached the "
           "VMM (kvm:kvm_userspace_exit) and MMIO writes KVM handled or passed on (kvm:kvm_mmio, "
           "virtqueue notifications among them), per request; requests = fio IOs (= the "
@@ -575,8 +307,8 @@ def main():
             if r.get("sqes_per_io") is not None:
                 sq = "%.2f" % r["sqes_per_io"]
                 if r.get("h_sqe"):
-                    sq += " (%s)" % ", ".join("%s %s" % (uop.get(c, c), f_int(n)) for c, n in
-                                              sorted(r["h_sqe"].items(), key=lambda kv: -kv[1])[:3])
+                    sq += " (%s)" % ", ".join("%s %s" % (uop.get(c, c), f_int(n))
+                                              for c, n in by_count(r["h_sqe"])[:3])
             p("| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
                 name, l, f2(r.get("cpu_us_per_io"), "%.0f"), f2(r.get("cpu_vcpu_us_per_io"), "%.0f"),
                 f2(r.get("cpu_other_us_per_io"), "%.0f"), sq, f2(r.get("async_per_io"), "%.3f"),
@@ -625,16 +357,9 @@ def main():
     p("|---|---|---|---|---|---|---|---|")
     for v, l in VMMS:
         run = runs.get(v, {})
-        he, hu = run["all"]["exit"], run["all"]["uexit"]
-        us = ", ".join("%s %s" % (uname(c), f_int(n))
-                       for c, n in sorted((hu or {}).items(), key=lambda kv: -kv[1])) or "n/a"
-        xs = ", ".join("%s %s" % (k, f_int(n)) for k, n in run["exit_stats"].items()) or "-"
-        up = ((run.get("console") or {}).get("up") or "").replace("uptime=", "")
         dc = run.get("data_cached")
         dc = "%.1f MiB" % (int(dc) / 1048576.0) if dc and dc.isdigit() else "n/a"
-        p("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            l, run.get("rc", "n/a"), run.get("wall_s", "n/a"), up or "n/a",
-            f_int(sum(he.values())) if he is not None else "n/a", us, xs, dc))
+        p("| %s |" % " | ".join(map(str, whole_run_cells(l, run, uname) + [dc])))
     p("")
 
     # ---- Anomalies ----
@@ -643,57 +368,31 @@ def main():
     for v, l in VMMS:
         run = runs.get(v, {})
         con = run.get("console")
-        if run.get("rc") not in (None, "0"):
-            notes.append("%s exited %s%s" % (l, run.get("rc"),
-                                             " (killed by the timeout)" if run.get("rc") in ("124", "137") else ""))
-        if run.get("rc") is None:
-            notes.append("%s: no run recorded" % l)
+        notes += exit_notes(l, run)
         dc = run.get("data_cached") or ""
         if dc.isdigit() and int(dc) > 16 * 1048576:
             notes.append("%s: %.0f MiB of data.raw were in the lab's page cache after the run, "
                          "despite cache=none" % (l, int(dc) / 1048576.0))
-        if con is not None and con.get("done") != "ok":
-            notes.append("%s: the guest did not finish its jobs (HVBENCH-DONE %s)" % (l, con.get("done")))
-        for e in (con or {}).get("errors", []):
-            notes.append("%s guest: %s" % (l, e))
+        notes += guest_notes(l, con)
         for n, msgs in (con or {}).get("fioerr", {}).items():
             notes.append("%s guest fio %s: `%s`" % (l, n, " / ".join(msgs[:3])[:300]))
-        if run.get("stderr"):
-            notes.append("%s stderr (%d lines): %s" % (l, len(run["stderr"]), "; ".join(
-                "`%s`" % s[:200].replace("`", "'") for s in run["stderr"][:8])))
+        notes += stderr_note(l, run.get("stderr"))
         try:
-            kl = [x for x in open(R(v + ".console"), errors="replace").read().splitlines()
-                  if KMSG.match(x) and not re.search(r"sysrq: Power Off|reboot: Power down", x)]
+            clines = open(R(v + ".console"), errors="replace").read().splitlines()
         except OSError:
-            kl = []
-        if kl:
-            notes.append("%s guest kernel printed %d line(s) despite `quiet`: %s" % (
-                l, len(kl), "; ".join("`%s`" % x.strip()[:160] for x in kl[:5])))
-        dm = (con or {}).get("dmesg")
-        if dm:
-            # "hrtimer: interrupt took N ns": the emulator's slowness, nothing else.
-            benign = [x for x in dm if "hrtimer: interrupt took" in x]
-            rest = [x for x in dm if x not in benign]
-            for lst, where in ((rest, notes), (benign, infos)):
-                if lst:
-                    where.append("%s guest kernel log during the jobs (%d lines): %s" % (
-                        l, len(lst), "; ".join("`%s`" % x.strip()[:200].replace("`", "'")
-                                               for x in lst[:8])))
+            clines = []
+        kernel_notes(l, clines, (con or {}).get("dmesg"), notes, infos)
         if os.path.exists(R(v + ".boot1.run.env")):
             b1 = read_env(R(v + ".boot1.run.env"))
             hu = parse_hist(R(v + ".boot1.all.uexit.hist")) or {}
-            try:
-                tail = [x for x in open(R(v + ".boot1.console"), errors="replace")
-                        .read().splitlines() if x.strip()][-3:]
-            except OSError:
-                tail = []
+            tail = console_tail(R, v + ".boot1.console", 3)
             other, _x = stderr_lines(R(v + ".boot1.stderr"))
             infos.append("%s: the first boot died before the guest's script started (exit %s "
                          "after %s s; exits that reached the VMM: %s; console tail: %s%s) and "
                          "was booted once more; its files are %s.boot1.*" % (
                              l, b1.get("rc", "?"), b1.get("wall_s", "?"),
-                             ", ".join("%s %s" % (uname(c), f_int(n)) for c, n in
-                                       sorted(hu.items(), key=lambda kv: -kv[1])) or "n/a",
+                             ", ".join("%s %s" % (uname(c), f_int(n))
+                                       for c, n in by_count(hu)) or "n/a",
                              "; ".join("`%s`" % x[:120] for x in tail) or "empty",
                              "; stderr: " + "; ".join("`%s`" % x[:160] for x in other[:3])
                              if other else "", v))
@@ -727,43 +426,14 @@ def main():
                          "sent only %d characters: %d port accesses the tty did not make "
                          "(printk's console writes? see the kernel log)"
                          % (dict(TARGETS)[t], n, c1, tx, c1 - tx))
-    for name, _o in jobs:
-        he, qe = g("hvrun", name, "exits_per_io"), g("qemu", name, "exits_per_io")
-        if he and qe and he > 1.5 * qe:
-            notes.append("%s: hvrun takes %.1fx the VM exits per request of QEMU (%.2f vs %.2f)"
-                         % (name, he / qe, he, qe))
-        hq, qq = g("hvrun", name, "irqs_per_io"), g("qemu", name, "irqs_per_io")
-        if hq and qq and hq > 1.5 * qq:
-            notes.append("%s: hvrun raises %.1fx the interrupts per request of QEMU (%.3f vs %.3f)"
-                         % (name, hq / qq, hq, qq))
-        hi, qi = g("hvrun", name, "iops"), g("qemu", name, "iops")
-        if hi and qi and hi < 0.67 * qi:
-            notes.append("%s: hvrun reaches only %.0f%% of QEMU's IOPS" % (name, 100 * hi / qi))
-        hu, qu = g("hvrun", name, "uexits_per_io"), g("qemu", name, "uexits_per_io")
-        if hu is not None and qu is not None and hu > 0.05 and hu > 2 * qu:
-            notes.append("%s: %.3f exits per request reach hvrun (QEMU %.3f): work outside "
-                         "ioeventfd/irqfd" % (name, hu, qu))
-    p("Anomalies:" if notes else "Anomalies: none found (all runs ok, no VMM stderr besides "
-      "--exit-stats, hvrun within 1.5x of QEMU's exits and interrupts per request).")
-    if notes:
-        p("")
-        for n in notes:
-            p("- " + n)
-    if infos:
-        p("")
-        p("Notes:")
-        p("")
-        for n in infos:
-            p("- " + n)
+    notes += vs_qemu_notes(jobs, g, "request", "_per_io", "iops", "IOPS", "uexits_per_io")
+    out += anomaly_lines(notes, infos, "all runs ok, no VMM stderr besides --exit-stats, "
+                         "hvrun within 1.5x of QEMU's exits and interrupts per request")
     print("\n".join(out))
 
     # ---- CSV ----
     if a.csv:
-        reasons = []
-        for r in res.values():
-            for c in sorted(r.get("h_exit") or {}, key=lambda c: -(r["h_exit"][c])):
-                if c not in reasons:
-                    reasons.append(c)
+        reasons = csv_exit_reasons(res)
         cols = ["target", "job", "fio_options", "status", "iops", "mib_s", "ios", "dev_ios",
                 "lat_mean_us", "lat_p50_us", "lat_p99_us", "slat_mean_us", "usr_cpu", "sys_cpu",
                 "disk_util", "window_s", "guest_window_s", "clock_ratio", "exits", "exits_per_io",
@@ -792,17 +462,15 @@ def main():
                         "cpu_other_us_per_io")]
                     h = r.get("h_exit")
                     row += [h.get(c, 0) if h is not None else None for c in reasons]
-                    w.writerow(["" if x is None else
-                                ("%.4f" % x if isinstance(x, float) else x) for x in row])
+                    w.writerow([csv_cell(x) for x in row])
 
     # ---- gnuplot data: one line per job ----
     if a.plot_data:
-        q = lambda x: "?" if x is None else "%.4f" % x
         with open(a.plot_data, "w") as f:
             f.write("# job hvrun_iops qemu_iops host_iops hvrun_mibs qemu_mibs host_mibs "
                     "hvrun_exits_per_io qemu_exits_per_io hvrun_irqs_per_io qemu_irqs_per_io\n")
             for name, _o in jobs:
-                f.write('"%s" %s\n' % (name, " ".join(q(g(t, name, k)) for k, ts in (
+                f.write('"%s" %s\n' % (name, " ".join(plot_cell(g(t, name, k)) for k, ts in (
                     ("iops", TARGETS), ("mibs", TARGETS), ("exits_per_io", VMMS),
                     ("irqs_per_io", VMMS)) for t, _l in ts)))
 

@@ -25,13 +25,15 @@ import re
 import statistics
 import sys
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from reportlib import SVM_H, hist_entries, lab_status_lines, svm_exit_names  # noqa: E402
+
 DIRECT = [("hvrun", "hvrun"), ("qemu-q35", "QEMU q35"), ("qemu-microvm", "QEMU microvm")]
 FIRMWARE = [("hvrun-fw", "hvrun fw"), ("qemu-fw", "QEMU pc fw")]
 # The direct-boot row each firmware row is compared with (same VMM).
 FW_PEER = {"hvrun-fw": "hvrun", "qemu-fw": "qemu-q35"}
 PCI_CFG_PORTS = range(0xcf8, 0xd00)
-SVM_H = "/usr/include/x86_64-linux-gnu/asm/svm.h"
-KVM_H = "/usr/include/x86_64-linux-gnu/asm/kvm.h"
 
 # Legacy PC I/O ports: what the guest was talking to.
 PORT_NAMES = [
@@ -52,19 +54,6 @@ PORT_NAMES = [
 COM_REGS = ["THR/RBR", "IER", "IIR/FCR", "LCR", "MCR", "LSR", "MSR", "SCR"]
 
 
-def lab_status_lines(status, finished, what):
-    """The report's warning line about how the lab session ended, if it did not end well."""
-    if status == 124:
-        return ["- **LAB HANG** (lab.sh exit 124): the session stopped before " + what]
-    if status == 125:
-        return ["- **lab harness error** (lab.sh exit 125): see its messages on stderr"]
-    if status != 0:
-        return ["- **the measuring step exited %d**" % status]
-    if not finished:
-        return ["- **the measuring step did not finish** (no `done` file)"]
-    return []
-
-
 def port_name(p):
     if 0x3f8 <= p <= 0x3ff:
         return "COM1 " + COM_REGS[p - 0x3f8]
@@ -74,59 +63,6 @@ def port_name(p):
         if lo <= p <= hi:
             return n
     return ""
-
-
-def svm_exit_names(svm_h=SVM_H, kvm_h=KVM_H):
-    """{code: NAME} from the SVM_EXIT_* defines (NAME as in SVM_EXIT_NAME); exception
-    intercepts (EXCP_BASE + vector) as "EXCP_PF" etc. from SVM_EXIT_REASONS."""
-    names = {}
-    try:
-        text = open(svm_h).read()
-    except OSError:
-        return names
-    for m in re.finditer(r"^#define\s+SVM_EXIT_(\w+)\s+(-?(?:0x[0-9a-fA-F]+|\d+))\s*$",
-                         text, re.M):
-        name, val = m.group(1), int(m.group(2), 0)
-        if name in ("EXCP_BASE", "LAST_EXCP"):
-            continue
-        names.setdefault(val, name)
-    base = next((int(m.group(1), 0) for m in
-                 re.finditer(r"^#define\s+SVM_EXIT_EXCP_BASE\s+(\S+)", text, re.M)), None)
-    vectors = {}
-    try:
-        for m in re.finditer(r"^#define\s+(\w+)_VECTOR\s+(\d+)\s*$", open(kvm_h).read(), re.M):
-            vectors[m.group(1)] = int(m.group(2))
-    except OSError:
-        pass
-    if base is not None:
-        for m in re.finditer(r"SVM_EXIT_EXCP_BASE\s*\+\s*(\w+)_VECTOR", text):
-            if m.group(1) in vectors:
-                names[base + vectors[m.group(1)]] = "EXCP_" + m.group(1)
-    return names
-
-
-HIST_LINE = re.compile(r"^\{\s*(.*?)\s*\}\s*hitcount:\s*(\d+)")
-
-
-def hist_entries(path):
-    """A kvm:* histogram file's entries as [(fields, hits)], fields a list of (name, text,
-    last number or None) -- common_pid may print as "comm[  1234]"; None if no file."""
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        return None
-    entries = []
-    for line in lines:
-        m = HIST_LINE.match(line)
-        if not m:
-            continue
-        fields = []
-        for part in m.group(1).split(","):
-            k, _, v = part.partition(":")
-            num = re.findall(r"\d+", v)
-            fields.append((k.strip(), v, int(num[-1]) if num else None))
-        entries.append((fields, int(m.group(2))))
-    return entries
 
 
 def parse_hist(path, key, tids):

@@ -16,23 +16,25 @@ TSO/GRO one packet may carry up to 64 KiB).  Then exits per packet by reason, th
 VMM's CPU per packet, checks of the window, whole-run totals, a "what this shows"
 paragraph written from the numbers, and the anomalies found.
 
-The console parser, histogram and CPU helpers are bench/blk_report.py's; the lab
-status lines and SVM exit names bench/boot_report.py's.  Writes the CSV (one row
-per VMM and job) and the data file for bench/net_plot.gp.  Exit status: 0 if every
-VMM that was to run produced numbers for every job, else 1.
+The raw files' parsers and the report's shared pieces are bench/lib/reportlib.py's, as
+bench/blk_report.py's are.  Writes the CSV (one row per VMM and job) and the data file
+for bench/net_plot.gp.  Exit status: 0 if every VMM that was to run produced numbers for
+every job, else 1.
 """
-import argparse
 import csv
 import os
 import re
 import sys
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blk_report import (KMSG, cpu_delta, f2, f_int, hist_delta, kvm_exit_names,  # noqa: E402
-                        load_json_text, parse_console, parse_cpu, parse_hist, read_env,
-                        stderr_lines)
-from boot_report import hist_entries, lab_status_lines, svm_exit_names  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from reportlib import (anomaly_lines, by_count, console_tail, cpu_delta,  # noqa: E402
+                       csv_cell, csv_exit_reasons, exit_counts, exit_notes, f2, f_int,
+                       guest_notes, hist_entries, kernel_notes, kvm_exit_names,
+                       lab_status_lines, load_json_text, load_run, no_result, parse_cpu,
+                       plot_cell, read_env, read_jobs, report_args, stderr_note,
+                       svm_exit_names, top_exit_reasons, vs_qemu_notes, where_lines,
+                       whole_run_cells, window, window_hists)
 
 VMMS = [("hvrun", "hvrun"), ("qemu", "QEMU"), ("qemu-vhost", "QEMU vhost")]
 LABEL = dict(VMMS)
@@ -128,15 +130,7 @@ def spread(vals):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--mode", required=True)
-    ap.add_argument("--date", required=True)
-    ap.add_argument("--lab-status", type=int, default=0)
-    ap.add_argument("--elapsed")
-    ap.add_argument("--csv")
-    ap.add_argument("--plot-data")
-    a = ap.parse_args()
+    a = report_args()
     R = lambda *p: os.path.join(a.raw, *p)
 
     svm = svm_exit_names()
@@ -148,15 +142,7 @@ def main():
     tracing = meta.get("tracing") == "1"
     finished = os.path.exists(R("done"))
     selected = (meta.get("vmms") or "hvrun qemu qemu-vhost").split()
-    jobs = []       # (name, options, description)
-    try:
-        for line in open(R("jobs.txt")):
-            line = line.rstrip("\n")
-            if "|" in line:
-                name, opts, desc = (line.split("|") + ["", ""])[:3]
-                jobs.append((name, opts, desc))
-    except OSError:
-        pass
+    jobs = read_jobs(R("jobs.txt"), 3)     # (name, iperf3 options, description)
     is_udp = lambda name: name.startswith("udp")
     jobs.sort(key=lambda j: is_udp(j[0]))     # TCP rows first (the chart relies on it)
 
@@ -173,27 +159,15 @@ def main():
             except OSError:
                 if v not in selected:
                     run["skipped"] = "not selected (HVRUN_BENCH_NET_VMMS)"
-        con = parse_console(R(v + ".console"))
-        other, xstats = stderr_lines(R(v + ".stderr"))
-        run["console"] = con
-        run["stderr"] = other
-        run["exit_stats"] = xstats
-        run["all"] = {k: parse_hist(R("%s.all.%s.hist" % (v, k))) for k in ("exit", "uexit")}
-        markers = {}
-        try:
-            for line in open(R(v + ".markers")):
-                w, n, t = line.split()
-                markers[(w, n)] = float(t)
-        except (OSError, ValueError):
-            pass
+        markers = load_run(R, v, run)
+        con = run["console"]
         runs[v] = run
         # The idle window (5 s without traffic, before the jobs): exits per second at rest.
         idle = {}
         ci = (con or {}).get("jobs", {}).get("idle", {})
         if ("BEGIN", "idle") in markers and ("END", "idle") in markers:
             idle["window_s"] = markers[("END", "idle")] - markers[("BEGIN", "idle")]
-            he = hist_delta(parse_hist(R("%s.idle.begin.exit.hist" % v)),
-                            parse_hist(R("%s.idle.end.exit.hist" % v)))
+            he = window_hists(R, v, "idle", ("exit",))["h_exit"]
             if he is not None and idle["window_s"] > 0:
                 idle["h_exit"] = he
                 idle["exits_per_s"] = sum(he.values()) / idle["window_s"]
@@ -212,8 +186,7 @@ def main():
             if run["skipped"]:
                 r["status"] = "n/a: " + run["skipped"]
             elif "rc" not in cj:
-                r["status"] = "no result" if run.get("rc") in (None, "0") else \
-                    "no result (VMM exit %s)" % run.get("rc")
+                r["status"] = no_result(run)
             elif cj["rc"] != 0:
                 r["status"] = "iperf3 exit %s%s" % (cj["rc"], (": " + str(m["iperf_error"]))
                                                     if m and m.get("iperf_error") else "")
@@ -242,13 +215,7 @@ def main():
             for k in NETC:
                 if k in tb and k in ta:
                     r["tap_" + k] = int(ta[k]) - int(tb[k])
-            if ("BEGIN", name) in markers and ("END", name) in markers:
-                r["window_s"] = markers[("END", name)] - markers[("BEGIN", name)]
-                if cj.get("t_begin") is not None and cj.get("t_end") is not None:
-                    r["guest_window_s"] = cj["t_end"] - cj["t_begin"]
-                    r["clock_ratio"] = r["guest_window_s"] / r["window_s"]
-            t0, t1 = cj.get("tty_before"), cj.get("tty_after")
-            r["tty_tx"] = t1 - t0 if t0 is not None and t1 is not None else None
+            window(r, name, markers, cj)
             cb = parse_cpu(R("%s.%s.begin.cpu" % (v, name)))
             ce = parse_cpu(R("%s.%s.end.cpu" % (v, name)))
             cd = cpu_delta(cb, ce, hz)
@@ -260,15 +227,10 @@ def main():
                 vh = [(t, tk) for t, (tk, comm) in ce[2].items() if comm.startswith("vhost-")]
                 if vh:
                     r["cpu_vhost_s"] = sum(tk - cb[2].get(t, (0, ""))[0] for t, tk in vh) / hz
-            for k in ("exit", "uexit", "pio", "mmio"):
-                r["h_" + k] = hist_delta(parse_hist(R("%s.%s.begin.%s.hist" % (v, name, k))),
-                                         parse_hist(R("%s.%s.end.%s.hist" % (v, name, k))))
-            r["h_msr"] = hist_delta(msr_hist(R("%s.%s.begin.msr.hist" % (v, name))),
-                                    msr_hist(R("%s.%s.end.msr.hist" % (v, name))))
-            r["exits"] = sum(r["h_exit"].values()) if r["h_exit"] is not None else None
-            r["uexits"] = sum(r["h_uexit"].values()) if r["h_uexit"] is not None else None
-            r["pio"] = sum(r["h_pio"].values()) if r["h_pio"] is not None else None
-            r["com1_data"] = r["h_pio"].get(0x3f8, 0) if r["h_pio"] is not None else None
+            r.update(window_hists(R, v, name, ("exit", "uexit", "pio", "mmio")))
+            # kvm:kvm_msr: keyed write,ecx here, read by name (bench/blk's is ecx,write).
+            r.update(window_hists(R, v, name, ("msr",), msr_hist))
+            exit_counts(r)
             # COM1 (the markers the guest prints in the window) goes to the VMM in both
             # VMMs: the exits to the VMM that are not COM1's are the network's.
             r["com1_all"] = (sum(n for p_, n in r["h_pio"].items()
@@ -276,8 +238,6 @@ def main():
                              if r["h_pio"] is not None else None)
             r["uexits_net"] = (max(0, r["uexits"] - r["com1_all"])
                                if r["uexits"] is not None and r["com1_all"] is not None else None)
-            r["mmio_w"] = (sum(n for (t, _g), n in r["h_mmio"].items() if t == 2)
-                           if r["h_mmio"] is not None else None)
             pk = r.get("packets")
             per = lambda x: x / pk if (x is not None and pk) else None
             r["exits_per_pkt"] = per(r["exits"])
@@ -305,18 +265,9 @@ def main():
     p = out.append
     p("# bench/net: virtio-net under iperf3, hvrun vs QEMU vs QEMU vhost-net")
     p("")
-    if a.mode == "lab":
-        where = ("lab (tests/lab/lab.sh: nested KVM on QEMU TCG -cpu max, one session; lab "
-                 "kernel %s, %s vCPUs, \"%s\")" % (meta.get("where_kernel", "?"),
-                                                   meta.get("nproc", "?"),
-                                                   meta.get("cpu_model_name", "?")))
-    else:
-        where = "direct (host KVM %s, \"%s\")" % (meta.get("kvm_module", "?"),
-                                                   meta.get("cpu_model_name", "?"))
     info = next((runs[v]["console"]["info"] for v in ran
                  if (runs[v].get("console") or {}).get("info")), {})
-    p("- where: " + where)
-    p("- date: %s%s" % (a.date, "; measuring step took " + a.elapsed if a.elapsed else ""))
+    out += where_lines(a, meta)
     p("- guest: Debian 12 image of tests/guests/mkdebian.sh (its kernel %s, iperf3 %s), %s "
       "vCPUs, %s MiB; `%s`: the guest's PID 1 is a script (written into a copy of the image "
       "with debugfs) that loads virtio_net, takes %s on the interface with MAC %s, runs the "
@@ -421,7 +372,7 @@ def main():
             r = res.get((v, name), {})
             ik = r.get("irq_kinds")
             ikc = ", ".join("%s %.3f" % (k, n / r["packets"]) for k, n in
-                            sorted(ik.items(), key=lambda kv: -kv[1]) if n) \
+                            by_count(ik) if n) \
                 if ik and r.get("packets") else "n/a"
             extra = ("%s / %s" % (f_int(r.get("udp_sent")), f_int(r.get("udp_received")))
                      if is_udp(name) else f_int(r.get("retransmits")))
@@ -438,12 +389,9 @@ def main():
 
     top = []
     if tracing:
-        tot = {}
-        for (_v, _n), r in res.items():
-            for c, n in (r.get("h_exit") or {}).items():
-                if r.get("packets"):
-                    tot[c] = tot.get(c, 0) + n / r["packets"]
-        top = sorted(tot, key=lambda c: -tot[c])[:7]
+        # One column fewer than bench/blk's table: this one has no requests, MMIO and
+        # to-VMM columns, but the reasons' names are as wide.
+        top = top_exit_reasons(res, "packets", 7)
         p("VM exits per packet by SVM exit reason (the job's window):")
         p("")
         p("| job | VMM | all | " + " | ".join(rname(c) for c in top) + " | other | window (s) |")
@@ -521,21 +469,14 @@ def main():
         if run["skipped"]:
             p("| %s | n/a: %s | | | | | | |" % (l, run["skipped"]))
             continue
-        he, hu = run["all"]["exit"], run["all"]["uexit"]
-        us = ", ".join("%s %s" % (uname(c), f_int(n))
-                       for c, n in sorted((hu or {}).items(), key=lambda kv: -kv[1])) or "n/a"
-        xs = ", ".join("%s %s" % (k, f_int(n)) for k, n in run["exit_stats"].items()) or "-"
-        up = ((run.get("console") or {}).get("up") or "").replace("uptime=", "")
         idle = run.get("idle") or {}
         ic = "n/a"
         if idle.get("exits_per_s") is not None:
             ie = idle["h_exit"]
             ic = "%.0f/s (%s); %s" % (idle["exits_per_s"], ", ".join(
                 "%s %.0f" % (rname(c), n / idle["window_s"]) for c, n in
-                sorted(ie.items(), key=lambda kv: -kv[1])[:3]), f_int(idle.get("irqs")))
-        p("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            l, run.get("rc", "n/a"), run.get("wall_s", "n/a"), up or "n/a",
-            f_int(sum(he.values())) if he is not None else "n/a", us, xs, ic))
+                by_count(ie)[:3]), f_int(idle.get("irqs")))
+        p("| %s |" % " | ".join(map(str, whole_run_cells(l, run, uname) + [ic])))
     p("")
 
     # ---- What this shows: sentences made from the numbers ----
@@ -686,21 +627,14 @@ def main():
             continue
         if v not in selected:
             continue
-        if run.get("rc") not in (None, "0"):
-            notes.append("%s exited %s%s" % (l, run.get("rc"), " (killed by the timeout)"
-                                             if run.get("rc") in ("124", "137") else ""))
-        if run.get("rc") is None:
-            notes.append("%s: no run recorded" % l)
+        notes += exit_notes(l, run)
         try:
             st = open(R(v + ".stalled")).read().strip()
             notes.append("%s: the guest printed nothing for %s s, so the bench stopped the VMM "
                          "(its console tail below)" % (l, st))
         except OSError:
             pass
-        if con is not None and con.get("done") != "ok":
-            notes.append("%s: the guest did not finish its jobs (HVBENCH-DONE %s)" % (l, con.get("done")))
-        for e in (con or {}).get("errors", []):
-            notes.append("%s guest: %s" % (l, e))
+        notes += guest_notes(l, con)
         try:
             clines = open(R(v + ".console"), errors="replace").read().splitlines()
         except OSError:
@@ -725,30 +659,11 @@ def main():
             notes.append("%s: the lab kernel logged during this run (%d line(s); the emulated "
                          "machine's fault, or the VMM's?): %s" % (l, len(lk), "; ".join(
                              "`%s`" % x.strip()[:200].replace("`", "'") for x in lk[:6])))
-        if run.get("stderr"):
-            notes.append("%s stderr (%d lines, the last ones): %s" % (l, len(run["stderr"]), "; ".join(
-                "`%s`" % s[:200].replace("`", "'") for s in run["stderr"][-10:])))
-        kl = [x for x in clines if KMSG.match(x) and
-              not re.search(r"sysrq: Power Off|reboot: Power down", x)]
-        if kl:
-            notes.append("%s guest kernel printed %d line(s) despite `quiet`: %s" % (
-                l, len(kl), "; ".join("`%s`" % x.strip()[:160] for x in kl[:5])))
-        dm = (con or {}).get("dmesg")
-        if dm:
-            benign = [x for x in dm if "hrtimer: interrupt took" in x]
-            rest = [x for x in dm if x not in benign]
-            for lst, where in ((rest, notes), (benign, infos)):
-                if lst:
-                    where.append("%s guest kernel log during the jobs (%d lines): %s" % (
-                        l, len(lst), "; ".join("`%s`" % x.strip()[:200].replace("`", "'")
-                                               for x in lst[:8])))
+        notes += stderr_note(l, run.get("stderr"), last=True)
+        kernel_notes(l, clines, (con or {}).get("dmesg"), notes, infos)
         if os.path.exists(R(v + ".boot1.run.env")):
             b1 = read_env(R(v + ".boot1.run.env"))
-            try:
-                tail = [x for x in open(R(v + ".boot1.console"), errors="replace")
-                        .read().splitlines() if x.strip()][-3:]
-            except OSError:
-                tail = []
+            tail = console_tail(R, v + ".boot1.console", 3)
             infos.append("%s: the first boot died before the guest's script started (exit %s "
                          "after %s s; console tail: %s) and was booted once more; its files "
                          "are %s.boot1.*" % (l, b1.get("rc", "?"), b1.get("wall_s", "?"),
@@ -779,44 +694,15 @@ def main():
             if r.get(k):
                 notes.append("%s %s: the guest's interface counted %d %s" % (
                     LABEL[v], n, r[k], k[2:].replace("_", " ")))
-    for name, _o, _d in jobs:
-        he, qe = g("hvrun", name, "exits_per_pkt"), g("qemu", name, "exits_per_pkt")
-        if he and qe and he > 1.5 * qe:
-            notes.append("%s: hvrun takes %.1fx the VM exits per packet of QEMU (%.2f vs %.2f)"
-                         % (name, he / qe, he, qe))
-        hq, qq = g("hvrun", name, "irqs_per_pkt"), g("qemu", name, "irqs_per_pkt")
-        if hq and qq and hq > 1.5 * qq:
-            notes.append("%s: hvrun raises %.1fx the interrupts per packet of QEMU (%.3f vs %.3f)"
-                         % (name, hq / qq, hq, qq))
-        hi, qi = g("hvrun", name, "rate"), g("qemu", name, "rate")
-        if hi and qi and hi < 0.67 * qi:
-            notes.append("%s: hvrun reaches only %.0f%% of QEMU's rate" % (name, 100 * hi / qi))
-        hu, qu = g("hvrun", name, "uexits_net_per_pkt"), g("qemu", name, "uexits_net_per_pkt")
-        if hu is not None and qu is not None and hu > 0.05 and hu > 2 * qu:
-            notes.append("%s: %.3f exits per packet reach hvrun (QEMU %.3f): work outside "
-                         "ioeventfd/irqfd" % (name, hu, qu))
-    p("Anomalies:" if notes else "Anomalies: none found (all runs ok, no VMM stderr besides "
-      "--exit-stats, hvrun within 1.5x of QEMU's exits and interrupts per packet, guest and "
-      "TAP packet counts agree).")
-    if notes:
-        p("")
-        for n in notes:
-            p("- " + n)
-    if infos:
-        p("")
-        p("Notes:")
-        p("")
-        for n in infos:
-            p("- " + n)
+    notes += vs_qemu_notes(jobs, g, "packet", "_per_pkt", "rate", "rate", "uexits_net_per_pkt")
+    out += anomaly_lines(notes, infos, "all runs ok, no VMM stderr besides --exit-stats, "
+                         "hvrun within 1.5x of QEMU's exits and interrupts per packet, guest "
+                         "and TAP packet counts agree")
     print("\n".join(out))
 
     # ---- CSV ----
     if a.csv:
-        reasons = []
-        for r in res.values():
-            for c in sorted(r.get("h_exit") or {}, key=lambda c: -(r["h_exit"][c])):
-                if c not in reasons:
-                    reasons.append(c)
+        reasons = csv_exit_reasons(res)
         keys = ["status", "rate", "gbps", "sent_gbps", "retransmits", "pps", "tx_pps",
                 "udp_sent", "udp_received", "udp_lost_pct", "streams", "guest_cpu_pct",
                 "lab_cpu_pct", "packets", "bytes_per_packet"] + ["g_" + k for k in NETC] + \
@@ -846,12 +732,10 @@ def main():
                     row += [h.get(c, 0) if h is not None else None for c in reasons]
                     hm = r.get("h_msr")
                     row += [hm.get(c, 0) if hm is not None else None for c in msrs]
-                    w.writerow(["" if x is None else
-                                ("%.4f" % x if isinstance(x, float) else x) for x in row])
+                    w.writerow([csv_cell(x) for x in row])
 
     # ---- gnuplot data: one line per job, TCP jobs first ----
     if a.plot_data:
-        q = lambda x: "?" if x is None else "%.4f" % x
         with open(a.plot_data, "w") as f:
             f.write("# job kind hvrun_rate qemu_rate vhost_rate (TCP: Gbit/s, UDP: kpackets/s) "
                     "hvrun_exits_per_pkt qemu_exits_per_pkt vhost_exits_per_pkt "
@@ -861,9 +745,9 @@ def main():
                 rate = lambda v: (g(v, name, "rate") / 1000.0 if udp and g(v, name, "rate")
                                   else g(v, name, "rate"))
                 f.write('"%s" %s %s %s %s\n' % (
-                    name, "udp" if udp else "tcp", " ".join(q(rate(v)) for v, _l in VMMS),
-                    " ".join(q(g(v, name, "exits_per_pkt")) for v, _l in VMMS),
-                    " ".join(q(g(v, name, "irqs_per_pkt")) for v, _l in VMMS)))
+                    name, "udp" if udp else "tcp", " ".join(plot_cell(rate(v)) for v, _l in VMMS),
+                    " ".join(plot_cell(g(v, name, "exits_per_pkt")) for v, _l in VMMS),
+                    " ".join(plot_cell(g(v, name, "irqs_per_pkt")) for v, _l in VMMS)))
 
     ok = finished and a.lab_status == 0 and bool(jobs) and all(
         r["status"] == "ok" for (v, _n), r in res.items() if v in selected and
