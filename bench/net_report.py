@@ -28,13 +28,12 @@ import sys
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from reportlib import (anomaly_lines, by_count, console_tail, cpu_delta,  # noqa: E402
-                       csv_cell, csv_exit_reasons, exit_counts, exit_notes, f2, f_int,
-                       guest_notes, hist_entries, kernel_notes, kvm_exit_names,
-                       lab_status_lines, load_json_text, load_run, no_result, parse_cpu,
-                       plot_cell, read_env, read_jobs, report_args, stderr_note,
-                       svm_exit_names, top_exit_reasons, vs_qemu_notes, where_lines,
-                       whole_run_cells, window, window_hists)
+from reportlib import (anomaly_lines, by_count, console_tail, cpu_delta, csv_cell,  # noqa: E402
+                       csv_exit_reasons, exit_counts, exit_namers, exit_notes, f2, f_int,
+                       guest_notes, hist_entries, kernel_notes, lab_status_lines,
+                       load_json_text, load_run, no_result, parse_cpu, plot_cell, raw_meta,
+                       read_env, read_jobs, report_args, stderr_note, top_exit_reasons,
+                       vs_qemu_notes, where_lines, whole_run_cells, window, window_hists)
 
 VMMS = [("hvrun", "hvrun"), ("qemu", "QEMU"), ("qemu-vhost", "QEMU vhost")]
 LABEL = dict(VMMS)
@@ -133,14 +132,8 @@ def main():
     a = report_args()
     R = lambda *p: os.path.join(a.raw, *p)
 
-    svm = svm_exit_names()
-    kvmx = kvm_exit_names()
-    rname = lambda c: svm.get(c, "0x%x" % c) if isinstance(c, int) else str(c)
-    uname = lambda c: kvmx.get(c, str(c)) if isinstance(c, int) else str(c)
-    meta = read_env(R("meta.env"))
-    hz = float(meta.get("clk_tck") or 100)
-    tracing = meta.get("tracing") == "1"
-    finished = os.path.exists(R("done"))
+    rname, uname = exit_namers()
+    meta, hz, tracing, finished = raw_meta(R)
     selected = (meta.get("vmms") or "hvrun qemu qemu-vhost").split()
     jobs = read_jobs(R("jobs.txt"), 3)     # (name, iperf3 options, description)
     is_udp = lambda name: name.startswith("udp")

@@ -400,6 +400,24 @@ def report_args():
     return ap.parse_args()
 
 
+def exit_namers():
+    """(rname, uname): the names of an SVM exit reason and of a KVM_EXIT_* reason (a key
+    that is not a number, as it is)."""
+    svm = svm_exit_names()
+    kvmx = kvm_exit_names()
+    rname = lambda c: svm.get(c, "0x%x" % c) if isinstance(c, int) else str(c)
+    uname = lambda c: kvmx.get(c, str(c)) if isinstance(c, int) else str(c)
+    return rname, uname
+
+
+def raw_meta(R):
+    """(meta.env, its clock ticks per second, whether the histograms were kept, whether the
+    measuring step finished: the "done" file)."""
+    meta = read_env(R("meta.env"))
+    return (meta, float(meta.get("clk_tck") or 100), meta.get("tracing") == "1",
+            os.path.exists(R("done")))
+
+
 def lab_status_lines(status, finished, what):
     """The report's warning line about how the lab session ended, if it did not end well."""
     if status == 124:
