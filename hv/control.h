@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "hv/options.h"
 #include "hv/machine/vm.h"
+#include "hv/options.h"
 
 struct control;
 struct virtio_dev;
@@ -23,13 +23,13 @@ struct vballoon_info;
 
 /*
  * What the dispatcher does to a VM.  control_new(o, NULL) uses the real
- * functions (vm_pause, platform_powerdown, vballoon_*, stats_json, vblk_*);
+ * functions (vm_pause, board_powerdown, vballoon_*, stats_json, vblk_*);
  * a unit test passes fakes, so the protocol is tested without KVM.
  */
 struct control_vm_ops {
 	int (*pause)(struct vm *vm);				/* 0 or -EALREADY */
 	int (*resume)(struct vm *vm);				/* 0 or -EALREADY */
-	int (*powerdown)(struct vm *vm);			/* platform_powerdown() */
+	int (*powerdown)(struct vm *vm);			/* board_powerdown() */
 	void (*request_stop)(struct vm *vm, enum vm_stop_reason why);
 	int (*balloon_set)(struct virtio_dev *d, uint64_t bytes);
 	void (*balloon_info)(struct virtio_dev *d, struct vballoon_info *out);

@@ -16,7 +16,7 @@
 #include "devices/virtio_blk.h"
 #include "hv/base/bytes.h"
 #include "hv/base/log.h"
-#include "hv/x86/platform.h"
+#include "hv/machine/board.h"
 #include "hv/stats.h"
 
 /* ---- the real VM operations ---- */
@@ -35,7 +35,7 @@ static int real_disk_resize(struct virtio_dev *d, uint64_t *bytes)
 const struct control_vm_ops ctl_real_ops = {
 	.pause = vm_pause,
 	.resume = vm_resume,
-	.powerdown = platform_powerdown,
+	.powerdown = board_powerdown,
 	.request_stop = vm_request_stop,
 	.balloon_set = vballoon_set_target,
 	.balloon_info = vballoon_get_info,

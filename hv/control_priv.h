@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
-#include "hv/control.h"
 #include "hv/base/event_loop.h"
 #include "hv/base/output.h"
+#include "hv/control.h"
 
 /* One connection.  Only the control thread touches it. */
 struct ctl_client {
@@ -74,7 +74,7 @@ bool ctl_send(struct control *c, struct ctl_client *cl, const void *data, size_t
 
 /* ---- control_cmd.c: the commands ---- */
 
-/* What control_new(o, NULL) uses: vm_pause, platform_powerdown, vballoon_*, stats_json, vblk_*. */
+/* What control_new(o, NULL) uses: vm_pause, board_powerdown, vballoon_*, stats_json, vblk_*. */
 extern const struct control_vm_ops ctl_real_ops;
 /* An error reply line ({"ok":false,"error":{...}} and '\n'), malloc'd; id may be NULL. */
 char *ctl_error_line(json_t *id, const char *code, const char *message);

@@ -9,12 +9,12 @@
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "devices/virtio_scsi.h"
-#include "hv/host.h"
 #include "hv/base/log.h"
-#include "hv/options.h"
 #include "hv/base/output.h"
-#include "hv/x86/platform.h"
+#include "hv/host.h"
+#include "hv/machine/board.h"
 #include "hv/machine/vm.h"
+#include "hv/options.h"
 
 /* ---- the device table: which virtio functions this VM has, in PCI slot order ---- */
 
@@ -26,7 +26,7 @@ static int machine_add(struct vm *vm, const struct hv_options *o,
 		       const struct virtio_device_desc *desc, unsigned int index, const void *config)
 {
 	struct vm_virtio *v;
-	int ret = platform_add_virtio(vm, desc, index, config, &v);
+	int ret = board_add_virtio(vm, desc, index, config, &v);
 
 	if (ret == -E2BIG)
 		hv_err("too many virtio devices (at most %d)", VM_MAX_VIRTIO);
@@ -83,7 +83,7 @@ static int machine_add_virtio(struct vm *vm, const struct hv_options *o, struct 
 
 int machine_setup(struct vm *vm, const struct hv_options *o, struct hv_host *host)
 {
-	const struct platform_config pc = {
+	const struct board_config board = {
 		.firmware_boot = o->firmware_boot,
 		.firmware = host->firmware.data,
 		.firmware_len = host->firmware.len,
@@ -100,8 +100,8 @@ int machine_setup(struct vm *vm, const struct hv_options *o, struct hv_host *hos
 	};
 	int ret;
 
-	if (platform_setup(vm, &pc) || machine_add_virtio(vm, o, host))
+	if (board_setup(vm, &board) || machine_add_virtio(vm, o, host))
 		return HV_EXIT_FAILURE;
-	ret = platform_boot(vm, &pc);
+	ret = board_boot(vm, &board);
 	return ret == -ENOEXEC ? HV_EXIT_USAGE : ret ? HV_EXIT_FAILURE : HV_EXIT_OK;
 }

@@ -11,23 +11,22 @@
 #include <unistd.h>
 
 #include "boot/raw.h"
-#include "hv/check.h"
 #include "hv/base/console.h"
-#include "hv/control.h"
-#include "hv/host.h"
 #include "hv/base/log.h"
-#include "hv/machine.h"
 #include "hv/base/output.h"
-#include "hv/options.h"
-#include "hv/x86/cpu_setup.h"
-#include "hv/x86/platform.h"
 #include "hv/base/privs.h"
 #include "hv/base/sandbox.h"
 #include "hv/base/seccomp.h"
-#include "hv/stats.h"
-#include "hv/machine/vcpu.h"
 #include "hv/base/trace.h"
+#include "hv/check.h"
+#include "hv/control.h"
+#include "hv/host.h"
+#include "hv/machine.h"
+#include "hv/machine/board.h"
+#include "hv/machine/vcpu.h"
 #include "hv/machine/vm.h"
+#include "hv/options.h"
+#include "hv/stats.h"
 
 /* The first-VM program, assembled from boot/hello16.S and embedded by boot/demo_blob.S. */
 extern const unsigned char hvrun_demo_start[], hvrun_demo_end[];
@@ -53,7 +52,7 @@ static int load_program(struct vm *vm, const struct hv_options *o, const struct 
 		return HV_EXIT_USAGE;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		ret = cpu_set_real_mode_entry(vm->vcpus[i].fd, i, RAW_LOAD_ADDR);
+		ret = board_program_entry(vm, i, RAW_LOAD_ADDR);
 		if (ret) {
 			hv_err("vCPU %u: cannot set its registers: %s", i, strerror(-ret));
 			return HV_EXIT_FAILURE;

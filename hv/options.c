@@ -4,9 +4,9 @@
  * getopt_long()'s tables, the dispatch and --help all come from the rows.
  * The NIC options are in options_nic.c, --boot in options_boot.c.
  */
+#include "hv/base/seccomp.h"
 #include "hv/options.h"
 #include "hv/options_priv.h"
-#include "hv/base/seccomp.h"
 
 #include <ctype.h>
 #include <errno.h>

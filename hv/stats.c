@@ -1,6 +1,6 @@
 /* stats.c: --stats and hvctl stats: VM exits per vCPU, and per virtio device and queue the counters a benchmark needs. */
-#include "hv/stats.h"
 #include "hv/base/output.h"
+#include "hv/stats.h"
 
 #include <inttypes.h>
 #include <linux/kvm.h>

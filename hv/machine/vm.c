@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "devices/virtio_console.h"
-#include "hv/base/console.h"
 #include "firmware/fw_cfg.h"
 #include "hv/base/bytes.h"
+#include "hv/base/console.h"
 #include "hv/base/log.h"
 #include "hv/base/output.h"
 #include "hv/machine/arch.h"

@@ -91,6 +91,11 @@ int arch_vcpus_prepare(struct vm *vm)
 	return 0;
 }
 
+int board_program_entry(struct vm *vm, unsigned int index, uint16_t entry)
+{
+	return cpu_set_real_mode_entry(vm->vcpus[index].fd, index, entry);
+}
+
 int arch_vcpu_setup(struct vm *vm, unsigned int index, unsigned int nr_cpus)
 {
 	int ret;

@@ -67,7 +67,7 @@ static void pc_reset_cf9_event(void *opaque, enum reset_cf9_event ev)
 	vm_request_stop(opaque, VM_STOP_RESET);
 }
 
-int platform_powerdown(struct vm *vm)
+int board_powerdown(struct vm *vm)
 {
 	int ret;
 
@@ -250,7 +250,7 @@ static int platform_acpi(struct vm *vm)
 }
 
 /* Lays out the kernel and initrd host_open() read (the same bytes at every boot) and sets the boot vCPU. */
-static int platform_load_kernel(struct vm *vm, const struct platform_config *pb)
+static int platform_load_kernel(struct vm *vm, const struct board_config *pb)
 {
 	/* Besides RAM, the e820 map tells the guest which holes are devices. */
 	static const struct bzimage_reserved reserved[] = {
@@ -327,7 +327,7 @@ static int platform_plug_virtio(struct vm *vm, struct vm_virtio *v, uint32_t *mm
  * Creates the index-th device of desc's kind with its options and puts it on
  * the bus: the next slot, its name, its I/O thread, the virtio-pci transport.
  */
-int platform_add_virtio(struct vm *vm, const struct virtio_device_desc *desc, unsigned int index,
+int board_add_virtio(struct vm *vm, const struct virtio_device_desc *desc, unsigned int index,
 			const void *options, struct vm_virtio **out)
 {
 	struct vm_virtio *v;
@@ -424,7 +424,7 @@ static unsigned int platform_bootdevs(const struct vm *vm, struct pcbios_bootdev
 }
 
 /* What SeaBIOS reads from fw_cfg (QEMU's names and formats; docs/14-firmware.md). */
-static int platform_fw_cfg(struct vm *vm, const struct platform_config *pb)
+static int platform_fw_cfg(struct vm *vm, const struct board_config *pb)
 {
 	const struct pcbios_range reserved[] = {
 		{ PC_ECAM_BASE, PC_ECAM_SIZE },
@@ -505,7 +505,7 @@ static int platform_fw_cfg(struct vm *vm, const struct platform_config *pb)
  * keep KVM's reset state: the BSP fetches its first instruction at
  * 0xfffffff0, the others wait for INIT/SIPI.
  */
-static int platform_firmware(struct vm *vm, const struct platform_config *pb)
+static int platform_firmware(struct vm *vm, const struct board_config *pb)
 {
 	uint32_t base = pcbios_rom_base((uint32_t)pb->firmware_len);
 	uint32_t low = pcbios_low_base((uint32_t)pb->firmware_len);
@@ -543,7 +543,7 @@ static int platform_firmware(struct vm *vm, const struct platform_config *pb)
 	return 0;
 }
 
-int platform_setup(struct vm *vm, const struct platform_config *pb)
+int board_setup(struct vm *vm, const struct board_config *pb)
 {
 	uint64_t low = vm->map.ram[0].size;
 	uint64_t high = vm->map.nr_ram > 1 ? vm->map.ram[1].size : 0;
@@ -557,7 +557,7 @@ int platform_setup(struct vm *vm, const struct platform_config *pb)
 	return 0;
 }
 
-int platform_boot(struct vm *vm, const struct platform_config *pb)
+int board_boot(struct vm *vm, const struct board_config *pb)
 {
 	if (pb->firmware_boot)
 		return platform_firmware(vm, pb);

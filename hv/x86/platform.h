@@ -13,11 +13,10 @@
 #include "devices/legacy/reset_cf9.h"
 #include "devices/legacy/rtc_cmos.h"
 #include "devices/pci.h"
+#include "hv/machine/board.h"
 
 struct kvm_cpuid2;
 struct vm;
-struct vm_virtio;
-struct virtio_device_desc;
 
 /* What x86 adds to struct vm (vm->arch, from arch_vm_init()): only hv/x86/ reads it. */
 struct arch_vm {
@@ -37,23 +36,6 @@ struct arch_vm {
 	struct debugcon debugcon;	/* the firmware's log (port 0x402) */
 };
 
-/*
- * What the PC boots, as the program decided it (hv/machine.c fills it from
- * the options and the host's resources; the bytes are borrowed).
- */
-struct platform_config {
-	bool firmware_boot;		/* the firmware image, not a kernel */
-	const uint8_t *firmware;	/* the BIOS image (a firmware boot) */
-	size_t firmware_len;
-	const uint8_t *kernel, *initrd;	/* a direct boot (-k, -i) */
-	size_t kernel_len, initrd_len;
-	const char *kernel_name;	/* for messages: the -k file */
-	const char *cmdline;		/* NULL: console=ttyS0 */
-	const char *boot_order;		/* a firmware boot: --boot's letters for this boot */
-	unsigned int boot_nr;		/* 1 for the first boot, 2 after a reset, ... */
-	bool boot_menu;
-	uint64_t mem_bytes;		/* the RAM, as fw_cfg tells the firmware */
-};
 
 /*
  * Guest-physical layout of the 32-bit hole [3 GiB, 4 GiB) (hv/base/memmap.h):
@@ -101,40 +83,10 @@ struct platform_config {
 #define PC_PCI_INTX_GSI(slot)	(16u + ((slot) % 8u))
 
 /*
- * Registers the PC's devices and MMIO ranges (the board).  0, or -errno
- * after printing why.
- */
-int platform_setup(struct vm *vm, const struct platform_config *pb);
-
-/*
- * Creates the index-th device of desc's kind (vda, net0, ...) from options
- * (the device's own options struct) on the next PCI slot, behind a
- * virtio-pci transport, and starts its I/O thread; *out is its entry in
- * vm->virtio.  0, or -errno after printing why (-E2BIG: no slot left).
- */
-int platform_add_virtio(struct vm *vm, const struct virtio_device_desc *desc, unsigned int index,
-			const void *options, struct vm_virtio **out);
-
-/*
- * Once the devices are there: the firmware and fw_cfg, or the ACPI tables and
- * the kernel with the boot vCPU's registers.  0; -ENOEXEC when the kernel or
- * initrd cannot be loaded (a usage error); another -errno on failure.
- */
-int platform_boot(struct vm *vm, const struct platform_config *pb);
-
-/*
  * Stops the I/O threads and frees the PC's devices (before guest memory
  * goes).  What the devices borrowed from struct hv_host (images, backends)
  * stays open, idle, for the next boot.
  */
 void platform_destroy(struct vm *vm);
-
-/*
- * Presses the ACPI fixed power button (hvctl powerdown): sets PWRBTN_STS and
- * raises the SCI; the guest's OS then shuts down cleanly (systemd-logind) and
- * enters S5.  0; -EAGAIN if the guest has not enabled the button (no ACPI OS
- * running yet); -ENOTSUP without the PC platform (--demo, --raw).
- */
-int platform_powerdown(struct vm *vm);
 
 #endif

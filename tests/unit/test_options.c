@@ -9,10 +9,10 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "hv/options.h"
-#include "hv/options_priv.h"
 #include "hv/base/privs.h"
 #include "hv/base/trace.h"
+#include "hv/options.h"
+#include "hv/options_priv.h"
 
 #define PARSE(o, err, ...) ({							\
 	char *argv_[] = { "hvrun", __VA_ARGS__, NULL };				\

@@ -14,8 +14,8 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_scsi.h"
-#include "hv/stats.h"
 #include "hv/machine/vm.h"
+#include "hv/stats.h"
 #include "tests/unit/mock_virtio.h"
 
 #define RAM_BASE	0x100000ull

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtqueue.h"
-#include "hv/options.h"
 #include "hv/base/trace.h"
+#include "hv/options.h"
 #include "tests/unit/mock_virtio.h"
 
 /* stderr goes to a temporary file (O_APPEND: threads' writes never overwrite each other). */
