@@ -52,9 +52,10 @@ ssh-keygen -q -t ed25519 -N '' -C hvrun-test -f "$SSH_KEY" || fail "ssh-keygen f
 SSH_OPTS="-i $SSH_KEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=60 -o LogLevel=ERROR"
 GUEST_SSH_SETUP="mkdir -p /root/.ssh && echo '$(cat "$SSH_KEY.pub")' >/root/.ssh/authorized_keys && chmod 700 /root/.ssh && chmod 600 /root/.ssh/authorized_keys"
 
-# guest_if MAC: the guest command that sets IF to the interface that has MAC.
+# guest_if MAC [VAR]: the guest command that sets VAR (default IF) to the interface
+# that has MAC (a guest with two NICs keeps one variable for each).
 guest_if() {
-	printf 'IF=$(grep -l %s /sys/class/net/*/address | cut -d/ -f5); echo "$IF"' "$1"
+	printf '%s=$(grep -l %s /sys/class/net/*/address | cut -d/ -f5); echo "$%s"' "${2:-IF}" "$1" "${2:-IF}"
 }
 
 # transfer_cmds PREFIX SIZE DEST: the items of a TCP transfer of SIZE (head -c syntax)
