@@ -235,6 +235,8 @@ check_result() {	# check_result NAME RC
 	fi
 }
 checks_end() {		# checks_end SUMMARY
-	[ ${#CHECKS_FAILED[@]} = 0 ] || fail "${#CHECKS_FAILED[@]} of $(( ${#CHECKS_FAILED[@]} + ${#CHECKS_PASSED[@]} )) checks failed: ${CHECKS_FAILED[*]}"
+	# Each failed check printed its own output; what is left in out/err is the last
+	# check's, and under the summary it would read as the cause.
+	[ ${#CHECKS_FAILED[@]} = 0 ] || { rm -f "$T/out" "$T/err"; fail "${#CHECKS_FAILED[@]} of $(( ${#CHECKS_FAILED[@]} + ${#CHECKS_PASSED[@]} )) checks failed: ${CHECKS_FAILED[*]}"; }
 	pass "$1: ${CHECKS_PASSED[*]}"
 }
