@@ -39,7 +39,7 @@ run_ctest() {	# run_ctest DIR [ctest args...]
 lab_trouble() {
 	[ -f "$1" ] || return 0
 	awk '/^[0-9]+\/[0-9]+ Testing: / { name = $3 }
-		/^(LAB (HANG|FAULT|ERROR|STALL) \(|LAB HANG: |SKIPPED \(|retrying|a guest triple-faulted|the lab guest.s last heartbeat)/ {
+		/^(LAB (HANG|FAULT|ERROR|STALL) \(|LAB HANG: |SKIPPED \(|retrying|a guest triple-faulted)/ {
 			if (!seen[name]++) print "tests: lab trouble in " name ":"
 			print "  " $0
 		}' "$1"

@@ -5,7 +5,7 @@
 # and a lab kernel that dies under a command (a panic, here on purpose) is reported as
 # the lab's error (125) with each lab CPU's registers from QEMU's reset log, at once;
 # a stall the lab recovers from is reported and the command goes on, stalls that go on
-# are a hang (124).
+# are a hang (124), and so is a lab whose heartbeat stops.
 . "$(dirname "$0")/lib/common.sh"
 
 # A stall the lab kernel reports once (it prints the report when the CPU runs again) is
@@ -40,6 +40,13 @@ HVRUN_LAB_LOCKUP_HANG_S=8 "$HVRUN_SRC/tests/lab/lab.sh" --timeout 60 -- \
 	sh -c "$(stall 2); sleep 5; $(stall 2); sleep 5; $(stall 2); sleep 30; exit 5" >"$T/stuck.log" 2>&1 || rc=$?
 [ "$rc" = 124 ] || { cat "$T/stuck.log" >&2; fail "stall reports for 10 s (limit 8 s): lab.sh exit $rc, expected 124"; }
 expect_in stuck.log "LAB HANG: guest kernel kept reporting lockups/stalls"
+# A lab machine that stops (its heartbeat, every 5 s, stops; here the writer is paused):
+# a hang after HVRUN_LAB_STOPPED_S (90 s; 10 here), not at --timeout.
+rc=0
+HVRUN_LAB_STOPPED_S=10 "$HVRUN_SRC/tests/lab/lab.sh" --timeout 120 -- \
+	sh -c 'kill -STOP $(cat /run/hvrun-lab/heartbeat.pid); sleep 100; exit 5' >"$T/stopped.log" 2>&1 || rc=$?
+[ "$rc" = 124 ] || { cat "$T/stopped.log" >&2; fail "a lab whose heartbeat stopped: lab.sh exit $rc, expected 124"; }
+expect_in stopped.log "LAB HANG: the lab machine stopped: no heartbeat from it for"
 
 boot=$(grep -o 'boot [0-9.]* s' "$T/lab.log" | head -1)
-pass "lab status passthrough, KVM inside, first VM on 2 vCPUs, a lab panic reported, stalls told from hangs (${boot:-boot time not reported})"
+pass "lab status passthrough, KVM inside, first VM on 2 vCPUs, a lab panic reported, stalls told from hangs, a stopped lab seen (${boot:-boot time not reported})"

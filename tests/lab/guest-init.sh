@@ -123,6 +123,10 @@ catpid=$!
 # The boot log so far is on the console (for hang reports); from now on
 # show only warnings and worse, so a chatty kernel does not slow the command.
 echo 5 >/proc/sys/kernel/printk
+# The heartbeat: lab.sh reads the file's age to tell a command that is quiet from an
+# emulated machine that stopped (a TCG livelock: nothing in the lab runs any more).
+(while :; do date +%s >"$RUN/heartbeat"; sleep 5; done) &
+echo $! >"$RUN/heartbeat.pid"
 echo "HVRUN-LAB-READY"
 # The hang witness (lab.sh prints it with a LAB HANG): every thread of the lab, then
 # each hvrun thread's state, system call and kernel stack.  The command ending first

@@ -14,7 +14,8 @@
 #        retried once), or the guest kernel kept reporting soft lockups / RCU
 #        stalls for LOCKUP_HANG_S (an emulator fault); "LAB HANG: ..." and the
 #        console tail are printed on stderr. A stall the lab recovers from is
-#        only reported ("LAB STALL: ..." on stderr).
+#        only reported ("LAB STALL: ..." on stderr). Also when the lab's
+#        heartbeat stops for STOPPED_S: the whole emulated machine stopped.
 #   125  lab harness error: kernel download, QEMU or guest init failed, or the
 #        guest stopped without reporting an exit status; reason on stderr
 #   2    bad usage
@@ -50,6 +51,10 @@ readonly LOCKUP_RE='soft lockup|rcu_sched self-detected stall|rcu: INFO'
 # (the watchdogs repeat them while a CPU stays stuck), or one says a CPU has been stuck
 # that long.
 readonly LOCKUP_HANG_S=${HVRUN_LAB_LOCKUP_HANG_S:-90}
+# The lab guest rewrites /lab/heartbeat every 5 s once it is ready (guest-init.sh): when
+# it has not for STOPPED_S seconds the whole emulated machine has stopped (a TCG
+# livelock, README "Known problems"), and waiting for --timeout would only waste it.
+readonly STOPPED_S=${HVRUN_LAB_STOPPED_S:-90}
 # Longest wait for the guest to become ready (before --timeout starts), and
 # how often a boot that hung is retried.
 readonly BOOT_TIMEOUT=${HVRUN_LAB_BOOT_TIMEOUT:-90}
@@ -499,7 +504,7 @@ console_tail() {
 run_vm() {
 	: >"$run/console.log"
 	: >"$run/out"
-	rm -f "$run/exit" "$run/init-error" "$run/dmesg"
+	rm -f "$run/exit" "$run/init-error" "$run/dmesg" "$run/heartbeat" "$run/heartbeat.pid"
 	hang_reason=
 	ready_us=
 	start=$(now_us)
@@ -509,7 +514,7 @@ run_vm() {
 	tail -c +1 -s 0.1 -f --pid="$qemu_pid" "$run/out" &
 	tail_pid=$!
 
-	local now n_stalls=0 n stall_first_us= stall_last_us= stuck_s
+	local now n_stalls=0 n stall_first_us= stall_last_us= stuck_s beat_s
 	reset_seen= resets_at_ready=
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		now=$(now_us)
@@ -544,6 +549,14 @@ run_vm() {
 			{ ((stall_last_us - stall_first_us > LOCKUP_HANG_S * 1000000)) ||
 			  ((${stuck_s:-0} >= LOCKUP_HANG_S)); }; then
 			hang_reason="guest kernel kept reporting lockups/stalls for $(fmt_s $((stall_last_us - stall_first_us))) s (emulator fault; $n_stalls reports, the longest stuck ${stuck_s:-?} s): $(grep -m 1 -E "$LOCKUP_RE" "$run/console.log" | tr -d '\r')"
+		elif [[ -n $ready_us ]] && ((now - ready_us > STOPPED_S * 1000000)) &&
+			beat_s=$(stat -c %Y "$run/heartbeat" 2>/dev/null || echo 0) &&
+			((${EPOCHREALTIME%.*} - beat_s > STOPPED_S)); then
+			if ((beat_s)); then
+				hang_reason="the lab machine stopped: no heartbeat from it for $((${EPOCHREALTIME%.*} - beat_s)) s (limit $STOPPED_S s; a TCG livelock, not the command)"
+			else
+				hang_reason="the lab machine stopped: no heartbeat from it in the $STOPPED_S s since it was ready (a TCG livelock, not the command)"
+			fi
 		elif [[ -z $ready_us ]] && ((now - start > BOOT_TIMEOUT * 1000000)); then
 			hang_reason="guest did not finish booting within $BOOT_TIMEOUT s"
 		elif [[ -n $ready_us ]] && ((timeout > 0 && now - ready_us > timeout * 1000000)); then

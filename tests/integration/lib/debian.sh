@@ -196,39 +196,6 @@ session_status() {
 	esac
 }
 
-# lab_watch PID: waits for the lab.sh of PID; returns its status, or 124 (a hang) after
-# killing it when the lab guest's heartbeat file (written every 10 s from inside the
-# lab) has not changed for LAB_STALL seconds (default 300): the whole emulated machine
-# stopped, and waiting for --timeout would only waste the rest of it.
-# No heartbeat at all yet counts from the start plus LAB_BOOT_ALLOW (default 300 s: the
-# lab boots before its command, and the heartbeat, starts): a lab that stopped within
-# its command's first seconds wrote none (seen in a suite run: 15 minutes lost).
-lab_watch() {
-	local pid=$1 rc=0 age start
-	start=$(date +%s)
-	while kill -0 "$pid" 2>/dev/null; do
-		# Polled each second: the test goes on as soon as its lab is over.
-		sleep 1
-		if [ -s "$T/heartbeat" ]; then
-			age=$(( $(date +%s) - $(stat -c %Y "$T/heartbeat") ))
-		else
-			age=$(( $(date +%s) - start - ${LAB_BOOT_ALLOW:-300} ))
-		fi
-		if [ "$age" -gt "${LAB_STALL:-300}" ]; then
-			if [ -s "$T/heartbeat" ]; then
-				echo "lab: the lab guest's heartbeat stopped ${age} s ago: a hang" >>"$T/lab.log"
-			else
-				echo "lab: no heartbeat from the lab guest $(( $(date +%s) - start )) s after the start: a hang" >>"$T/lab.log"
-			fi
-			kill -TERM "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			return 124
-		fi
-	done
-	wait "$pid" || rc=$?
-	return $rc
-}
-
 # debian_run SCRIPT: runs bash SCRIPT where KVM is, with $SCRATCH, a directory that
 # supports O_DIRECT: the lab with a 4 GiB scratch disk at /scratch (or this host's own
 # KVM, with $T/scratch).  stdout/stderr in $T/out and $T/err; returns
@@ -254,19 +221,14 @@ debian_run() {
 	for f in "${SCRATCH_FILES[@]}"; do files+=(--scratch-file "$f"); done
 	for try in 1 2 3; do	# a third only after two guest triple faults (lab_fault_next)
 		rc=0
-		rm -f "$T/heartbeat"
 		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-1200}" --mem 3072 --cpus 2 \
 			--scratch 4G "${files[@]}" --share "$T" -- \
-			bash -c "(while :; do date +%T >'$T/heartbeat'; sleep 10; done) >/dev/null 2>&1 &
-				bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 &
-		lab_watch $! || rc=$?
+			bash -c "bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
 		lab_stalls $try
 		case $rc in
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
 			lab_hang_report
-			# The lab guest's clock, every 10 s: when it stopped, the whole guest stopped.
-			[ -s "$T/heartbeat" ] && echo "the lab guest's last heartbeat: $(cat "$T/heartbeat") (now $(date +%T))" >&2
 			[ $try -ge 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit "$SKIP_HANG"; }
 			echo "retrying once" >&2
 			first=hang
