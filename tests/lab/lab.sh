@@ -498,6 +498,58 @@ console_tail() {
 	tr -d '\r' <"$run/console.log" | tail -n "$CONSOLE_TAIL_LINES" | sed 's/^/  | /' >&2
 }
 
+# Evidence for stalls: once a second the watcher notes how much CPU time each of QEMU's
+# threads has had and the host's CPU pressure (cpu-samples).  A stall report then says
+# whether the emulated CPUs were running through the stall (QEMU's vCPU threads busy:
+# the lab was executing something slow) or not (starved or blocked on the host).
+cpu_sample() {	# cpu_sample NOW_US: one line: NOW_US PSI_SOME_US TID:TICKS...
+	local psi
+	psi=$(sed -n 's/^some .*total=\([0-9]*\)$/\1/p' /proc/pressure/cpu 2>/dev/null || true)
+	# (QEMU may end while this reads its threads: not lab.sh's error)
+	awk -v t="$1" -v psi="${psi:--}" '{ l = l " " FILENAME ":" ($14 + $15) ":" $3 }
+		END { print t, psi l }' /proc/"$qemu_pid"/task/*/stat 2>/dev/null || true
+}
+stall_cpu() {	# stall_cpu NOW_US SECONDS: QEMU's threads and host pressure over the last SECONDS
+	awk -v now="$1" -v w="$2" -v hz="$(getconf CLK_TCK)" '
+		NR == 1 { first = $0 } $1 <= now - w * 1000000 { a = $0; nd = ns = 0 }
+		# samples since the window began, and those with a QEMU thread in D state
+		{ b = $0; ns++; if ($0 ~ /:D( |$)/) nd++ }
+		END {
+			if (a == "") a = first	# the stall began before the first sample
+			if (a == "" || a == b) { print "(no CPU samples)"; exit }
+			na = split(a, x, " "); nb = split(b, y, " "); dt = (y[1] - x[1]) / 1e6
+			for (i = 3; i <= na; i++) { split(x[i], p, ":"); old[p[1]] = p[2] }
+			sum = 0; n = 0
+			for (i = 3; i <= nb; i++) {
+				split(y[i], p, ":")	# a thread new since the first sample: all its time
+				c = (p[2] - old[p[1]]) / hz / dt; sum += c; pc[n++] = int(c * 100 + 0.5)
+			}
+			# the three busiest threads
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (pc[j] > pc[i]) { t = pc[i]; pc[i] = pc[j]; pc[j] = t }
+			top = pc[0] "%"; for (i = 1; i < 3 && i < n; i++) top = top ", " pc[i] "%"
+			printf "in the %.0f s before it QEMU used %.2f CPUs (busiest threads %s)", dt, sum, top
+			if (x[2] != "-" && y[2] != "-") printf ", the host CPU pressure was %.0f%%", (y[2] - x[2]) / 1e4 / dt
+			printf ", a thread of it in D state in %d of %d samples", nd, ns
+			print ""
+		}' "$run/cpu-samples"
+}
+# stall_traces: each stall report's task, RIP and first calls, from the console.
+stall_traces() {
+	tr -d '\r' <"$run/console.log" | awk -v re="$LOCKUP_RE" '
+		function flush() {
+			if (hdr != "") print "lab: stall trace: " hdr (rip != "" ? "; RIP " rip : "") (calls != "" ? "; calls: " calls : "")
+			hdr = ""; rip = ""; calls = ""; nc = 0
+		}
+		$0 ~ re { flush(); hdr = $0; left = 80; next }
+		hdr != "" && left-- > 0 {
+			if (rip == "" && match($0, /RIP: [0-9a-f]+:[^ ]+/)) { rip = substr($0, RSTART, RLENGTH); sub(/^RIP: [0-9a-f]+:/, "", rip) }
+			if (nc < 8 && match($0, /\]  [A-Za-z_][A-Za-z0-9_.]*\+0x/)) {
+				f = substr($0, RSTART + 3, RLENGTH - 6); calls = calls (nc++ ? " < " : "") f
+			}
+		}
+		END { flush() }' | head -n 20
+}
+
 # Boot the guest and watch it: streams the command's output, notes when the
 # guest is ready, kills a hung guest. Returns 0 when QEMU ended by itself,
 # 1 after a hang (reason in $hang_reason). Sets start/ready_us/end (µs).
@@ -514,10 +566,15 @@ run_vm() {
 	tail -c +1 -s 0.1 -f --pid="$qemu_pid" "$run/out" &
 	tail_pid=$!
 
-	local now n_stalls=0 n stall_first_us= stall_last_us= stuck_s beat_s
+	local now n_stalls=0 n stall_first_us= stall_last_us= stuck_s beat_s sample_us=0 report
 	reset_seen= resets_at_ready=
+	: >"$run/cpu-samples"
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		now=$(now_us)
+		if ((now - sample_us >= 1000000)); then
+			sample_us=$now
+			cpu_sample "$now" >>"$run/cpu-samples"
+		fi
 		if [[ -z $ready_us ]] && grep -q 'HVRUN-LAB-READY' "$run/console.log"; then
 			ready_us=$now
 			# Boot resets each CPU, and an INIT resets an AP: all done by now.
@@ -540,8 +597,11 @@ run_vm() {
 				stall_first_us=$now
 			fi
 			stall_last_us=$now
-			printf 'LAB STALL: %s s into the lab: %s\n' "$(fmt_s $((now - start)))" \
-				"$(grep -E "$LOCKUP_RE" "$run/console.log" | sed -n "$((n_stalls + 1))p" | tr -d '\r')" >&2
+			report=$(grep -E "$LOCKUP_RE" "$run/console.log" | sed -n "$((n_stalls + 1))p" | tr -d '\r')
+			# The stall's length: "stuck for 26s", else RCU's 21 s.
+			stuck_s=$(grep -o -E 'stuck for [0-9]+s' <<<"$report" | tr -dc '0-9')
+			printf 'LAB STALL: %s s into the lab: %s; %s\n' "$(fmt_s $((now - start)))" "$report" \
+				"$(stall_cpu "$now" "${stuck_s:-21}")" >&2
 			n_stalls=$n
 		fi
 		stuck_s=$(grep -o -E 'stuck for [0-9]+s' "$run/console.log" | tr -dc '0-9\n' | sort -n | tail -n 1 || true)
@@ -595,6 +655,7 @@ until run_vm; do
 	elif [[ -n $witness_s && -n $ready_us && $hang_reason == *--timeout* ]]; then
 		log "no witness from the lab at ${witness_s} s: the whole emulated machine had stopped"
 	fi
+	stall_traces >&2
 	qemu_said
 	console_tail
 	exit "$EXIT_HANG"
@@ -627,6 +688,7 @@ if [[ ! $rc =~ ^[0-9]+$ ]]; then
 		log "the lab machine reset itself under the command; each CPU at the reset:"
 		reset_registers
 	fi
+	stall_traces >&2
 	qemu_said
 	console_tail
 	exit "$EXIT_HARNESS"
@@ -638,6 +700,7 @@ if [[ -s $run/dmesg ]] && grep -q -E 'WARNING:|BUG:|Oops|Call Trace' "$run/dmesg
 	grep -E -A 12 'WARNING:|BUG:|Oops' "$run/dmesg" | head -n 40 | sed 's/^/  | /' >&2
 fi
 
+stall_traces >&2
 if [[ -n $ready_us ]]; then
 	log "command exited $rc after $(fmt_s $((end - start))) s (boot $(fmt_s $((ready_us - start))) s)"
 else
