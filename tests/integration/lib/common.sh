@@ -88,9 +88,27 @@ lab_hang_report() {
 }
 
 # lab_stalls TRY: the stalls the lab recovered from during try TRY (lab.sh's "LAB STALL:"
-# lines): the command went on, but a slow run should say why.
+# lines, with what QEMU's threads did meanwhile, and each report's call trace): the
+# command went on, but a slow run should say why.
 lab_stalls() {
-	sed -n "s/^LAB STALL: /LAB STALL ($TEST_NAME, try $1): /p" "$T/lab.log" >&2
+	sed -n -e "s/^LAB STALL: /LAB STALL ($TEST_NAME, try $1): /p" -e 's/^lab: stall trace: /  trace: /p' "$T/lab.log" >&2
+}
+
+# lab_stall_next TRY RC: returns 0 when the command failed (RC) on try 1 of a lab that
+# stalled under it (lab.sh's "LAB STALL:"), so the caller retries.  A stall freezes the
+# lab's clocks for 20-30 s, and a test's own waits (a login prompt, a balloon) can run
+# out in it: CI on 2026-12-07 failed debian_guest that way.  Once only: a second failure
+# is the test's, stall or not.  The files the failed try wrote in $T (newer than
+# $T/.try-start, which the caller touches before each try) move to $T/stall-try1/, so
+# the second try's checks never read the first's leftovers.
+lab_stall_next() {
+	[ "$1" = 1 ] && [ "$2" != 0 ] && grep -q '^LAB STALL:' "$T/lab.log" || return 1
+	echo "LAB STALL ($TEST_NAME): the command failed (exit status $2) after the lab stalled under it:" >&2
+	tail -n 5 "$T/err" 2>/dev/null | sed 's/^/  err: /' >&2
+	echo "retrying once (the stall may have run out the test's own time limits)" >&2
+	mkdir -p "$T/stall-try1"
+	find "$T" -maxdepth 1 -type f -newer "$T/.try-start" -exec mv -t "$T/stall-try1/" {} +
+	return 0
 }
 
 # lab_error TRY: the lab ended with its harness error (125).  Says why (the lab's
@@ -126,12 +144,14 @@ lab_error() {
 # returns CMD's status.  A lab hang is retried once, saying so; a second hang
 # ends the test as skipped (exit 77) with the lab's own report.  An emulator that
 # stopped under the command (lab_error) and a guest triple fault (lab_fault_seen)
-# are retried once too; two different lab faults skip (lab_fault_next).
+# are retried once too; two different lab faults skip (lab_fault_next).  So is a command
+# that failed after the lab stalled under it (lab_stall_next).
 lab_run() {
 	local try rc q first=
 	q=$(printf '%q ' "$@")
 	for try in 1 2 3; do	# a third only after two guest triple faults (lab_fault_next)
 		rc=0
+		touch "$T/.try-start"
 		# shellcheck disable=SC2086 # LAB_OPTS: extra lab.sh options, word-split
 		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-300}" --share "$T" ${LAB_OPTS:-} -- \
 			bash -c "$q >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
@@ -140,7 +160,7 @@ lab_run() {
 		124)
 			echo "LAB HANG ($TEST_NAME, try $try): the emulator stalled, not a test result:" >&2
 			lab_hang_report
-			[ $try -ge 2 ] && { echo "SKIPPED ($TEST_NAME): the lab hung twice" >&2; exit $SKIP_HANG; }
+			[ $try -ge 2 ] && { echo "SKIPPED ($TEST_NAME): the lab failed under the command twice (try 1: lab ${first:-hang}; try 2: lab hang)" >&2; exit $SKIP_HANG; }
 			echo "retrying once" >&2
 			first=hang
 			;;
@@ -150,6 +170,7 @@ lab_run() {
 			;;
 		*)
 			lab_fault_next $try "$first" && { first=fault; continue; }
+			lab_stall_next $try $rc && { first=stall; continue; }
 			return $rc
 			;;
 		esac

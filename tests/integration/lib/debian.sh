@@ -199,7 +199,8 @@ session_status() {
 # debian_run SCRIPT: runs bash SCRIPT where KVM is, with $SCRATCH, a directory that
 # supports O_DIRECT: the lab with a 4 GiB scratch disk at /scratch (or this host's own
 # KVM, with $T/scratch).  stdout/stderr in $T/out and $T/err; returns
-# SCRIPT's status.  Lab hangs are retried once, a second one skips the test (77).
+# SCRIPT's status.  Lab hangs are retried once, a second one skips the test (77); so are
+# a guest's triple fault and a failure after a lab stall (lib/common.sh).
 # LAB_TIMEOUT (default 1200 s) limits the whole script.  SCRATCH_FILES: "SRC:NAME" items,
 # each file SRC found as $SCRATCH/NAME when SCRIPT starts (a copy: the guest may write it;
 # in the lab it is put on the scratch disk as that is made, lab.sh --scratch-file).
@@ -221,6 +222,7 @@ debian_run() {
 	for f in "${SCRATCH_FILES[@]}"; do files+=(--scratch-file "$f"); done
 	for try in 1 2 3; do	# a third only after two guest triple faults (lab_fault_next)
 		rc=0
+		touch "$T/.try-start"
 		"$HVRUN_SRC/tests/lab/lab.sh" --timeout "${LAB_TIMEOUT:-1200}" --mem 3072 --cpus 2 \
 			--scratch 4G "${files[@]}" --share "$T" -- \
 			bash -c "bash '$1' >'$T/out' 2>'$T/err'" >"$T/lab.log" 2>&1 || rc=$?
@@ -240,6 +242,7 @@ debian_run() {
 		*)
 			grep -E '^lab: (command exited|.*WARNING|.*BUG|.*Oops)' "$T/lab.log" || true
 			lab_fault_next $try "$first" && { first=fault; continue; }
+			lab_stall_next $try $rc && { first=stall; continue; }
 			return $rc
 			;;
 		esac
