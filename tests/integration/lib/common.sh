@@ -13,8 +13,13 @@ set -u
 TEST_NAME=$(basename "$0" .sh)
 SKIP_HANG=77		# tests/CMakeLists.txt: SKIP_RETURN_CODE
 # Each test's scratch directory lives next to the binary: shared with the lab.
+# HVRUN_TEST_KEEP=1 keeps it (its path is printed at the end), to read after a failure.
 T=$(mktemp -d "$(dirname "$HVRUN")/test-$TEST_NAME.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+if [ "${HVRUN_TEST_KEEP:-0}" = 1 ]; then
+	trap 'echo "kept: $T" >&2' EXIT
+else
+	trap 'rm -rf "$T"' EXIT
+fi
 
 fail() {
 	echo "FAIL ($TEST_NAME): $*" >&2
