@@ -1,4 +1,4 @@
-/* machine.c: the machine this run builds: the options and host resources made into the PC's boot and its device table. */
+/* machine.c: the machine this run builds: the options and host resources made into the board's configuration (hv/machine/board.h) and its device table. */
 #include "hv/machine.h"
 
 #include <errno.h>

@@ -111,12 +111,11 @@ static int vcpu_handle_exit(struct vcpu *cpu)
 		HV_TRACE(HV_TRACE_MMIO, "vCPU %u: MMIO %s 0x%llx (%u B)", cpu->index,
 			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
 			 run->mmio.len);
-		/* What the platform registered; elsewhere reads see an empty bus, writes vanish. */
+		/* What the platform registered; elsewhere reads see an empty bus (bus_dispatch
+		 * fills them with 0xff), writes vanish. */
 		if (bus_dispatch(&cpu->vm->mmio, run->mmio.phys_addr, run->mmio.is_write,
 				 run->mmio.data, run->mmio.len))
 			return 1;
-		if (!run->mmio.is_write)
-			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 		cpu->unclaimed_mmio++;
 		HV_TRACE(HV_TRACE_MMIO, "vCPU %u: 0x%llx: no device", cpu->index,
 			 (unsigned long long)run->mmio.phys_addr);

@@ -80,9 +80,11 @@ int vm_map_rom(struct vm *vm, uint64_t gpa, void *host, size_t size)
 	};
 
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+		int ret = -errno;	/* before the log line, which may change errno */
+
 		hv_err("KVM_SET_USER_MEMORY_REGION (ROM, %zu KiB at 0x%" PRIx64 "): %s", size / 1024,
-		       gpa, strerror(errno));
-		return -errno;
+		       gpa, strerror(-ret));
+		return ret;
 	}
 	if (!ro)
 		hv_warn("this KVM has no read-only memory slots: the guest may write to its BIOS image");

@@ -46,8 +46,9 @@ static int pc_create_irqchip(struct vm *vm)
 
 	/* PIC, IOAPIC and one local APIC per vCPU, emulated inside KVM. */
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		hv_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
+		ret = -errno;	/* before the log line, which may change errno */
+		hv_err("KVM_CREATE_IRQCHIP: %s", strerror(-ret));
+		return ret;
 	}
 	/* GSI routing: the legacy pins now, MSI-X vectors as devices program them (hv/base/irq.c). */
 	ret = irq_routes_init(&vm->irq, vm->vm_fd, vm->kvm_fd);
@@ -56,8 +57,9 @@ static int pc_create_irqchip(struct vm *vm)
 	vm->irq_ready = true;
 	/* The i8254 timer, inside KVM too; port 0x61's speaker bits answered there. */
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		hv_err("KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
+		ret = -errno;	/* before the log line, which may change errno */
+		hv_err("KVM_CREATE_PIT2: %s", strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
