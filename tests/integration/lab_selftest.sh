@@ -13,13 +13,19 @@
 # said and the command goes on; reports that keep coming for HVRUN_LAB_LOCKUP_HANG_S
 # (90 s; 8 here) end the run as a hang.  The reports are written to the kernel log.
 stall() { printf "echo '<0>watchdog: BUG: soft lockup - CPU#1 stuck for %ss! [selftest:1]' >/dev/kmsg" "$1"; }
+# RCU's report says no "stuck for"; its call trace follows (kernel style: two spaces).
+rcu_stall() {
+	printf '%s; ' "echo '<0>rcu: INFO: rcu_preempt self-detected stall on CPU' >/dev/kmsg" \
+		"echo '<4>Call Trace:' >/dev/kmsg" "echo '<4> selftest_spin+0x1c/0x40' >/dev/kmsg" \
+		"echo '<4> selftest_main+0x2a/0x90' >/dev/kmsg"
+}
 
 # Try 1 stalls (once) and then fails with 7: lab_run retries a command that failed
 # after a stall (lib/common.sh: lab_stall_next), and try 2 runs hvrun for real.
 rc=0
 mkdir -p "$T/keep"	# not a file of try 1's, which lab_stall_next moves aside
 lab_run sh -c 'n=$(($(cat "$1/tries" 2>/dev/null || echo 0) + 1)); echo $n >"$1/tries"
-	[ $n = 1 ] && '"$(stall 23)"'
+	[ $n = 1 ] && { '"$(stall 23); $(rcu_stall)"' }
 	"$0" --check && echo "npt=$(cat /sys/module/kvm_amd/parameters/npt)" && "$0" --demo -c 2 || exit
 	[ $n = 1 ] && exit 7; exit 0' "$HVRUN" "$T/keep" 2>"$T/keep/retry.log" || rc=$?
 cat "$T/keep/retry.log" >&2
@@ -27,6 +33,8 @@ expect_status 0 "$rc" "hvrun --check and --demo -c 2 in the lab, on the try afte
 [ "$(cat "$T/keep/tries")" = 2 ] || fail "a command that failed after a stall ran $(cat "$T/keep/tries") time(s), expected 2"
 [ -s "$T/stall-try1/lab.log" ] || fail "the first try's files were not moved to stall-try1/"
 expect_in keep/retry.log "LAB STALL (lab_selftest, try 1): "
+expect_in keep/retry.log "rcu: INFO: rcu_preempt self-detected stall on CPU; in the "
+expect_in keep/retry.log "self-detected stall on CPU; calls: selftest_spin < selftest_main"
 # 7: the command's own exit status came through lab.sh.
 expect_in keep/retry.log "the command failed (exit status 7) after the lab stalled under it"
 expect_in out "kernel module kvm_amd is loaded (AMD-V)"

@@ -554,7 +554,7 @@ stall_traces() {
 				f = substr($0, RSTART + 3, RLENGTH - 6); calls = calls (nc++ ? " < " : "") f
 			}
 		}
-		END { flush() }' | head -n 20
+		END { flush() }' | head -n 20 || true	# (head may end awk early: not an error)
 }
 
 # Boot the guest and watch it: streams the command's output, notes when the
@@ -604,11 +604,13 @@ run_vm() {
 				stall_first_us=$now
 			fi
 			stall_last_us=$now
-			report=$(grep -E "$LOCKUP_RE" "$run/console.log" | sed -n "$((n_stalls + 1))p" | tr -d '\r')
-			# The stall's length: "stuck for 26s", else RCU's 21 s.
-			stuck_s=$(grep -o -E 'stuck for [0-9]+s' <<<"$report" | tr -dc '0-9')
-			printf 'LAB STALL: %s s into the lab: %s; %s\n' "$(fmt_s $((now - start)))" "$report" \
-				"$(stall_cpu "$now" "${stuck_s:-21}")" >&2
+			# Each new report (two can come in one look: a soft lockup and RCU's).
+			while read -r report; do
+				# The stall's length: "stuck for 26s", else RCU's 21 s.
+				stuck_s=$(grep -o -E 'stuck for [0-9]+s' <<<"$report" | tr -dc '0-9' || true)
+				printf 'LAB STALL: %s s into the lab: %s; %s\n' "$(fmt_s $((now - start)))" "$report" \
+					"$(stall_cpu "$now" "${stuck_s:-21}")" >&2
+			done < <(grep -E "$LOCKUP_RE" "$run/console.log" | sed -n "$((n_stalls + 1)),${n}p" | tr -d '\r')
 			n_stalls=$n
 		fi
 		stuck_s=$(grep -o -E 'stuck for [0-9]+s' "$run/console.log" | tr -dc '0-9\n' | sort -n | tail -n 1 || true)
