@@ -704,9 +704,12 @@ if [[ ! $rc =~ ^[0-9]+$ ]]; then
 fi
 
 # A kernel warning during the run (e.g. a KVM WARN_ON) is worth seeing.
+# (An RCU stall report has a call trace and none of the other words: its first line is
+# the one to show.  Under set -e and pipefail a grep that finds nothing here ended lab.sh
+# with status 1, in place of the command's.)
 if [[ -s $run/dmesg ]] && grep -q -E 'WARNING:|BUG:|Oops|Call Trace' "$run/dmesg"; then
 	log "the guest kernel logged warnings/oopses (first lines):"
-	grep -E -A 12 'WARNING:|BUG:|Oops' "$run/dmesg" | head -n 40 | sed 's/^/  | /' >&2
+	{ grep -E -A 12 'WARNING:|BUG:|Oops|rcu: INFO' "$run/dmesg" || true; } | head -n 40 | sed 's/^/  | /' >&2
 fi
 
 stall_traces >&2
