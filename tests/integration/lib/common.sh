@@ -102,7 +102,7 @@ lab_stalls() {
 # lab_stall_next TRY RC: returns 0 when the command failed (RC) on try 1 of a lab that
 # stalled under it (lab.sh's "LAB STALL:"), so the caller retries.  A stall freezes the
 # lab's clocks for 20-30 s, and a test's own waits (a login prompt, a balloon) can run
-# out in it: CI on 2026-12-07 failed debian_guest that way.  Once only: a second failure
+# out in it.  Once only: a second failure
 # is the test's, stall or not.  The files the failed try wrote in $T (newer than
 # $T/.try-start, which the caller touches before each try) move to $T/stall-try1/, so
 # the second try's checks never read the first's leftovers.
