@@ -88,7 +88,8 @@ lab_fault_next() {
 # lab_hang_report: after a lab hang (124), says why: the lab's LAB HANG line and its
 # witness of the processes when there is one, then the console's end ($T/lab.log).
 lab_hang_report() {
-	sed -n '/^LAB HANG:/,/^lab: last [0-9]* console lines:/p' "$T/lab.log" | head -n 100 >&2
+	# (without lab.sh's stall traces: lab_stalls has shown them)
+	sed -n '/^LAB HANG:/,/^lab: last [0-9]* console lines:/{/^lab: stall trace: /!p}' "$T/lab.log" | head -n 100 >&2
 	tail -n 20 "$T/lab.log" >&2
 }
 

@@ -240,7 +240,8 @@ debian_run() {
 			first=error
 			;;
 		*)
-			grep -E '^lab: (command exited|.*WARNING|.*BUG|.*Oops)' "$T/lab.log" || true
+			# (a stall trace's "BUG: soft lockup" is lab_stalls' to show)
+			grep -E '^lab: (command exited|.*WARNING|.*BUG|.*Oops)' "$T/lab.log" | grep -v '^lab: stall trace: ' || true
 			lab_fault_next $try "$first" && { first=fault; continue; }
 			lab_stall_next $try $rc && { first=stall; continue; }
 			return $rc
