@@ -58,7 +58,7 @@ HVRUN_LAB_LOCKUP_HANG_S=8 "$HVRUN_SRC/tests/lab/lab.sh" --timeout 60 -- \
 [ "$rc" = 124 ] || { cat "$T/stuck.log" >&2; fail "stall reports for 10 s (limit 8 s): lab.sh exit $rc, expected 124"; }
 expect_in stuck.log "LAB HANG: guest kernel kept reporting lockups/stalls"
 # A lab machine that stops (its heartbeat, every 5 s, stops; here the writer is paused):
-# a hang after HVRUN_LAB_STOPPED_S (90 s; 10 here), not at --timeout.
+# a hang after HVRUN_LAB_STOPPED_S (45 s; 10 here), not at --timeout.
 rc=0
 HVRUN_LAB_STOPPED_S=10 "$HVRUN_SRC/tests/lab/lab.sh" --timeout 120 -- \
 	sh -c 'kill -STOP $(cat /run/hvrun-lab/heartbeat.pid); sleep 100; exit 5' >"$T/stopped.log" 2>&1 || rc=$?

@@ -54,7 +54,9 @@ readonly LOCKUP_HANG_S=${HVRUN_LAB_LOCKUP_HANG_S:-90}
 # The lab guest rewrites /lab/heartbeat every 5 s once it is ready (guest-init.sh): when
 # it has not for STOPPED_S seconds the whole emulated machine has stopped (a TCG
 # livelock, README "Known problems"), and waiting for --timeout would only waste it.
-readonly STOPPED_S=${HVRUN_LAB_STOPPED_S:-90}
+# A livelock never ends; the longest heartbeat gap the lab came back from was a 26 s
+# stall (52 s once, beside two compiling helpers), so 45 s gives up early on a lost lab.
+readonly STOPPED_S=${HVRUN_LAB_STOPPED_S:-45}
 # Longest wait for the guest to become ready (before --timeout starts), and
 # how often a boot that hung is retried.
 readonly BOOT_TIMEOUT=${HVRUN_LAB_BOOT_TIMEOUT:-90}
