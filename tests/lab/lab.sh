@@ -368,7 +368,7 @@ qarg() { printf '%s' "${1//,/,,}"; }
 #   -erms,-fsrm  without the "fast strings" bits Linux clears and copies memory with
 #              rep stosq/movsq or plain moves, not rep stosb/movsb: TCG runs a rep
 #              string one element per step, so a byte at a time costs 8 times the
-#              steps (the lab kernel's stalls were in clear_page_erms).
+#              steps.
 # HVRUN_LAB_CPU overrides.
 lab_cpu=${HVRUN_LAB_CPU:-max,family=20,-erms,-fsrm}
 qemu=(qemu-system-x86_64
