@@ -40,11 +40,11 @@ diagnose() {
 # code 0x7f), tells the lab's known fault (a nested guest's triple fault: lib/common.sh,
 # lab_fault_seen) from hvrun's own failure.
 # Only in the lab (its kernel is the test's own; a host's tracing is not).
-tr=/sys/kernel/tracing
+tracing=/sys/kernel/tracing
 if [ "$(kvm_mode)" = lab ]; then
-	mountpoint -q \$tr || mount -t tracefs nodev \$tr 2>/dev/null
-	{ echo 'exit_reason == 127' >\$tr/events/kvm/kvm_exit/filter &&
-		echo 1 >\$tr/events/kvm/kvm_exit/enable; } 2>/dev/null || echo "no kvm_exit trace in the lab" >>"$T/progress"
+	mountpoint -q \$tracing || mount -t tracefs nodev \$tracing 2>/dev/null
+	{ echo 'exit_reason == 127' >\$tracing/events/kvm/kvm_exit/filter &&
+		echo 1 >\$tracing/events/kvm/kvm_exit/enable; } 2>/dev/null || echo "no kvm_exit trace in the lab" >>"$T/progress"
 fi
 # died RUN: hvrun is gone; its status, the end of what it left in the stderr pipe, and a
 # shutdown exit of its guest, if the lab kernel saw one
@@ -53,7 +53,7 @@ died() {
 	wait \$pid || rc=\$?
 	echo "\$1_died=1 \$1_died_rc=\$rc"
 	timeout 2 cat \$S/err | tail -c 4096 >"$T/\$1-died-err.txt"
-	ex=\$(grep -m 1 'kvm_exit:' \$tr/trace 2>/dev/null)
+	ex=\$(grep -m 1 'kvm_exit:' \$tracing/trace 2>/dev/null)
 	# lab_fault_seen looks for hvrun's words in every file of \$T: not one piece here.
 	[ -z "\$ex" ] || echo "kvm_exit trace in the lab: the guest shut down the CPU" "(triple fault): \$ex" >"$T/\$1-died-why.txt"
 }
