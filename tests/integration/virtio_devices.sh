@@ -32,8 +32,10 @@ truncate -s 64M \$D/disk.raw
 dd if=head.bin of=\$D/disk.raw conv=notrunc status=none
 truncate -s 8M \$D/ro.raw
 cp \$D/ro.raw ro.before
+# --stats: should the guest stop here again (it hung once, mid-line on ttyS0, 2026-12-07),
+# timeout's SIGTERM still leaves the vCPUs' exits and each device's counters in full.err.
 timeout 300 "$HVRUN" -m 256 -c 2 -k "$KERNEL" -i "$INITRD" -d \$D/disk.raw \
-	-d \$D/ro.raw,ro,serial=ro-disk -a "$q hvtest=virtio" >full.out 2>full.err; echo \$? >full.rc
+	-d \$D/ro.raw,ro,serial=ro-disk --stats -a "$q hvtest=virtio" >full.out 2>full.err; echo \$? >full.rc
 dd if=\$D/disk.raw bs=1M skip=4 count=4 status=none | sha256sum | cut -c1-64 >image-back.sha
 cmp -s \$D/ro.raw ro.before; echo \$? >ro.cmp
 du -k \$D/disk.raw | cut -f1 >disk.du
