@@ -218,7 +218,7 @@ def main():
     p("")
     where = a.mode
     if a.mode == "lab":
-        where += (" (tests/lab/lab.sh: nested KVM on QEMU TCG -cpu max, one session; lab "
+        where += (" (tests/lab/lab.sh: nested KVM on QEMU TCG -cpu max,family=20,-erms,-fsrm, one session; lab "
                   "kernel %s, guest CPU \"%s\" family %s model %s)"
                   % (meta.get("where_kernel", "?"), meta.get("cpu_model_name", "?"),
                      meta.get("cpu_family", "?"), meta.get("cpu_model", "?")))

@@ -434,7 +434,7 @@ def lab_status_lines(status, finished, what):
 def where_lines(a, meta):
     """The header's "where" and "date" lines."""
     if a.mode == "lab":
-        where = ("lab (tests/lab/lab.sh: nested KVM on QEMU TCG -cpu max, one session; lab "
+        where = ("lab (tests/lab/lab.sh: nested KVM on QEMU TCG -cpu max,family=20,-erms,-fsrm, one session; lab "
                  "kernel %s, %s vCPUs, \"%s\")" % (meta.get("where_kernel", "?"),
                                                    meta.get("nproc", "?"),
                                                    meta.get("cpu_model_name", "?")))
